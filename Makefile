@@ -1,0 +1,78 @@
+# collab: an nginx module that turns nginx into a collaboration backend.
+#
+#   make          build build/ngx_http_collab_module.so
+#   make run      start nginx with the module on 127.0.0.1:$(PORT)
+#   make test     unit tests and the Test::Nginx suite
+#   make test-asan  the same suite with AddressSanitizer + UBSan
+#   make bench    benchmarks, as ratios against baselines of the same run
+#   make deps     install the Debian packages all of the above need
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PORT       ?= 8080
+NGINX      ?= /usr/sbin/nginx
+CC         ?= cc
+
+MODULE      = $(BUILD)/ngx_http_collab_module.so
+ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
+SOURCES     = config $(wildcard ngx_collab_module/*.c ngx_collab_module/*.h)
+
+UNIT_SRCS   = $(wildcard t/unit/test_*.c)
+UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+UNIT_LIBS   = ngx_collab_module/ngx_collab_json.c \
+	          ngx_collab_module/ngx_collab_id.c
+UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module
+
+ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	          -fno-sanitize-recover=undefined
+
+# the project's own Test::Nginx::Socket, unless Perl has one installed
+PROVE_INC   = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
+	            || echo "-I t/lib")
+TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
+
+.PHONY: all deps run test test-unit test-nginx test-asan bench clean
+
+all: $(MODULE)
+
+deps:
+	@util/deps.sh
+
+$(MODULE): $(SOURCES)
+	@util/deps.sh
+	util/build-module.sh $(BUILD)
+
+$(ASAN_MODULE): $(SOURCES)
+	@util/deps.sh
+	COLLAB_CC_OPT="$(ASAN_FLAGS)" COLLAB_LD_OPT="$(ASAN_FLAGS)" \
+	    util/build-module.sh $(ASAN_BUILD)
+
+run: $(MODULE)
+	PORT=$(PORT) NGINX=$(NGINX) util/run.sh
+
+$(BUILD)/unit/%: t/unit/%.c $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_LIBS) \
+	    -ljansson -lcrypto -lm
+
+test-unit: $(UNIT_BINS)
+	@util/deps.sh
+	prove -v --exec '' $(UNIT_BINS)
+	bash t/unit/json-vs-node.sh
+
+test-nginx: $(MODULE)
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES="$(TEST_MODULES) $(CURDIR)/$(MODULE)" \
+	TEST_NGINX_COLLAB_LIB=$(CURDIR)/t/lib \
+	    prove $(PROVE_INC) -r t/
+
+test: test-unit test-nginx
+
+test-asan: $(ASAN_MODULE)
+	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
+
+bench: $(MODULE)
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*

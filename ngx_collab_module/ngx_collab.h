@@ -1,0 +1,225 @@
+/*
+ * Copyright (C) collab
+ *
+ * Types shared by every part of the module: configuration, the per-request
+ * context handed to resource handlers, and the prototypes each concern
+ * exports.  One file pair per concern lives next to this header.
+ */
+
+#ifndef _NGX_COLLAB_H_INCLUDED_
+#define _NGX_COLLAB_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <sqlite3.h>
+#include <jansson.h>
+
+#include "ngx_collab_json.h"
+#include "ngx_collab_id.h"
+
+
+#define COLLAB_VERSION          "0.1.0"
+
+#define COLLAB_MAX_PARAMS       4
+#define COLLAB_NAME_MAX         256
+#define COLLAB_METADATA_MAX     8192
+#define COLLAB_LIMIT_DEFAULT    20
+#define COLLAB_LIMIT_MAX        100
+
+
+typedef struct ngx_collab_req_s  ngx_collab_req_t;
+
+typedef ngx_int_t (*ngx_collab_handler_pt)(ngx_collab_req_t *cr);
+
+
+typedef struct {
+    ngx_str_t                   database;
+    ngx_shm_zone_t             *shm_zone;
+    ngx_str_t                   admin_token_file;
+    u_char                      admin_hash[32];
+    ngx_flag_t                  admin_set;
+    ngx_flag_t                  used;       /* a collab_api location */
+} ngx_http_collab_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  api;
+} ngx_http_collab_loc_conf_t;
+
+
+/* who made the request */
+typedef struct {
+    unsigned                    admin:1;
+    u_char                      account[COLLAB_ID_MAX];
+    size_t                      account_len;
+} ngx_collab_auth_t;
+
+
+/* a validation failure is data: the field and what is wrong with it */
+typedef struct {
+    ngx_uint_t                  status;
+    const char                 *code;
+    const char                 *field;
+    u_char                      message[256];
+} ngx_collab_err_t;
+
+
+typedef enum {
+    COLLAB_ROUTE_PUBLIC = 0,
+    COLLAB_ROUTE_ADMIN,             /* admin token only */
+    COLLAB_ROUTE_ACCOUNT            /* admin or a key of {accountId} */
+} ngx_collab_route_auth_e;
+
+
+typedef struct {
+    ngx_uint_t                  method;     /* NGX_HTTP_GET ... */
+    ngx_collab_handler_pt       handler;
+    unsigned                    body:1;     /* reads a JSON body */
+} ngx_collab_method_t;
+
+
+typedef struct {
+    const char                 *pattern;    /* "accounts/:/rooms/:" */
+    ngx_collab_route_auth_e     auth;
+    ngx_collab_method_t         methods[4];
+} ngx_collab_route_t;
+
+
+struct ngx_collab_req_s {
+    ngx_http_request_t         *request;
+    const ngx_collab_route_t   *route;
+    const ngx_collab_method_t  *method;
+    ngx_str_t                   params[COLLAB_MAX_PARAMS];
+    ngx_uint_t                  nparams;
+    ngx_collab_auth_t           auth;
+    json_t                     *body;       /* the request's JSON object */
+    collab_json_t               out;        /* the answer being written */
+    ngx_collab_err_t            err;        /* what a validator refused */
+    unsigned                    sending:1;  /* our own answer is on the way */
+    unsigned                    replace:1;  /* rewrite nginx's error page */
+    ngx_buf_t                  *error_page; /* the replacement */
+};
+
+
+extern ngx_module_t  ngx_http_collab_module;
+
+
+/* ngx_http_collab_module.c */
+ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
+    ngx_log_t *log);
+
+/* ngx_collab_db.c */
+typedef struct ngx_collab_db_s  ngx_collab_db_t;
+
+ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_log_t *log);
+ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
+void ngx_collab_db_close(void);
+void ngx_collab_db_release(void);
+sqlite3 *ngx_collab_db_handle(void);
+sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
+ngx_int_t ngx_collab_db_begin(void);
+ngx_int_t ngx_collab_db_commit(void);
+void ngx_collab_db_rollback(void);
+ngx_int_t ngx_collab_db_status(int rc);
+void ngx_collab_db_log(ngx_log_t *log, int rc, const char *what);
+const u_char *ngx_collab_db_secret(void);
+sqlite3 *ngx_collab_db_open_master(ngx_str_t *path, ngx_log_t *log);
+ngx_int_t ngx_collab_db_bind_str(sqlite3_stmt *st, int i, ngx_str_t *s);
+ngx_int_t ngx_collab_db_bind_cstr(sqlite3_stmt *st, int i, const char *s);
+void ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s);
+
+/* ngx_collab_shm.c */
+ngx_shm_zone_t *ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, ngx_http_collab_main_conf_t *cmcf);
+ngx_int_t ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
+    ngx_str_t *account);
+ngx_int_t ngx_collab_shm_key_remove(const u_char *hash);
+ngx_int_t ngx_collab_shm_key_find(const u_char *hash, ngx_collab_auth_t *a);
+ngx_atomic_uint_t ngx_collab_shm_generation(void);
+
+/* ngx_collab_http.c */
+ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
+ngx_int_t ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status);
+ngx_int_t ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status,
+    const char *field, const char *fmt, ...);
+ngx_int_t ngx_collab_invalid(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
+    const char *fmt, ...);
+ngx_int_t ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
+    const char *field, const char *fmt, ...);
+ngx_int_t ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what);
+ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
+const char *ngx_collab_status_code(ngx_uint_t status);
+ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
+    const char *field, const u_char *msg, size_t len);
+ngx_int_t ngx_collab_check_fields(ngx_collab_req_t *cr,
+    const char **allowed);
+ngx_int_t ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
+    ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present);
+ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
+    ngx_uint_t *present);
+ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, int64_t *after);
+void ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t more, int64_t last);
+ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
+    ngx_str_t *value);
+int64_t ngx_collab_now_ms(void);
+ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
+void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
+ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
+
+/* ngx_collab_router.c */
+ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
+    ngx_str_t *allow);
+
+/* ngx_collab_auth.c */
+ngx_int_t ngx_collab_authenticate(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_authorize(ngx_collab_req_t *cr);
+
+/* resources */
+ngx_int_t ngx_collab_account_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
+int ngx_collab_account_exists(ngx_str_t *account);
+
+ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
+int ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room);
+
+ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_user_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_user_update(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_user_delete(ngx_collab_req_t *cr);
+
+/* ngx_collab_events.c */
+typedef enum {
+    COLLAB_EVENT_PARTICIPANT_JOINED = 0,
+    COLLAB_EVENT_PARTICIPANT_LEFT,
+    COLLAB_EVENT_SESSION_STARTED,
+    COLLAB_EVENT_SESSION_CLOSED,
+    COLLAB_EVENT_USER_CREATED,
+    COLLAB_EVENT_USER_UPDATED,
+    COLLAB_EVENT_USER_DELETED,
+    COLLAB_EVENT_COUNT
+} ngx_collab_event_e;
+
+const char *ngx_collab_event_name(ngx_collab_event_e type);
+ngx_int_t ngx_collab_event_lookup(ngx_str_t *name);
+int ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
+    ngx_collab_event_e type, collab_json_t *data, int64_t now);
+void ngx_collab_event_envelope(collab_json_t *j, const char *type,
+    ngx_str_t *data, int64_t at);
+ngx_int_t ngx_collab_event_list(ngx_collab_req_t *cr);
+
+
+#endif /* _NGX_COLLAB_H_INCLUDED_ */

@@ -1,0 +1,569 @@
+/*
+ * Copyright (C) collab
+ *
+ * SQLite, the durable truth: the master creates the file and runs the
+ * numbered migrations before the workers start; every worker then opens its
+ * own connection in init_process (a handle never crosses fork).  Statements
+ * are prepared once per worker and cached by the address of their SQL text.
+ */
+
+#include "ngx_collab.h"
+
+
+#define COLLAB_STMT_CACHE  96
+
+
+typedef struct {
+    const char      *sql;
+    sqlite3_stmt    *stmt;
+    ngx_uint_t       used;
+} ngx_collab_stmt_t;
+
+
+static struct {
+    sqlite3            *db;
+    ngx_log_t          *log;
+    ngx_collab_stmt_t   stmts[COLLAB_STMT_CACHE];
+    ngx_uint_t          nstmts;
+    u_char              secret[32];
+} ngx_collab_db;
+
+
+/*
+ * Migrations are numbered by their position: migration N brings the schema
+ * to PRAGMA user_version = N.  Only ever append.
+ */
+static const char  *ngx_collab_migrations[] = {
+
+    /* 1: accounts, keys, rooms, users, events */
+    "CREATE TABLE meta ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('cursor_secret', randomblob(32));"
+
+    "CREATE TABLE accounts ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+
+    "CREATE TABLE api_keys ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  name TEXT,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE INDEX api_keys_account ON api_keys(account_id, seq);"
+
+    "CREATE TABLE rooms ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  metadata TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX rooms_account ON rooms(account_id, seq);"
+
+    "CREATE TABLE users ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL,"
+    "  name TEXT,"
+    "  email TEXT,"
+    "  metadata TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (room_id, user_id)"
+    ");"
+    "CREATE INDEX users_room ON users(room_id, seq);"
+
+    /* events outlive their room: room_id is not a foreign key */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  room_id TEXT,"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX events_account ON events(account_id, seq);"
+    "CREATE INDEX events_room ON events(account_id, room_id, seq);",
+};
+
+
+static int
+ngx_collab_db_busy(void *data, int count)
+{
+    /*
+     * Writers in other workers hold the lock for microseconds: wait in
+     * short steps rather than SQLite's default millisecond sleeps, and give
+     * up after about two seconds so that the client gets a 503.
+     */
+    if (count >= 2000) {
+        return 0;
+    }
+
+    ngx_msleep(count < 10 ? 0 : 1);
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_collab_db_exec(sqlite3 *db, const char *sql, ngx_log_t *log)
+{
+    int    rc;
+    char  *msg;
+
+    msg = NULL;
+    rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "collab: sqlite: %s",
+                      msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_collab_db_pragmas(sqlite3 *db, ngx_log_t *log)
+{
+    sqlite3_busy_handler(db, ngx_collab_db_busy, NULL);
+    sqlite3_extended_result_codes(db, 1);
+
+    return ngx_collab_db_exec(db, "PRAGMA foreign_keys = ON;"
+                                  "PRAGMA synchronous = NORMAL;", log);
+}
+
+
+sqlite3 *
+ngx_collab_db_open_master(ngx_str_t *path, ngx_log_t *log)
+{
+    int       rc;
+    sqlite3  *db;
+
+    rc = sqlite3_open_v2((char *) path->data, &db,
+                         SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+                         |SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "collab: cannot open database \"%V\": %s",
+                      path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+
+    if (ngx_collab_db_pragmas(db, log) != NGX_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+
+    return db;
+}
+
+
+static void
+ngx_collab_db_chown(ngx_cycle_t *cycle, ngx_str_t *path, const char *suffix)
+{
+    u_char            name[NGX_MAX_PATH];
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return;
+    }
+
+    ngx_snprintf(name, sizeof(name) - 1, "%V%s%Z", path, suffix);
+
+    if (chown((char *) name, ccf->user, ccf->group) == -1
+        && ngx_errno != NGX_ENOENT)
+    {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                      "collab: chown(\"%s\") failed", name);
+    }
+}
+
+
+/*
+ * Runs in the master at start and on every reload: creates the database
+ * (and its folder) for the worker user, switches it to WAL and brings the
+ * schema up to date.
+ */
+ngx_int_t
+ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path, ngx_log_t *log)
+{
+    int           version, n;
+    u_char       *p;
+    sqlite3      *db;
+    ngx_str_t     dir;
+    sqlite3_stmt *st;
+    u_char        sql[64];
+
+    p = (u_char *) ngx_strlchr(path->data, path->data + path->len, '/');
+
+    for (dir.data = path->data, dir.len = 0; p; ) {
+        dir.len = p - path->data;
+        p = ngx_strlchr(p + 1, path->data + path->len, '/');
+    }
+
+    if (dir.len > 0) {
+        u_char  d[NGX_MAX_PATH];
+
+        ngx_snprintf(d, sizeof(d) - 1, "%V%Z", &dir);
+
+        if (ngx_create_dir(d, 0700) == NGX_FILE_ERROR) {
+            if (ngx_errno != NGX_EEXIST) {
+                ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                              "collab: cannot create \"%s\"", d);
+                return NGX_ERROR;
+            }
+
+        } else {
+            dir.len = ngx_strlen(d);
+            dir.data = d;
+            ngx_collab_db_chown(cycle, &dir, "");
+        }
+    }
+
+    db = ngx_collab_db_open_master(path, log);
+    if (db == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_collab_db_exec(db, "PRAGMA journal_mode = WAL;", log) != NGX_OK) {
+        goto failed;
+    }
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)
+        != SQLITE_OK)
+    {
+        goto failed;
+    }
+
+    version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+
+    n = sizeof(ngx_collab_migrations) / sizeof(ngx_collab_migrations[0]);
+
+    if (version < 0 || version > n) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "collab: database \"%V\" has schema version %d, "
+                      "this module knows up to %d", path, version, n);
+        goto failed;
+    }
+
+    for ( /* void */ ; version < n; version++) {
+        ngx_snprintf(sql, sizeof(sql) - 1, "PRAGMA user_version = %d;%Z",
+                     version + 1);
+
+        if (ngx_collab_db_exec(db, "BEGIN IMMEDIATE", log) != NGX_OK) {
+            goto failed;
+        }
+
+        if (ngx_collab_db_exec(db, ngx_collab_migrations[version], log)
+            != NGX_OK
+            || ngx_collab_db_exec(db, (char *) sql, log) != NGX_OK
+            || ngx_collab_db_exec(db, "COMMIT", log) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "collab: migration %d of \"%V\" failed",
+                          version + 1, path);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto failed;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "collab: database \"%V\" migrated to version %d",
+                      path, version + 1);
+    }
+
+    sqlite3_close(db);
+
+    ngx_collab_db_chown(cycle, path, "");
+    ngx_collab_db_chown(cycle, path, "-wal");
+    ngx_collab_db_chown(cycle, path, "-shm");
+
+    return NGX_OK;
+
+failed:
+
+    sqlite3_close(db);
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    ngx_collab_db.log = cycle->log;
+
+    rc = sqlite3_open_v2((char *) path->data, &ngx_collab_db.db,
+                         SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "collab: cannot open database \"%V\": %s", path,
+                      ngx_collab_db.db ? sqlite3_errmsg(ngx_collab_db.db)
+                                       : sqlite3_errstr(rc));
+        goto failed;
+    }
+
+    if (ngx_collab_db_pragmas(ngx_collab_db.db, cycle->log) != NGX_OK) {
+        goto failed;
+    }
+
+    rc = sqlite3_prepare_v2(ngx_collab_db.db,
+                            "SELECT value FROM meta"
+                            " WHERE name = 'cursor_secret'", -1, &st, NULL);
+
+    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW
+        || sqlite3_column_bytes(st, 0) != 32)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "collab: database \"%V\" is not initialized", path);
+        sqlite3_finalize(st);
+        goto failed;
+    }
+
+    ngx_memcpy(ngx_collab_db.secret, sqlite3_column_blob(st, 0), 32);
+    sqlite3_finalize(st);
+
+    return NGX_OK;
+
+failed:
+
+    sqlite3_close(ngx_collab_db.db);
+    ngx_collab_db.db = NULL;
+    return NGX_ERROR;
+}
+
+
+void
+ngx_collab_db_close(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_collab_db.nstmts; i++) {
+        sqlite3_finalize(ngx_collab_db.stmts[i].stmt);
+    }
+
+    ngx_collab_db.nstmts = 0;
+
+    if (ngx_collab_db.db) {
+        sqlite3_close(ngx_collab_db.db);
+        ngx_collab_db.db = NULL;
+    }
+}
+
+
+sqlite3 *
+ngx_collab_db_handle(void)
+{
+    return ngx_collab_db.db;
+}
+
+
+const u_char *
+ngx_collab_db_secret(void)
+{
+    return ngx_collab_db.secret;
+}
+
+
+/*
+ * The statement for this SQL text, reset and with no bindings.  Every
+ * statement handed out during a request is reset again by
+ * ngx_collab_db_release() when the request's handler returns, so that no
+ * read snapshot outlives the request.
+ */
+sqlite3_stmt *
+ngx_collab_db_stmt(const char *sql)
+{
+    int                 rc;
+    ngx_uint_t          i;
+    ngx_collab_stmt_t  *s;
+
+    if (ngx_collab_db.db == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < ngx_collab_db.nstmts; i++) {
+        s = &ngx_collab_db.stmts[i];
+
+        if (s->sql == sql) {
+            sqlite3_reset(s->stmt);
+            sqlite3_clear_bindings(s->stmt);
+            s->used = 1;
+            return s->stmt;
+        }
+    }
+
+    if (ngx_collab_db.nstmts == COLLAB_STMT_CACHE) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+                      "collab: statement cache is full");
+        return NULL;
+    }
+
+    s = &ngx_collab_db.stmts[ngx_collab_db.nstmts];
+
+    rc = sqlite3_prepare_v3(ngx_collab_db.db, sql, -1,
+                            SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+                      "collab: sqlite prepare failed: %s",
+                      sqlite3_errmsg(ngx_collab_db.db));
+        return NULL;
+    }
+
+    s->sql = sql;
+    s->used = 1;
+    ngx_collab_db.nstmts++;
+
+    return s->stmt;
+}
+
+
+void
+ngx_collab_db_release(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_collab_db.nstmts; i++) {
+        if (ngx_collab_db.stmts[i].used) {
+            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
+            ngx_collab_db.stmts[i].used = 0;
+        }
+    }
+
+    if (ngx_collab_db.db && !sqlite3_get_autocommit(ngx_collab_db.db)) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+                      "collab: transaction left open, rolled back");
+        sqlite3_exec(ngx_collab_db.db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+
+ngx_int_t
+ngx_collab_db_begin(void)
+{
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt("BEGIN IMMEDIATE");
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
+                                           : sqlite3_errcode(ngx_collab_db.db);
+}
+
+
+ngx_int_t
+ngx_collab_db_commit(void)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt("COMMIT");
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        return SQLITE_OK;
+    }
+
+    rc = sqlite3_errcode(ngx_collab_db.db);
+    ngx_collab_db_rollback();
+
+    return rc;
+}
+
+
+void
+ngx_collab_db_rollback(void)
+{
+    if (ngx_collab_db.db && !sqlite3_get_autocommit(ngx_collab_db.db)) {
+        sqlite3_exec(ngx_collab_db.db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+
+/* the HTTP status a failed SQLite call answers with */
+ngx_int_t
+ngx_collab_db_status(int rc)
+{
+    switch (rc & 0xff) {
+
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOLFS:
+    case SQLITE_PROTOCOL:
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+void
+ngx_collab_db_log(ngx_log_t *log, int rc, const char *what)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0, "collab: %s: sqlite: %s (%d)", what,
+                  ngx_collab_db.db ? sqlite3_errmsg(ngx_collab_db.db)
+                                   : sqlite3_errstr(rc), rc);
+}
+
+
+ngx_int_t
+ngx_collab_db_bind_str(sqlite3_stmt *st, int i, ngx_str_t *s)
+{
+    if (s == NULL || s->data == NULL) {
+        return sqlite3_bind_null(st, i);
+    }
+
+    return sqlite3_bind_text(st, i, (char *) s->data, (int) s->len,
+                             SQLITE_STATIC);
+}
+
+
+ngx_int_t
+ngx_collab_db_bind_cstr(sqlite3_stmt *st, int i, const char *s)
+{
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+
+void
+ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s)
+{
+    s->data = (u_char *) sqlite3_column_text(st, i);
+    s->len = sqlite3_column_bytes(st, i);
+}

@@ -1,0 +1,198 @@
+/*
+ * Copyright (C) collab
+ *
+ * Events and the outbox.  This is the one place that knows the event
+ * names and writes the envelope {"event", "data", "timestamp"}.  An event
+ * is recorded inside the transaction of the change that causes it, so an
+ * accepted change never loses its event.
+ */
+
+#include "ngx_collab.h"
+
+
+static const char  *ngx_collab_event_names[] = {
+    "participant.joined",
+    "participant.left",
+    "session.started",
+    "session.closed",
+    "user.created",
+    "user.updated",
+    "user.deleted",
+};
+
+
+static const char  ngx_collab_sql_event_insert[] =
+    "INSERT INTO events (id, account_id, room_id, type, data, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+static const char  ngx_collab_sql_event_list[] =
+    "SELECT seq, id, type, data, created_at FROM events"
+    " WHERE account_id = ?1 AND seq < ?2"
+    " AND (?3 IS NULL OR type = ?3) AND (?4 IS NULL OR room_id = ?4)"
+    " ORDER BY seq DESC LIMIT ?5";
+
+
+const char *
+ngx_collab_event_name(ngx_collab_event_e type)
+{
+    return ngx_collab_event_names[type];
+}
+
+
+/* the event's index, or NGX_ERROR when the name is not an event */
+ngx_int_t
+ngx_collab_event_lookup(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < COLLAB_EVENT_COUNT; i++) {
+        if (name->len == ngx_strlen(ngx_collab_event_names[i])
+            && ngx_strncmp(name->data, ngx_collab_event_names[i], name->len)
+               == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* the envelope, as every receiver of the event sees it */
+void
+ngx_collab_event_envelope(collab_json_t *j, const char *type,
+    ngx_str_t *data, int64_t at)
+{
+    collab_json_obj_open(j);
+    collab_json_key(j, "event");
+    collab_json_cstr(j, type);
+    collab_json_key(j, "data");
+    collab_json_raw(j, data->data, data->len);
+    collab_json_key(j, "timestamp");
+    collab_json_time(j, at);
+    collab_json_obj_close(j);
+}
+
+
+/*
+ * Records an event; the caller holds the transaction of the change.
+ * Returns SQLITE_OK or the SQLite error.
+ */
+int
+ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
+    ngx_collab_event_e type, collab_json_t *data, int64_t now)
+{
+    int            rc;
+    ngx_str_t      id;
+    sqlite3_stmt  *st;
+    char           idbuf[COLLAB_ID_MAX];
+
+    if (data->failed) {
+        return SQLITE_NOMEM;
+    }
+
+    id.len = collab_id_new(idbuf, "evt_");
+    id.data = (u_char *) idbuf;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &id);
+    ngx_collab_db_bind_str(st, 2, account);
+    ngx_collab_db_bind_str(st, 3, room);
+    ngx_collab_db_bind_cstr(st, 4, ngx_collab_event_names[type]);
+    sqlite3_bind_text(st, 5, (char *) data->data, (int) data->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    /*
+     * The outbox: in this same transaction, one delivery per matching
+     * webhook and one execution per matching workflow are to be written
+     * here, so that they share the event's fate.
+     */
+
+    return SQLITE_OK;
+}
+
+
+ngx_int_t
+ngx_collab_event_list(ngx_collab_req_t *cr)
+{
+    int            rc;
+    int64_t        before, seq;
+    ngx_str_t      type, room, s, data;
+    ngx_uint_t     limit, n, has_type, has_room;
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_page_args(cr, "events", &limit, &before) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    has_type = (ngx_collab_arg(cr, "type", &type) == NGX_OK);
+
+    if (has_type && ngx_collab_event_lookup(&type) == NGX_ERROR) {
+        return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "type",
+                               "type: not an event name");
+    }
+
+    has_room = (ngx_collab_arg(cr, "roomId", &room) == NGX_OK);
+
+    if (has_room && !collab_uuid_valid(room.data, room.len)) {
+        return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "roomId",
+                               "roomId: not a room id");
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_event_list);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "event list");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    sqlite3_bind_int64(st, 2, before);
+    ngx_collab_db_bind_str(st, 3, has_type ? &type : NULL);
+    ngx_collab_db_bind_str(st, 4, has_room ? &room : NULL);
+    sqlite3_bind_int64(st, 5, limit + 1);
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "data");
+    collab_json_arr_open(&cr->out);
+
+    seq = 0;
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+        if (n == limit) {
+            break;
+        }
+
+        seq = sqlite3_column_int64(st, 0);
+
+        collab_json_obj_open(&cr->out);
+        collab_json_key(&cr->out, "id");
+        ngx_collab_db_col(st, 1, &s);
+        collab_json_str(&cr->out, s.data, s.len);
+        collab_json_key(&cr->out, "event");
+        ngx_collab_db_col(st, 2, &s);
+        collab_json_str(&cr->out, s.data, s.len);
+        collab_json_key(&cr->out, "data");
+        ngx_collab_db_col(st, 3, &data);
+        collab_json_raw(&cr->out, data.data, data.len);
+        collab_json_key(&cr->out, "timestamp");
+        collab_json_time(&cr->out, sqlite3_column_int64(st, 4));
+        collab_json_obj_close(&cr->out);
+    }
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "event list");
+    }
+
+    ngx_collab_page_end(cr, "events", rc == SQLITE_ROW, seq);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}

@@ -1,0 +1,660 @@
+/*
+ * Copyright (C) collab
+ *
+ * Answers and their parts: the JSON answer, the one error writer, request
+ * field validation (errors are data: a field and a message), query
+ * arguments and the opaque pagination cursors.
+ */
+
+#include "ngx_collab.h"
+
+
+static void
+ngx_collab_free(void *data)
+{
+    free(data);
+}
+
+
+static void
+ngx_collab_json_decref(void *data)
+{
+    json_decref(data);
+}
+
+
+void
+ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (cln == NULL) {
+        /* the pool is short of memory: leak rather than crash */
+        return;
+    }
+
+    cln->handler = ngx_collab_json_decref;
+    cln->data = json;
+}
+
+
+int64_t
+ngx_collab_now_ms(void)
+{
+    ngx_time_t  *tp;
+
+    ngx_time_update();
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+ngx_int_t
+ngx_collab_utf8_valid(const u_char *p, size_t len)
+{
+    const u_char  *last;
+    uint32_t       c;
+
+    last = p + len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        c = ngx_utf8_decode((u_char **) &p, last - p);
+
+        /* ngx_utf8_decode() lets surrogates through */
+        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+const char *
+ngx_collab_status_code(ngx_uint_t status)
+{
+    switch (status) {
+    case NGX_HTTP_BAD_REQUEST:
+        return "invalid_request";
+    case NGX_HTTP_UNAUTHORIZED:
+        return "unauthorized";
+    case NGX_HTTP_FORBIDDEN:
+        return "forbidden";
+    case NGX_HTTP_NOT_FOUND:
+        return "not_found";
+    case NGX_HTTP_NOT_ALLOWED:
+        return "method_not_allowed";
+    case NGX_HTTP_CONFLICT:
+        return "conflict";
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return "payload_too_large";
+    case NGX_HTTP_UNSUPPORTED_MEDIA_TYPE:
+        return "unsupported_media_type";
+    case 429:
+        return "rate_limited";
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+    case NGX_HTTP_BAD_GATEWAY:
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        return "unavailable";
+    default:
+        return status < 500 ? "invalid_request" : "internal";
+    }
+}
+
+
+static const char *
+ngx_collab_status_message(ngx_uint_t status)
+{
+    switch (status) {
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return "the request body is larger than this server accepts";
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        return "the request took too long to arrive";
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+        return "the request URI is too long";
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        return "the service is unavailable, try again";
+    case NGX_HTTP_NOT_FOUND:
+        return "not found";
+    case NGX_HTTP_FORBIDDEN:
+        return "forbidden";
+    default:
+        return status < 500 ? "the request is not valid"
+                            : "an internal error occurred";
+    }
+}
+
+
+static void
+ngx_collab_error_json(collab_json_t *j, ngx_uint_t status, const char *field,
+    const u_char *msg, size_t len)
+{
+    collab_json_obj_open(j);
+    collab_json_key(j, "error");
+    collab_json_obj_open(j);
+    collab_json_key(j, "code");
+    collab_json_cstr(j, ngx_collab_status_code(status));
+    collab_json_key(j, "message");
+
+    if (msg) {
+        collab_json_str(j, msg, len);
+
+    } else {
+        collab_json_cstr(j, ngx_collab_status_message(status));
+    }
+
+    if (field) {
+        collab_json_key(j, "field");
+        collab_json_cstr(j, field);
+    }
+
+    collab_json_obj_close(j);
+    collab_json_obj_close(j);
+}
+
+
+ngx_buf_t *
+ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
+    const char *field, const u_char *msg, size_t len)
+{
+    ngx_buf_t      *b;
+    collab_json_t   j;
+
+    collab_json_init(&j);
+    ngx_collab_error_json(&j, status, field, msg, len);
+
+    if (j.failed) {
+        collab_json_free(&j);
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(r->pool, j.len + 1);
+    if (b == NULL) {
+        collab_json_free(&j);
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->pos, j.data, j.len);
+    *b->last++ = '\n';
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    collab_json_free(&j);
+
+    return b;
+}
+
+
+ngx_int_t
+ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status)
+{
+    size_t               len;
+    u_char              *data;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_request_t  *r;
+
+    r = cr->request;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cr->out.failed) {
+        collab_json_free(&cr->out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    b = ngx_calloc_buf(r->pool);
+
+    if (cln == NULL || b == NULL) {
+        collab_json_free(&cr->out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    data = collab_json_detach(&cr->out, &len);
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* collab_json_detach() leaves room for the NUL: a newline ends it */
+    data[len++] = '\n';
+
+    cln->handler = ngx_collab_free;
+    cln->data = data;
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    cr->sending = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status)
+{
+    ngx_http_request_t  *r;
+
+    r = cr->request;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    collab_json_free(&cr->out);
+
+    cr->sending = 1;
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+static ngx_int_t
+ngx_collab_fail_v(ngx_collab_req_t *cr, ngx_uint_t status,
+    const char *field, const char *fmt, va_list args)
+{
+    u_char  *p, msg[512];
+
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+
+    collab_json_free(&cr->out);
+    collab_json_init(&cr->out);
+    ngx_collab_error_json(&cr->out, status, field, msg, p - msg);
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+        ngx_table_elt_t  *h;
+
+        h = ngx_list_push(&cr->request->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "WWW-Authenticate");
+        ngx_str_set(&h->value, "Bearer");
+        cr->request->headers_out.www_authenticate = h;
+    }
+
+    return ngx_collab_reply(cr, status);
+}
+
+
+ngx_int_t
+ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status, const char *field,
+    const char *fmt, ...)
+{
+    ngx_int_t  rc;
+    va_list    args;
+
+    va_start(args, fmt);
+    rc = ngx_collab_fail_v(cr, status, field, fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_collab_refuse_v(ngx_collab_req_t *cr, ngx_uint_t status,
+    const char *field, const char *fmt, va_list args)
+{
+    u_char  *p;
+
+    p = ngx_vslprintf(cr->err.message,
+                      cr->err.message + sizeof(cr->err.message) - 1,
+                      fmt, args);
+
+    *p = '\0';
+    cr->err.status = status;
+    cr->err.field = field;
+
+    return NGX_ERROR;
+}
+
+
+/* records why the request is refused; ngx_collab_invalid() answers it */
+ngx_int_t
+ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
+    const char *field, const char *fmt, ...)
+{
+    ngx_int_t  rc;
+    va_list    args;
+
+    va_start(args, fmt);
+    rc = ngx_collab_refuse_v(cr, status, field, fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
+    const char *fmt, ...)
+{
+    ngx_int_t  rc;
+    va_list    args;
+
+    va_start(args, fmt);
+    rc = ngx_collab_refuse_v(cr, NGX_HTTP_BAD_REQUEST, field, fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_collab_invalid(ngx_collab_req_t *cr)
+{
+    return ngx_collab_fail(cr, cr->err.status ? cr->err.status
+                                              : NGX_HTTP_BAD_REQUEST,
+                           cr->err.field, "%s", cr->err.message);
+}
+
+
+ngx_int_t
+ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what)
+{
+    ngx_uint_t  status;
+
+    ngx_collab_db_rollback();
+    ngx_collab_db_log(cr->request->connection->log, rc, what);
+
+    status = ngx_collab_db_status(rc);
+
+    return ngx_collab_fail(cr, status, NULL,
+                           status == NGX_HTTP_SERVICE_UNAVAILABLE
+                           ? "the database is unavailable, nothing was "
+                             "changed; try again"
+                           : "an internal error occurred, nothing was "
+                             "changed");
+}
+
+
+ngx_int_t
+ngx_collab_not_found(ngx_collab_req_t *cr, const char *what)
+{
+    return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "%s not found",
+                           what);
+}
+
+
+/* rejects a field the resource does not know */
+ngx_int_t
+ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
+{
+    const char   *key, **a;
+    json_t       *value;
+
+    json_object_foreach(cr->body, key, value) {
+
+        for (a = allowed; *a; a++) {
+            if (ngx_strcmp(key, *a) == 0) {
+                break;
+            }
+        }
+
+        if (*a == NULL) {
+            return ngx_collab_reject(cr, key, "%s: unknown field", key);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* 1..max characters, none of them a control character */
+ngx_int_t
+ngx_collab_validate_name(ngx_str_t *s, size_t max)
+{
+    size_t   n, i;
+
+    n = 0;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] < 0x20 || s->data[i] == 0x7f) {
+            return NGX_ERROR;
+        }
+
+        if ((s->data[i] & 0xc0) != 0x80) {
+            n++;
+        }
+    }
+
+    return (n >= 1 && n <= max) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * A string field: *present is 0 when absent, 1 for a string, 2 for null
+ * (which only the caller may accept).
+ */
+ngx_int_t
+ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
+    ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present)
+{
+    json_t     *v;
+    ngx_int_t   rc;
+
+    v = json_object_get(cr->body, field);
+    *present = 0;
+    out->data = NULL;
+    out->len = 0;
+
+    if (v == NULL) {
+        if (required) {
+            return ngx_collab_reject(cr, field, "%s: is required", field);
+        }
+
+        return NGX_OK;
+    }
+
+    if (json_is_null(v)) {
+        *present = 2;
+        return NGX_OK;
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+    }
+
+    out->data = (u_char *) json_string_value(v);
+    out->len = json_string_length(v);
+    *present = 1;
+
+    rc = ngx_collab_validate_name(out, max);
+
+    if (rc == NGX_ERROR) {
+        return ngx_collab_reject(cr, field,
+                                 "%s: must not contain control characters",
+                                 field);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_collab_reject(cr, field,
+                                 "%s: must be 1 to %uz characters long",
+                                 field, max);
+    }
+
+    return NGX_OK;
+}
+
+
+/* metadata: a JSON object of at most 8 KiB, kept as JSON text */
+ngx_int_t
+ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
+    ngx_uint_t *present)
+{
+    json_t         *v;
+    collab_json_t   j;
+
+    v = json_object_get(cr->body, "metadata");
+    *present = 0;
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_object(v)) {
+        return ngx_collab_reject(cr, "metadata",
+                                 "metadata: must be a JSON object");
+    }
+
+    collab_json_init(&j);
+    collab_json_value(&j, v);
+
+    if (j.failed) {
+        collab_json_free(&j);
+        return ngx_collab_reject(cr, "metadata",
+                                 "metadata: nested too deeply");
+    }
+
+    if (j.len > COLLAB_METADATA_MAX) {
+        collab_json_free(&j);
+        return ngx_collab_reject(cr, "metadata",
+                                 "metadata: must be at most %d bytes of "
+                                 "JSON", COLLAB_METADATA_MAX);
+    }
+
+    out->data = ngx_pnalloc(cr->request->pool, j.len);
+    if (out->data == NULL) {
+        collab_json_free(&j);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, j.data, j.len);
+    out->len = j.len;
+    *present = 1;
+
+    collab_json_free(&j);
+
+    return NGX_OK;
+}
+
+
+/* a query argument, percent-decoded; NGX_DECLINED when absent */
+ngx_int_t
+ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
+{
+    u_char     *dst, *src;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(cr->request, (u_char *) name, ngx_strlen(name), &raw)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(cr->request->pool, raw.len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = dst;
+    src = raw.data;
+
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * ?limit= (1..100, default 20) and ?cursor= of a list; *before is the
+ * sequence number the page starts below.
+ */
+ngx_int_t
+ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, int64_t *before)
+{
+    ngx_int_t  n;
+    ngx_str_t  v;
+
+    *limit = COLLAB_LIMIT_DEFAULT;
+    *before = INT64_MAX;
+
+    if (ngx_collab_arg(cr, "limit", &v) == NGX_OK) {
+        n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
+
+        if (n < 1 || n > COLLAB_LIMIT_MAX) {
+            return ngx_collab_reject(cr, "limit",
+                                     "limit: must be an integer from 1 "
+                                     "to %d", COLLAB_LIMIT_MAX);
+        }
+
+        *limit = n;
+    }
+
+    if (ngx_collab_arg(cr, "cursor", &v) == NGX_OK) {
+        if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32,
+                                 kind, before)
+            != 0)
+        {
+            return ngx_collab_reject(cr, "cursor",
+                                     "cursor: not a cursor of this list");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* closes the "data" array and writes "nextCursor" */
+void
+ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind, ngx_uint_t more,
+    int64_t last)
+{
+    size_t  n;
+    char    cursor[64];
+
+    collab_json_arr_close(&cr->out);
+    collab_json_key(&cr->out, "nextCursor");
+
+    if (more) {
+        n = collab_cursor_encode(cursor, sizeof(cursor),
+                                 ngx_collab_db_secret(), 32, kind, last);
+        collab_json_str(&cr->out, (u_char *) cursor, n);
+
+    } else {
+        collab_json_null(&cr->out);
+    }
+
+    collab_json_obj_close(&cr->out);
+}

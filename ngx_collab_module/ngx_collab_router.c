@@ -1,0 +1,252 @@
+/*
+ * Copyright (C) collab
+ *
+ * Routing: the table of every API path with its methods and who may call
+ * it.  Paths are matched segment by segment on the raw request target,
+ * each segment percent-decoded on its own, starting after the "v1" segment
+ * (so that the API can sit under any location prefix).
+ */
+
+#include "ngx_collab.h"
+
+
+#define COLLAB_MAX_SEGMENTS  12
+
+
+static const ngx_collab_route_t  ngx_collab_routes[] = {
+
+    { "accounts", COLLAB_ROUTE_ADMIN,
+      { { NGX_HTTP_POST, ngx_collab_account_create, 1 } } },
+
+    { "accounts/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_account_get, 0 } } },
+
+    { "accounts/:/keys", COLLAB_ROUTE_ADMIN,
+      { { NGX_HTTP_GET, ngx_collab_key_list, 0 },
+        { NGX_HTTP_POST, ngx_collab_key_create, 1 } } },
+
+    { "accounts/:/keys/:", COLLAB_ROUTE_ADMIN,
+      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, 0 } } },
+
+    { "accounts/:/rooms", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_room_list, 0 },
+        { NGX_HTTP_POST, ngx_collab_room_create, 1 } } },
+
+    { "accounts/:/rooms/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_room_get, 0 },
+        { NGX_HTTP_PATCH, ngx_collab_room_update, 1 },
+        { NGX_HTTP_DELETE, ngx_collab_room_delete, 0 } } },
+
+    { "accounts/:/rooms/:/users", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_user_list, 0 },
+        { NGX_HTTP_POST, ngx_collab_user_create, 1 } } },
+
+    { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_user_get, 0 },
+        { NGX_HTTP_PATCH, ngx_collab_user_update, 1 },
+        { NGX_HTTP_DELETE, ngx_collab_user_delete, 0 } } },
+
+    { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_event_list, 0 } } },
+};
+
+
+static const char *
+ngx_collab_method_name(ngx_uint_t method)
+{
+    switch (method) {
+    case NGX_HTTP_GET:
+        return "GET";
+    case NGX_HTTP_POST:
+        return "POST";
+    case NGX_HTTP_PUT:
+        return "PUT";
+    case NGX_HTTP_PATCH:
+        return "PATCH";
+    default:
+        return "DELETE";
+    }
+}
+
+
+/* splits and decodes the path; NGX_DECLINED if it is not an API path */
+static ngx_int_t
+ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
+{
+    u_char     *p, *last, *start, *dst, c;
+    ngx_str_t   path;
+    ngx_uint_t  n, found;
+
+    if (r->valid_unparsed_uri && !r->internal) {
+        path = r->unparsed_uri;
+
+        p = ngx_strlchr(path.data, path.data + path.len, '?');
+        if (p) {
+            path.len = p - path.data;
+        }
+
+    } else {
+        path = r->uri;
+    }
+
+    p = path.data;
+    last = path.data + path.len;
+    n = 0;
+    found = 0;
+
+    if (p == last || *p != '/') {
+        return NGX_DECLINED;
+    }
+
+    while (p < last) {
+        start = ++p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        if (!found) {
+            found = (p - start == 2 && start[0] == 'v' && start[1] == '1');
+            continue;
+        }
+
+        if (n == COLLAB_MAX_SEGMENTS) {
+            return NGX_DECLINED;
+        }
+
+        dst = ngx_pnalloc(r->pool, p - start + 1);
+        if (dst == NULL) {
+            return NGX_ERROR;
+        }
+
+        seg[n].data = dst;
+
+        while (start < p) {
+            c = *start++;
+
+            if (c == '%') {
+                if (p - start < 2 || !isxdigit(start[0])
+                    || !isxdigit(start[1]))
+                {
+                    return NGX_DECLINED;
+                }
+
+                c = (u_char) ((ngx_hextoi(start, 1) << 4)
+                              | ngx_hextoi(start + 1, 1));
+                start += 2;
+
+                if (c == '\0') {
+                    return NGX_DECLINED;
+                }
+            }
+
+            *dst++ = c;
+        }
+
+        seg[n].len = dst - seg[n].data;
+
+        if (seg[n].len == 0) {
+            return NGX_DECLINED;
+        }
+
+        n++;
+    }
+
+    *nseg = n;
+
+    return found && n > 0 ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * Finds the route: NGX_OK with cr->route, cr->method and cr->params set,
+ * NGX_HTTP_NOT_FOUND, or NGX_HTTP_NOT_ALLOWED with the Allow value.
+ */
+ngx_int_t
+ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
+    ngx_str_t *allow)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_int_t                  rc;
+    ngx_str_t                  seg[COLLAB_MAX_SEGMENTS];
+    ngx_uint_t                 nseg, i, k, np, method;
+    const char                *pat, *end;
+    const ngx_collab_route_t  *rt;
+
+    rc = ngx_collab_split(r, seg, &nseg);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
+
+    for (i = 0; i < sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+         i++)
+    {
+        rt = &ngx_collab_routes[i];
+        pat = rt->pattern;
+        np = 0;
+
+        for (k = 0; k < nseg; k++) {
+            if (*pat == '\0') {
+                break;
+            }
+
+            end = ngx_strchr(pat, '/');
+            len = end ? (size_t) (end - pat) : ngx_strlen(pat);
+
+            if (len == 1 && *pat == ':') {
+                cr->params[np++] = seg[k];
+
+            } else if (len != seg[k].len
+                       || ngx_strncmp(pat, seg[k].data, len) != 0)
+            {
+                break;
+            }
+
+            pat += len + (end ? 1 : 0);
+        }
+
+        if (k != nseg || *pat != '\0') {
+            continue;
+        }
+
+        cr->route = rt;
+        cr->nparams = np;
+
+        for (k = 0; k < 4 && rt->methods[k].handler; k++) {
+            if (rt->methods[k].method == method) {
+                cr->method = &rt->methods[k];
+                return NGX_OK;
+            }
+        }
+
+        p = ngx_pnalloc(r->pool, 64);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        allow->data = p;
+
+        for (k = 0; k < 4 && rt->methods[k].handler; k++) {
+            p = ngx_sprintf(p, "%s%s", k ? ", " : "",
+                            ngx_collab_method_name(rt->methods[k].method));
+
+            if (rt->methods[k].method == NGX_HTTP_GET) {
+                p = ngx_sprintf(p, ", HEAD");
+            }
+        }
+
+        allow->len = p - allow->data;
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return NGX_HTTP_NOT_FOUND;
+}

@@ -1,0 +1,390 @@
+/*
+ * Copyright (C) collab
+ *
+ * The registry in shared memory: what every request needs without touching
+ * SQLite.  Today that is the API keys, by the SHA-256 of their token, in a
+ * red-black tree in a slab pool.  The master loads it from SQLite when the
+ * zone is new; a reload keeps the old zone and its contents.  Every change
+ * is written through by the worker that committed it and bumps the
+ * generation, so that per-worker caches notice at once.
+ */
+
+#include "ngx_collab.h"
+
+
+typedef struct {
+    ngx_rbtree_node_t   node;          /* key: first bytes of the hash */
+    u_char              hash[COLLAB_HASH_LEN];
+    u_char              key_id[COLLAB_ID_MAX];
+    u_char              account[COLLAB_ID_MAX];
+    u_char              key_id_len;
+    u_char              account_len;
+} ngx_collab_shm_key_t;
+
+
+typedef struct {
+    ngx_rbtree_t        keys;
+    ngx_rbtree_node_t   sentinel;
+    ngx_atomic_t        generation;
+} ngx_collab_shm_sh_t;
+
+
+typedef struct {
+    ngx_collab_shm_sh_t          *sh;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_collab_main_conf_t  *cmcf;
+    ngx_cycle_t                  *cycle;     /* the cycle being started */
+} ngx_collab_shm_ctx_t;
+
+
+static ngx_int_t ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+
+static ngx_collab_shm_ctx_t  *ngx_collab_shm;
+
+
+static void
+ngx_collab_shm_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t     **p;
+    ngx_collab_shm_key_t   *n, *t;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            n = (ngx_collab_shm_key_t *) node;
+            t = (ngx_collab_shm_key_t *) temp;
+
+            p = (ngx_memcmp(n->hash, t->hash, COLLAB_HASH_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_rbtree_key_t
+ngx_collab_shm_hash_key(const u_char *hash)
+{
+    return ((ngx_rbtree_key_t) hash[0] << 24) | (hash[1] << 16)
+           | (hash[2] << 8) | hash[3];
+}
+
+
+static ngx_collab_shm_key_t *
+ngx_collab_shm_lookup(ngx_collab_shm_sh_t *sh, const u_char *hash)
+{
+    ngx_int_t           rc;
+    ngx_rbtree_key_t    key;
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    key = ngx_collab_shm_hash_key(hash);
+    node = sh->keys.root;
+    sentinel = sh->keys.sentinel;
+
+    while (node != sentinel) {
+
+        if (key != node->key) {
+            node = (key < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        rc = ngx_memcmp(hash, ((ngx_collab_shm_key_t *) node)->hash,
+                        COLLAB_HASH_LEN);
+
+        if (rc == 0) {
+            return (ngx_collab_shm_key_t *) node;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static ngx_collab_shm_key_t *
+ngx_collab_shm_key_new(ngx_slab_pool_t *shpool, const u_char *hash,
+    ngx_str_t *key_id, ngx_str_t *account)
+{
+    ngx_collab_shm_key_t  *k;
+
+    if (key_id->len >= COLLAB_ID_MAX || account->len >= COLLAB_ID_MAX) {
+        return NULL;
+    }
+
+    k = ngx_slab_calloc_locked(shpool, sizeof(ngx_collab_shm_key_t));
+    if (k == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(k->hash, hash, COLLAB_HASH_LEN);
+    k->node.key = ngx_collab_shm_hash_key(hash);
+    ngx_memcpy(k->key_id, key_id->data, key_id->len);
+    k->key_id_len = (u_char) key_id->len;
+    ngx_memcpy(k->account, account->data, account->len);
+    k->account_len = (u_char) account->len;
+
+    return k;
+}
+
+
+/* every active key is loaded by the master when the zone is new */
+static ngx_int_t
+ngx_collab_shm_load_key(ngx_collab_shm_ctx_t *ctx, const u_char *hash,
+    ngx_str_t *key_id, ngx_str_t *account)
+{
+    ngx_collab_shm_key_t  *k;
+
+    if (ngx_collab_shm_lookup(ctx->sh, hash)) {
+        return NGX_OK;
+    }
+
+    k = ngx_collab_shm_key_new(ctx->shpool, hash, key_id, account);
+    if (k == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_rbtree_insert(&ctx->sh->keys, &k->node);
+
+    return NGX_OK;
+}
+
+
+ngx_shm_zone_t *
+ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name, size_t size,
+    ngx_http_collab_main_conf_t *cmcf)
+{
+    ngx_shm_zone_t        *shm_zone;
+    ngx_collab_shm_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_collab_shm_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ctx->cmcf = cmcf;
+    ctx->cycle = cf->cycle;
+
+    shm_zone = ngx_shared_memory_add(cf, name, size, &ngx_http_collab_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_zone \"%V\" is already defined", name);
+        return NULL;
+    }
+
+    shm_zone->init = ngx_collab_shm_init_zone;
+    shm_zone->data = ctx;
+
+    return shm_zone;
+}
+
+
+static ngx_int_t
+ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_collab_shm_ctx_t  *octx = data;
+
+    int                           rc;
+    size_t                        len;
+    sqlite3                      *db;
+    ngx_str_t                     key_id, account;
+    sqlite3_stmt                 *st;
+    ngx_collab_shm_ctx_t         *ctx;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    ctx = shm_zone->data;
+    cmcf = ctx->cmcf;
+
+    if (ngx_collab_db_prepare(ctx->cycle, &cmcf->database,
+                              shm_zone->shm.log)
+        != NGX_OK
+        || ngx_collab_admin_token_load(cmcf, shm_zone->shm.log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (octx) {
+        /* reload: the registry in the old zone stays valid */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+        ngx_collab_shm = ctx;
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        ngx_collab_shm = ctx;
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_collab_shm_sh_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->keys, &ctx->sh->sentinel,
+                    ngx_collab_shm_insert);
+
+    len = sizeof(" in collab zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in collab zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    ngx_collab_shm = ctx;
+
+    db = ngx_collab_db_open_master(&cmcf->database, shm_zone->shm.log);
+    if (db == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = sqlite3_prepare_v2(db, "SELECT hash, id, account_id FROM api_keys"
+                                " WHERE revoked_at IS NULL", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != COLLAB_HASH_LEN) {
+            continue;
+        }
+
+        ngx_collab_db_col(st, 1, &key_id);
+        ngx_collab_db_col(st, 2, &account);
+
+        if (ngx_collab_shm_load_key(ctx, sqlite3_column_blob(st, 0),
+                                    &key_id, &account)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "collab: zone \"%V\" is too small for the keys",
+                          &shm_zone->shm.name);
+            sqlite3_finalize(st);
+            sqlite3_close(db);
+            return NGX_ERROR;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE) {
+        goto failed;
+    }
+
+    sqlite3_close(db);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                  "collab: loading keys failed: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
+    ngx_str_t *account)
+{
+    ngx_int_t              rc;
+    ngx_collab_shm_key_t  *k;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    rc = NGX_OK;
+
+    if (ngx_collab_shm_lookup(ngx_collab_shm->sh, hash) == NULL) {
+        k = ngx_collab_shm_key_new(ngx_collab_shm->shpool, hash, key_id,
+                                   account);
+        if (k == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_rbtree_insert(&ngx_collab_shm->sh->keys, &k->node);
+            ngx_atomic_fetch_add(&ngx_collab_shm->sh->generation, 1);
+        }
+    }
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_collab_shm_key_remove(const u_char *hash)
+{
+    ngx_collab_shm_key_t  *k;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    k = ngx_collab_shm_lookup(ngx_collab_shm->sh, hash);
+
+    if (k) {
+        ngx_rbtree_delete(&ngx_collab_shm->sh->keys, &k->node);
+        ngx_slab_free_locked(ngx_collab_shm->shpool, k);
+        ngx_atomic_fetch_add(&ngx_collab_shm->sh->generation, 1);
+    }
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+
+    return k ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_collab_shm_key_find(const u_char *hash, ngx_collab_auth_t *a)
+{
+    ngx_collab_shm_key_t  *k;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    k = ngx_collab_shm_lookup(ngx_collab_shm->sh, hash);
+
+    if (k) {
+        a->account_len = k->account_len;
+        ngx_memcpy(a->account, k->account, k->account_len);
+    }
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+
+    return k ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_atomic_uint_t
+ngx_collab_shm_generation(void)
+{
+    return ngx_collab_shm->sh->generation;
+}

@@ -1,0 +1,820 @@
+/*
+ * Copyright (C) collab
+ *
+ * The module itself: directives, configuration, process start and stop,
+ * the content handler that turns a request into a call of a resource
+ * handler, and the filter that gives nginx's own error pages (413 and the
+ * like) the API's error shape inside a collab_api location.
+ */
+
+#include "ngx_collab.h"
+
+
+static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
+static void ngx_http_collab_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
+static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_collab_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_collab_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_collab_database(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_admin_token_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
+static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
+
+
+#define COLLAB_ZONE_DEFAULT  (16 * 1024 * 1024)
+#define COLLAB_TOKEN_MIN     16
+
+
+static ngx_command_t  ngx_http_collab_commands[] = {
+
+    { ngx_string("collab_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_database,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_collab_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_admin_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_admin_token_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_collab_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_collab_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_collab_postconfiguration,     /* postconfiguration */
+
+    ngx_http_collab_create_main_conf,      /* create main configuration */
+    ngx_http_collab_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_collab_create_loc_conf,       /* create location configuration */
+    ngx_http_collab_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_collab_module = {
+    NGX_MODULE_V1,
+    &ngx_http_collab_module_ctx,           /* module context */
+    ngx_http_collab_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_collab_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_collab_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_collab_handler(ngx_http_request_t *r)
+{
+    ngx_int_t          rc;
+    ngx_str_t          allow;
+    ngx_table_elt_t   *h;
+    ngx_collab_req_t  *cr;
+
+    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
+
+    if (cr == NULL) {
+        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
+        if (cr == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cr->request = r;
+        collab_json_init(&cr->out);
+        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
+    }
+
+    if (ngx_collab_db_handle() == NULL) {
+        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "the database is not available");
+    }
+
+    rc = ngx_collab_route(r, cr, &allow);
+
+    if (rc == NGX_HTTP_NOT_FOUND) {
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "no such route");
+    }
+
+    if (rc == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        h->value = allow;
+
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_ALLOWED, NULL,
+                               "method %V is not allowed here; allowed: %V",
+                               &r->method_name, &allow);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_collab_authenticate(cr) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    if (!cr->method->body) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_collab_run(cr);
+    }
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        ngx_str_t  *ct = r->headers_in.content_type
+                         ? &r->headers_in.content_type->value : NULL;
+
+        if (ct == NULL || ct->len < 16
+            || ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
+               != 0
+            || (ct->len > 16 && ct->data[16] != ';' && ct->data[16] != ' '))
+        {
+            return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                   NULL, "the request body must be "
+                                   "application/json");
+        }
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_collab_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static u_char *
+ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
+{
+    u_char       *p, *data;
+    size_t        size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    *len = 0;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return (u_char *) "";
+    }
+
+    size = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        size += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                           : (size_t) (b->last - b->pos);
+    }
+
+    data = ngx_pnalloc(r->pool, size + 1);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    p = data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NULL;
+            }
+
+            p += n;
+
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    *p = '\0';
+    *len = size;
+
+    return data;
+}
+
+
+static void
+ngx_http_collab_body_handler(ngx_http_request_t *r)
+{
+    size_t             len;
+    u_char            *body;
+    json_error_t       err;
+    ngx_collab_req_t  *cr;
+
+    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
+
+    body = ngx_http_collab_body_bytes(r, &len);
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (len == 0) {
+        cr->body = json_object();
+
+    } else if (!ngx_collab_utf8_valid(body, len)) {
+        ngx_http_finalize_request(r,
+            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                            "the request body is not valid UTF-8"));
+        return;
+
+    } else {
+        cr->body = json_loadb((char *) body, len,
+                              COLLAB_JSON_DECODE|JSON_REJECT_DUPLICATES
+                              |JSON_DECODE_ANY, &err);
+
+        if (cr->body == NULL) {
+            ngx_http_finalize_request(r,
+                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                                "the request body is not valid JSON: %s "
+                                "(line %d, column %d)", err.text, err.line,
+                                err.column));
+            return;
+        }
+    }
+
+    if (cr->body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_collab_json_cleanup(r, cr->body);
+
+    if (!json_is_object(cr->body)) {
+        ngx_http_finalize_request(r,
+            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                            "the request body must be a JSON object"));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_collab_run(cr));
+}
+
+
+static ngx_int_t
+ngx_http_collab_run(ngx_collab_req_t *cr)
+{
+    ngx_int_t  rc;
+
+    if (ngx_collab_authorize(cr) == NGX_OK) {
+        rc = cr->method->handler(cr);
+
+    } else {
+        rc = ngx_collab_invalid(cr);
+    }
+
+    ngx_collab_db_release();
+
+    return rc;
+}
+
+
+/*
+ * Errors that nginx answers by itself inside a collab_api location (413
+ * for an oversized body, 408, 500 ...) get the API's error shape too.
+ */
+static ngx_int_t
+ngx_http_collab_header_filter(ngx_http_request_t *r)
+{
+    ngx_buf_t                   *b;
+    ngx_collab_req_t            *cr;
+    ngx_http_collab_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_collab_module);
+
+    if (!clcf->api || r != r->main
+        || r->headers_out.status < NGX_HTTP_BAD_REQUEST)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
+
+    if (cr && cr->sending) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (cr == NULL) {
+        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
+        if (cr == NULL) {
+            return NGX_ERROR;
+        }
+
+        cr->request = r;
+        collab_json_init(&cr->out);
+        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
+    }
+
+    b = ngx_collab_error_buf(r, r->headers_out.status, NULL, NULL, 0);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cr->replace = 1;
+    cr->error_page = b;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_collab_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t         *b;
+    ngx_chain_t       *cl, out;
+    ngx_collab_req_t  *cr;
+
+    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
+
+    if (cr == NULL || !cr->replace) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+
+        if (b->last_buf && cr->error_page) {
+            out.buf = cr->error_page;
+            out.next = NULL;
+            cr->error_page = NULL;
+
+            return ngx_http_next_body_filter(r, &out);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_collab_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    cmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_collab_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cmcf->database = { 0, NULL };
+     *     cmcf->shm_zone = NULL;
+     *     cmcf->admin_token_file = { 0, NULL };
+     *     cmcf->used = 0;
+     */
+
+    return cmcf;
+}
+
+
+static char *
+ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t  name;
+
+    if (!cmcf->used) {
+        return NGX_CONF_OK;
+    }
+
+    if (cmcf->database.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"collab_api\" needs \"collab_database\" "
+                           "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->shm_zone == NULL) {
+        ngx_str_set(&name, "collab");
+
+        cmcf->shm_zone = ngx_collab_shm_add(cf, &name, COLLAB_ZONE_DEFAULT,
+                                            cmcf);
+        if (cmcf->shm_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (cmcf->admin_token_file.len == 0) {
+        /* next to the database */
+        u_char  *p, *last;
+
+        last = cmcf->database.data + cmcf->database.len;
+        p = cmcf->database.data;
+
+        while (ngx_strlchr(p, last, '/')) {
+            p = ngx_strlchr(p, last, '/') + 1;
+        }
+
+        cmcf->admin_token_file.len = (p - cmcf->database.data)
+                                     + sizeof("admin.token") - 1;
+        cmcf->admin_token_file.data = ngx_pnalloc(cf->pool,
+                                          cmcf->admin_token_file.len + 1);
+        if (cmcf->admin_token_file.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(cmcf->admin_token_file.data, "%*sadmin.token%Z",
+                    (size_t) (p - cmcf->database.data), cmcf->database.data);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Reads the admin token, or creates the file with a fresh random token
+ * (mode 0600) when it does not exist.  Only the token's hash is kept.
+ * Runs in the master when the zone is set up, after the database folder
+ * exists, on every start and reload.
+ */
+ngx_int_t
+ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log)
+{
+    u_char      *p, *last;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_str_t    token;
+    ngx_file_t   file;
+    u_char       buf[512];
+    char         fresh[COLLAB_ID_MAX + 8];
+
+    fd = ngx_open_file(cmcf->admin_token_file.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE && ngx_errno == NGX_ENOENT) {
+        fd = ngx_open_file(cmcf->admin_token_file.data, NGX_FILE_WRONLY,
+                           NGX_FILE_CREATE_OR_OPEN|O_EXCL, 0600);
+        if (fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                               "collab_admin_token_file: cannot create "
+                               "\"%V\"", &cmcf->admin_token_file);
+            return NGX_ERROR;
+        }
+
+        n = collab_id_new(fresh, "cadm_");
+        fresh[n++] = '\n';
+
+        if (write(fd, fresh, n) != n) {
+            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                               "collab_admin_token_file: cannot write "
+                               "\"%V\"", &cmcf->admin_token_file);
+            ngx_close_file(fd);
+            return NGX_ERROR;
+        }
+
+        ngx_close_file(fd);
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                           "collab: admin token written to \"%V\"",
+                           &cmcf->admin_token_file);
+
+        fd = ngx_open_file(cmcf->admin_token_file.data, NGX_FILE_RDONLY,
+                           NGX_FILE_OPEN, 0);
+    }
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                           "collab_admin_token_file: cannot open \"%V\"",
+                           &cmcf->admin_token_file);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = cmcf->admin_token_file;
+    file.log = log;
+
+    n = ngx_read_file(&file, buf, sizeof(buf), 0);
+    ngx_close_file(fd);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    p = buf;
+    last = buf + n;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t'
+                        || last[-1] == '\r' || last[-1] == '\n'))
+    {
+        last--;
+    }
+
+    token.data = p;
+    token.len = last - p;
+
+    if (token.len < COLLAB_TOKEN_MIN || n == sizeof(buf)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                           "collab_admin_token_file: \"%V\" must hold one "
+                           "token of %d to 500 characters",
+                           &cmcf->admin_token_file, COLLAB_TOKEN_MIN);
+        return NGX_ERROR;
+    }
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                               "collab_admin_token_file: the token in \"%V\" "
+                               "has a character that is not printable ASCII",
+                               &cmcf->admin_token_file);
+            return NGX_ERROR;
+        }
+    }
+
+    collab_sha256(token.data, token.len, cmcf->admin_hash);
+    cmcf->admin_set = 1;
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_collab_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_collab_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_collab_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->api = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_collab_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_collab_loc_conf_t *prev = parent;
+    ngx_http_collab_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->api, prev->api, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->database.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    cmcf->database = value[1];
+
+    if (cmcf->database.len == 0
+        || cmcf->database.data[cmcf->database.len - 1] == '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_database: \"%V\" is not a file path",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &cmcf->database, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (cmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_zone: invalid zone name \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    size = ngx_parse_size(&value[2]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_zone: invalid size \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_zone: zone \"%V\" of size \"%V\" is too "
+                           "small, at least %uzk", &value[1], &value[2],
+                           8 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->shm_zone = ngx_collab_shm_add(cf, &value[1], size, cmcf);
+    if (cmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_admin_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->admin_token_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_admin_token_file: \"%V\" is not a file "
+                           "path", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->admin_token_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &cmcf->admin_token_file, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_loc_conf_t *lcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    if (lcf->api != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    lcf->api = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_collab_handler;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_collab_module);
+    cmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_collab_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_collab_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_collab_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_collab_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_collab_module);
+
+    if (cmcf == NULL || !cmcf->used) {
+        return NGX_OK;
+    }
+
+    /*
+     * A worker that cannot open the database still serves, answering 503
+     * in the API locations, so that the rest of the server is unharmed.
+     */
+    (void) ngx_collab_db_open(cycle, &cmcf->database);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_collab_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_collab_db_close();
+}

@@ -1,0 +1,51 @@
+package CollabTest;
+
+# What every collab test file shares: the module's http-level directives,
+# the API location and the /t scenario runner (t/lib/collab.js), set as
+# each block's defaults.  A block that has its own http_config or config
+# keeps it.
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use Test::Nginx::Socket ();
+
+$ENV{TEST_NGINX_COLLAB_LIB} ||= abs_path(dirname(__FILE__) . '/../lib');
+
+our $HttpConfig = <<'_EOC_';
+    collab_database          data/collab.db;
+    collab_admin_token_file  $TEST_NGINX_COLLAB_LIB/admin.token;
+    js_path                  "$TEST_NGINX_COLLAB_LIB";
+    js_import                collab from collab.js;
+_EOC_
+
+our $Config = <<'_EOC_';
+    client_body_buffer_size  64k;
+    location /v1/ {
+        collab_api;
+    }
+    location = /t {
+        set $collab_admin_token_file $TEST_NGINX_COLLAB_LIB/admin.token;
+        js_content collab.steps;
+    }
+_EOC_
+
+Test::Nginx::Socket::add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->http_config) {
+        $block->set_value("http_config", $HttpConfig);
+    }
+
+    if (!defined $block->config) {
+        $block->set_value("config", $Config);
+    }
+
+    if (!defined $block->no_error_log && !defined $block->error_log) {
+        $block->set_value("no_error_log", "[error]\n[alert]\n[crit]\n"
+                                          . "[emerg]\n");
+    }
+});
+
+1;

@@ -1,0 +1,145 @@
+// Scenario runner for the Test::Nginx suite, loaded into the test nginx
+// with njs.  `POST /t` carries one step per line; each request step is sent
+// to the API of the same server and answered by one transcript line:
+//
+//     METHOD PATH STATUS BODY
+//
+// Identifiers in answers are replaced by stable names ({acc1}, {key1},
+// {tok1}, {room1}, {evt1}, {cursor1} ...) so that a transcript is the same
+// on every run, and a later step may use those names in its path or body.
+// Timestamps read <ts>.  Steps:
+//
+//     as admin | as none | as {tok1} | as <literal token>
+//     header Name: value        (for the next request only)
+//     METHOD PATH [BODY]        (BODY is sent as application/json)
+//     raw METHOD PATH [BODY]    (no Content-Type unless a header step set it)
+//     # comment
+
+import fs from 'fs';
+
+const ID = /\b(acc|key|evt|wh|wf|dlv|exe|user)_[0-9A-Za-z]{22}\b/g;
+const TOKEN = /\bck_[0-9A-Za-z]{43}\b/g;
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/g;
+const CURSOR = /"nextCursor":"([^"]+)"/g;
+const TS = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
+
+function Names() {
+    this.byValue = {};
+    this.byName = {};
+    this.count = {};
+}
+
+Names.prototype.name = function (kind, value) {
+    if (this.byValue[value] === undefined) {
+        this.count[kind] = (this.count[kind] || 0) + 1;
+        const n = '{' + kind + this.count[kind] + '}';
+        this.byValue[value] = n;
+        this.byName[n] = value;
+    }
+    return this.byValue[value];
+};
+
+Names.prototype.hide = function (text) {
+    const self = this;
+    text = text.replace(CURSOR, function (m, c) {
+        return '"nextCursor":"' + self.name('cursor', c) + '"';
+    });
+    text = text.replace(TOKEN, function (m) { return self.name('tok', m); });
+    text = text.replace(ID, function (m, kind) { return self.name(kind, m); });
+    text = text.replace(UUID, function (m) { return self.name('room', m); });
+    return text.replace(TS, '<ts>');
+};
+
+Names.prototype.show = function (text) {
+    const self = this;
+    return text.replace(/\{[a-z]+[0-9]+\}/g, function (m) {
+        if (self.byName[m] === undefined) {
+            throw new Error('unknown name ' + m);
+        }
+        return self.byName[m];
+    });
+};
+
+function adminToken(r) {
+    return fs.readFileSync(r.variables.collab_admin_token_file).toString()
+           .trim();
+}
+
+async function steps(r) {
+    const names = new Names();
+    const base = 'http://127.0.0.1:' + r.variables.server_port;
+    const lines = (r.requestText || '').split('\n');
+    let token = null;
+    let extra = {};
+    let out = '';
+
+    for (let i = 0; i < lines.length; i++) {
+        let line = lines[i].trim();
+
+        if (line === '' || line[0] === '#') {
+            continue;
+        }
+
+        try {
+            if (line.startsWith('as ')) {
+                const who = line.substring(3).trim();
+                token = who === 'none' ? null
+                        : who === 'admin' ? adminToken(r)
+                        : names.show(who);
+                continue;
+            }
+
+            if (line.startsWith('header ')) {
+                const h = line.substring(7);
+                const c = h.indexOf(':');
+                extra[h.substring(0, c).trim()] = names.show(h.substring(c + 1)
+                                                             .trim());
+                continue;
+            }
+
+            let raw = false;
+
+            if (line.startsWith('raw ')) {
+                raw = true;
+                line = line.substring(4);
+            }
+
+            const sp1 = line.indexOf(' ');
+            const method = line.substring(0, sp1);
+            let rest = line.substring(sp1 + 1);
+            const sp2 = rest.indexOf(' ');
+            const path = sp2 < 0 ? rest : rest.substring(0, sp2);
+            const body = sp2 < 0 ? null : rest.substring(sp2 + 1);
+
+            const headers = {};
+            if (token !== null) {
+                headers['Authorization'] = 'Bearer ' + token;
+            }
+            if (body !== null && !raw) {
+                headers['Content-Type'] = 'application/json';
+            }
+            for (const k in extra) {
+                headers[k] = extra[k];
+            }
+            extra = {};
+
+            const opts = { method: method, headers: headers };
+            if (body !== null) {
+                opts.body = names.show(body);
+            }
+
+            const res = await ngx.fetch(base + names.show(path), opts);
+            const text = (await res.text()).replace(/\n$/, '');
+
+            out += method + ' ' + path + ' ' + res.status
+                   + (text.length ? ' ' + names.hide(text) : '') + '\n';
+
+        } catch (e) {
+            out += 'step ' + (i + 1) + ' failed: ' + e.message + '\n';
+        }
+    }
+
+    r.return(200, out);
+}
+
+export default { steps };

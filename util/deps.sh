@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building, running, testing and benchmarking need, from
+# Debian's packages; does nothing when everything is there already.
+set -euo pipefail
+
+pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
+      libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
+      libnginx-mod-http-js wrk curl gcc make)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
+        || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing ${missing[*]}; run 'sudo make deps'" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # the nginx package starts a server on port 80 unless told not to
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        || { rm -f /usr/sbin/policy-rc.d; exit 1; }
+    rm -f /usr/sbin/policy-rc.d
+fi
