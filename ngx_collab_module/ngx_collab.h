@@ -151,6 +151,8 @@ ngx_int_t ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
 ngx_int_t ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
 ngx_int_t ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what);
+ngx_int_t ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc,
+    const char *what);
 ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
 const char *ngx_collab_status_code(ngx_uint_t status);
 ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,

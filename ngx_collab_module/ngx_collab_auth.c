@@ -177,10 +177,7 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
         }
 
         if (rc != SQLITE_ROW) {
-            ngx_collab_db_log(cr->request->connection->log, rc,
-                              "account lookup");
-            return ngx_collab_refuse(cr, ngx_collab_db_status(rc), NULL,
-                                     "the database is unavailable");
+            return ngx_collab_refuse_db(cr, rc, "account lookup");
         }
     }
 

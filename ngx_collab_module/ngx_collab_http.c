@@ -390,6 +390,16 @@ ngx_collab_invalid(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what)
 {
+    (void) ngx_collab_refuse_db(cr, rc, what);
+
+    return ngx_collab_invalid(cr);
+}
+
+
+/* like ngx_collab_fail_db(), but only records the refusal */
+ngx_int_t
+ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc, const char *what)
+{
     ngx_uint_t  status;
 
     ngx_collab_db_rollback();
@@ -397,12 +407,12 @@ ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what)
 
     status = ngx_collab_db_status(rc);
 
-    return ngx_collab_fail(cr, status, NULL,
-                           status == NGX_HTTP_SERVICE_UNAVAILABLE
-                           ? "the database is unavailable, nothing was "
-                             "changed; try again"
-                           : "an internal error occurred, nothing was "
-                             "changed");
+    return ngx_collab_refuse(cr, status, NULL,
+                             status == NGX_HTTP_SERVICE_UNAVAILABLE
+                             ? "the database is unavailable, nothing was "
+                               "changed; try again"
+                             : "an internal error occurred, nothing was "
+                               "changed");
 }
 
 

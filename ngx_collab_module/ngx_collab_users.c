@@ -157,7 +157,10 @@ ngx_collab_user_input(ngx_collab_req_t *cr, ngx_str_t *name,
 }
 
 
-/* the room of the path must exist in the account of the path */
+/*
+ * The room of the path must exist in the account of the path: NGX_OK, or
+ * NGX_ERROR with cr->err saying why (answered by ngx_collab_invalid()).
+ */
 static ngx_int_t
 ngx_collab_user_room(ngx_collab_req_t *cr)
 {
@@ -170,10 +173,11 @@ ngx_collab_user_room(ngx_collab_req_t *cr)
     }
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "room not found");
     }
 
-    return ngx_collab_fail_db(cr, rc, "room lookup");
+    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }
 
 
@@ -196,7 +200,6 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
     int             rc;
     json_t         *v;
     int64_t         now;
-    ngx_int_t       res;
     ngx_str_t       user, name, email, metadata;
     ngx_uint_t      has_user, has_name, has_email, has_metadata;
     sqlite3_stmt   *st;
@@ -239,10 +242,9 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "user create");
     }
 
-    res = ngx_collab_user_room(cr);
-    if (res != NGX_OK) {
+    if (ngx_collab_user_room(cr) != NGX_OK) {
         ngx_collab_db_rollback();
-        return res;
+        return ngx_collab_invalid(cr);
     }
 
     now = ngx_collab_now_ms();
@@ -311,7 +313,6 @@ ngx_collab_user_list(ngx_collab_req_t *cr)
 {
     int            rc;
     int64_t        before, seq;
-    ngx_int_t      res;
     ngx_uint_t     limit, n;
     sqlite3_stmt  *st;
 
@@ -319,9 +320,8 @@ ngx_collab_user_list(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
-    res = ngx_collab_user_room(cr);
-    if (res != NGX_OK) {
-        return res;
+    if (ngx_collab_user_room(cr) != NGX_OK) {
+        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_list);
@@ -362,12 +362,10 @@ ngx_int_t
 ngx_collab_user_get(ngx_collab_req_t *cr)
 {
     int            rc;
-    ngx_int_t      res;
     sqlite3_stmt  *st;
 
-    res = ngx_collab_user_room(cr);
-    if (res != NGX_OK) {
-        return res;
+    if (ngx_collab_user_room(cr) != NGX_OK) {
+        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
@@ -449,7 +447,6 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
 {
     int             rc;
     int64_t         now;
-    ngx_int_t       res;
     ngx_str_t       name, email, metadata;
     ngx_uint_t      has_name, has_email, has_metadata, changed;
     sqlite3_stmt   *st;
@@ -469,10 +466,9 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "user update");
     }
 
-    res = ngx_collab_user_room(cr);
-    if (res != NGX_OK) {
+    if (ngx_collab_user_room(cr) != NGX_OK) {
         ngx_collab_db_rollback();
-        return res;
+        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
@@ -590,7 +586,6 @@ ngx_int_t
 ngx_collab_user_delete(ngx_collab_req_t *cr)
 {
     int             rc;
-    ngx_int_t       res;
     sqlite3_stmt   *st;
     collab_json_t   data;
 
@@ -599,10 +594,9 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "user delete");
     }
 
-    res = ngx_collab_user_room(cr);
-    if (res != NGX_OK) {
+    if (ngx_collab_user_room(cr) != NGX_OK) {
         ngx_collab_db_rollback();
-        return res;
+        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_delete);

@@ -159,7 +159,10 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_collab_authenticate(cr) != NGX_OK) {
+    if (ngx_collab_authenticate(cr) != NGX_OK
+        || ngx_collab_authorize(cr) != NGX_OK)
+    {
+        ngx_collab_db_release();
         return ngx_collab_invalid(cr);
     }
 
@@ -316,12 +319,7 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
 {
     ngx_int_t  rc;
 
-    if (ngx_collab_authorize(cr) == NGX_OK) {
-        rc = cr->method->handler(cr);
-
-    } else {
-        rc = ngx_collab_invalid(cr);
-    }
+    rc = cr->method->handler(cr);
 
     ngx_collab_db_release();
 
