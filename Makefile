@@ -57,7 +57,7 @@ $(BUILD)/unit/%: t/unit/%.c $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
 
 test-unit: $(UNIT_BINS)
 	@util/deps.sh
-	prove -v --exec '' $(UNIT_BINS)
+	prove --exec '' $(UNIT_BINS)
 	bash t/unit/json-vs-node.sh
 
 test-nginx: $(MODULE)

@@ -159,10 +159,13 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_collab_authenticate(cr) != NGX_OK
-        || ngx_collab_authorize(cr) != NGX_OK)
-    {
-        ngx_collab_db_release();
+    rc = (ngx_collab_authenticate(cr) == NGX_OK
+          && ngx_collab_authorize(cr) == NGX_OK) ? NGX_OK : NGX_ERROR;
+
+    /* no read snapshot may stay open while the body is read */
+    ngx_collab_db_release();
+
+    if (rc != NGX_OK) {
         return ngx_collab_invalid(cr);
     }
 

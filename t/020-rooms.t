@@ -114,8 +114,8 @@ GET /v1/accounts/{acc1}/rooms 200 {"data":[{"id":"{room1}","name":"keep","metada
 "POST /t
 as admin
 POST /v1/accounts {\"name\":\"Acme\"}
-POST /v1/accounts/{acc1}/rooms {\"name\":\"big\",\"metadata\":{\"k\":\"" . ("x" x 8184) . "\"}}
-POST /v1/accounts/{acc1}/rooms {\"name\":\"fits\",\"metadata\":{\"k\":\"" . ("x" x 8183) . "\"}}
+POST /v1/accounts/{acc1}/rooms {\"name\":\"big\",\"metadata\":{\"k\":\"" . ("x" x 8185) . "\"}}
+POST /v1/accounts/{acc1}/rooms {\"name\":\"fits\",\"metadata\":{\"k\":\"" . ("x" x 8184) . "\"}}
 GET /v1/accounts/{acc1}/rooms?limit=5
 "
 --- response_body_like chomp

@@ -88,8 +88,8 @@ Content-Type: application/jsonx
 
 === TEST 8: a body over client_max_body_size is 413 in the error shape
 --- config
-    client_max_body_size 64;
     location /v1/ {
+        client_max_body_size 64;
         collab_api;
     }
 --- request eval
@@ -162,14 +162,3 @@ Authorization: Bearer collab-test-admin-token-0001
 --- error_code: 404
 --- response_body
 {"error":{"code":"not_found","message":"account not found"}}
-
-=== TEST 15: a NUL byte or a bad escape in the path is not a route
---- pipelined_requests eval
-["GET /v1/accounts/acc%00x", "GET /v1/accounts/acc%zz"]
---- more_headers
-Authorization: Bearer collab-test-admin-token-0001
---- error_code eval
-[404, 404]
---- response_body eval
-[qq({"error":{"code":"not_found","message":"no such route"}}\n),
- qq({"error":{"code":"not_found","message":"no such route"}}\n)]

@@ -13,8 +13,12 @@ use Test::Nginx::Socket ();
 
 $ENV{TEST_NGINX_COLLAB_LIB} ||= abs_path(dirname(__FILE__) . '/../lib');
 
+# a second port, for a server block with "reuseport" that spreads
+# connections over every worker
+$ENV{TEST_NGINX_COLLAB_PORT2} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 1;
+
 our $HttpConfig = <<'_EOC_';
-    collab_database          data/collab.db;
+    collab_database          logs/collab.db;
     collab_admin_token_file  $TEST_NGINX_COLLAB_LIB/admin.token;
     js_path                  "$TEST_NGINX_COLLAB_LIB";
     js_import                collab from collab.js;
@@ -27,6 +31,7 @@ our $Config = <<'_EOC_';
     }
     location = /t {
         set $collab_admin_token_file $TEST_NGINX_COLLAB_LIB/admin.token;
+        set $collab_port2 $TEST_NGINX_COLLAB_PORT2;
         js_content collab.steps;
     }
 _EOC_

@@ -11,8 +11,16 @@
 //
 //     as admin | as none | as {tok1} | as <literal token>
 //     header Name: value        (for the next request only)
+//     port second               (send the following requests to the port in
+//                               $collab_port2; "port first" goes back)
 //     METHOD PATH [BODY]        (BODY is sent as application/json)
 //     raw METHOD PATH [BODY]    (no Content-Type unless a header step set it)
+//     repeat N METHOD PATH [BODY]
+//                               (N requests at once; one line with the count
+//                               of each status and of the distinct workers
+//                               that answered, from an X-Worker header)
+//     count METHOD PATH         (a list: prints only how many items it has
+//                               and whether a next page exists)
 //     # comment
 
 import fs from 'fs';
@@ -67,7 +75,7 @@ function adminToken(r) {
 
 async function steps(r) {
     const names = new Names();
-    const base = 'http://127.0.0.1:' + r.variables.server_port;
+    let base = 'http://127.0.0.1:' + r.variables.server_port;
     const lines = (r.requestText || '').split('\n');
     let token = null;
     let extra = {};
@@ -89,6 +97,13 @@ async function steps(r) {
                 continue;
             }
 
+            if (line.startsWith('port ')) {
+                base = 'http://127.0.0.1:'
+                       + (line === 'port second' ? r.variables.collab_port2
+                                                 : r.variables.server_port);
+                continue;
+            }
+
             if (line.startsWith('header ')) {
                 const h = line.substring(7);
                 const c = h.indexOf(':');
@@ -98,10 +113,23 @@ async function steps(r) {
             }
 
             let raw = false;
+            let repeat = 0;
+            let count = false;
+
+            if (line.startsWith('count ')) {
+                count = true;
+                line = line.substring(6);
+            }
 
             if (line.startsWith('raw ')) {
                 raw = true;
                 line = line.substring(4);
+            }
+
+            if (line.startsWith('repeat ')) {
+                const m = line.match(/^repeat (\d+) (.*)$/);
+                repeat = Number(m[1]);
+                line = m[2];
             }
 
             const sp1 = line.indexOf(' ');
@@ -128,8 +156,44 @@ async function steps(r) {
                 opts.body = names.show(body);
             }
 
+            if (repeat) {
+                const all = [];
+                for (let k = 0; k < repeat; k++) {
+                    all.push(ngx.fetch(base + names.show(path), opts));
+                }
+                const list = await Promise.all(all);
+                const statuses = {};
+                const workers = {};
+                let nworkers = 0;
+                for (let k = 0; k < list.length; k++) {
+                    statuses[list[k].status] =
+                        (statuses[list[k].status] || 0) + 1;
+                    const w = list[k].headers.get('X-Worker');
+                    if (w && !workers[w]) {
+                        workers[w] = 1;
+                        nworkers++;
+                    }
+                    await list[k].text();
+                }
+                out += method + ' ' + path + ' x' + repeat + ' '
+                       + Object.keys(statuses).sort().map(function (k) {
+                             return k + ':' + statuses[k];
+                         }).join(' ')
+                       + (nworkers > 1 ? ' (several workers)' : '') + '\n';
+                continue;
+            }
+
             const res = await ngx.fetch(base + names.show(path), opts);
             const text = (await res.text()).replace(/\n$/, '');
+
+            if (count) {
+                const list = JSON.parse(text);
+                out += method + ' ' + path + ' ' + res.status + ' '
+                       + list.data.length + ' items, '
+                       + (list.nextCursor === null ? 'last page' : 'more')
+                       + '\n';
+                continue;
+            }
 
             out += method + ' ' + path + ' ' + res.status
                    + (text.length ? ' ' + names.hide(text) : '') + '\n';

@@ -1,0 +1,96 @@
+# Behaviour across workers: two workers, a server block with reuseport so
+# that concurrent connections spread over both; every answer says which
+# worker gave it (X-Worker), and the scenario runner reports when more
+# than one worker answered.
+
+use lib 't/inc';
+use CollabTest;
+use Test::Nginx::Socket 'no_plan';
+
+workers(2);
+master_on();
+no_shuffle();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", $CollabTest::HttpConfig . <<'_EOC_');
+    server {
+        listen 127.0.0.1:$TEST_NGINX_COLLAB_PORT2 reuseport;
+        location /v1/ {
+            add_header X-Worker $pid always;
+            collab_api;
+        }
+    }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a revoked key is refused by every worker at once
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/keys {}
+port second
+as {tok1}
+repeat 30 GET /v1/accounts/{acc1}
+as admin
+DELETE /v1/accounts/{acc1}/keys/{key1}
+as {tok1}
+repeat 30 GET /v1/accounts/{acc1}
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/keys 201 {"id":"{key1}","name":null,"token":"{tok1}","createdAt":"<ts>"}
+GET /v1/accounts/{acc1} x30 200:30 (several workers)
+DELETE /v1/accounts/{acc1}/keys/{key1} 204
+GET /v1/accounts/{acc1} x30 401:30 (several workers)
+
+=== TEST 2: a key created in one worker works in every worker at once
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+port second
+POST /v1/accounts/{acc1}/keys {}
+as {tok1}
+repeat 30 GET /v1/accounts/{acc1}
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/keys 201 {"id":"{key1}","name":null,"token":"{tok1}","createdAt":"<ts>"}
+GET /v1/accounts/{acc1} x30 200:30 (several workers)
+
+=== TEST 3: concurrent creates of one userId from both workers: exactly one wins
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/rooms {"name":"r"}
+port second
+repeat 30 POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"same"}
+GET /v1/accounts/{acc1}/events?limit=100
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users x30 201:1 409:29 (several workers)
+GET /v1/accounts/{acc1}/events?limit=100 200 {"data":[{"id":"{evt1}","event":"user.created","data":{"userId":"same","roomId":"{room1}"},"timestamp":"<ts>"}],"nextCursor":null}
+
+=== TEST 4: concurrent writes from both workers all commit
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+port second
+repeat 25 POST /v1/accounts/{acc1}/rooms {"name":"r"}
+repeat 20 GET /v1/accounts/{acc1}/rooms?limit=100
+count GET /v1/accounts/{acc1}/rooms?limit=100
+count GET /v1/accounts/{acc1}/rooms?limit=24
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms x25 201:25 (several workers)
+GET /v1/accounts/{acc1}/rooms?limit=100 x20 200:20 (several workers)
+GET /v1/accounts/{acc1}/rooms?limit=100 200 25 items, last page
+GET /v1/accounts/{acc1}/rooms?limit=24 200 24 items, more
