@@ -18,19 +18,20 @@ rm -rf "$logs"
 mkdir -p "$logs"
 chmod 0777 "$logs"
 
-cat > "$build/nginx" <<WRAP
+cat > "$build/nginx-asan" <<WRAP
 #!/bin/sh
 export LD_PRELOAD="$asan"
-export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=0:abort_on_error=1:handle_segv=1"
+export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:abort_on_error=1:handle_segv=1"
+export LSAN_OPTIONS="suppressions=$top/util/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 exec /usr/sbin/nginx "\$@"
 WRAP
-chmod +x "$build/nginx"
+chmod +x "$build/nginx-asan"
 
 cd "$top"
 
 status=0
-TEST_NGINX_BINARY="$build/nginx" \
+TEST_NGINX_BINARY="$build/nginx-asan" \
 TEST_NGINX_LOAD_MODULES="$modules $build/ngx_http_collab_module.so" \
 TEST_NGINX_SERVROOT="$top/t/servroot-asan" \
     prove $inc -r t/ || status=$?
