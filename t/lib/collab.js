@@ -19,6 +19,7 @@
 //                               (N requests at once; one line with the count
 //                               of each status and of the distinct workers
 //                               that answered, from an X-Worker header)
+//     sleep MS                  (wait that many milliseconds)
 //     count METHOD PATH         (a list: prints only how many items it has
 //                               and whether a next page exists)
 //     # comment
@@ -94,6 +95,12 @@ async function steps(r) {
                 token = who === 'none' ? null
                         : who === 'admin' ? adminToken(r)
                         : names.show(who);
+                continue;
+            }
+
+            if (line.startsWith('sleep ')) {
+                const ms = Number(line.substring(6));
+                await new Promise(function (done) { setTimeout(done, ms); });
                 continue;
             }
 

@@ -1,0 +1,130 @@
+# Directives: wrong values stop nginx with a message naming the directive
+# and the value; the admin token file is created when missing.
+
+use lib 't/inc';
+use CollabTest;
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: collab_zone with a size that is not a size
+--- http_config
+    collab_database logs/collab.db;
+    collab_zone collab lots;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_zone: invalid size "lots"
+
+=== TEST 2: collab_zone that is too small
+--- http_config
+    collab_database logs/collab.db;
+    collab_zone collab 8k;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_zone: zone "collab" of size "8k" is too small
+
+=== TEST 3: collab_api without collab_database
+--- http_config
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+"collab_api" needs "collab_database" in the http block
+
+=== TEST 4: collab_database that names a folder
+--- http_config
+    collab_database logs/;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_database: "logs/" is not a file path
+
+=== TEST 5: collab_database given twice
+--- http_config
+    collab_database logs/a.db;
+    collab_database logs/b.db;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+"collab_database" directive is duplicate
+
+=== TEST 6: collab_api takes no argument
+--- http_config
+    collab_database logs/collab.db;
+--- config
+    location /v1/ { collab_api on; }
+--- must_die
+--- error_log
+invalid number of arguments in "collab_api" directive
+
+=== TEST 7: an admin token file with too short a token
+--- http_config
+    collab_database logs/collab.db;
+    collab_admin_token_file html/short.token;
+--- config
+    location /v1/ { collab_api; }
+--- user_files
+>>> short.token
+abc
+--- must_die
+--- error_log
+must hold one token of 16 to 500 characters
+
+=== TEST 8: a missing admin token file is created with a fresh token that works
+--- http_config
+    collab_database          logs/collab.db;
+    collab_admin_token_file  logs/fresh.token;
+    js_path                  "$TEST_NGINX_COLLAB_LIB";
+    js_import                collab from collab.js;
+--- config
+    location /v1/ {
+        collab_api;
+    }
+    location = /t {
+        root logs;
+        set $collab_admin_token_file $realpath_root/fresh.token;
+        js_content collab.steps;
+    }
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+as none
+POST /v1/accounts {"name":"Acme"}
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts 401 {"error":{"code":"unauthorized","message":"an Authorization: Bearer token is required"}}
+--- error_log
+admin token written to
+
+=== TEST 9: the created token file is private to its owner
+--- http_config
+    collab_database          logs/collab.db;
+    collab_admin_token_file  logs/fresh.token;
+--- config
+    location /v1/ {
+        collab_api;
+    }
+    location = /mode {
+        return 200 "ok\n";
+    }
+--- request
+GET /mode
+--- response_body
+ok
+--- init
+my $file = Test::Nginx::Socket::server_root() . "/logs/fresh.token";
+my $mode = (stat $file)[2] & 07777;
+die sprintf("mode of %s is %o, not 600\n", $file, $mode) if $mode != 0600;
+open my $fh, '<', $file or die "cannot read $file: $!\n";
+my $token = <$fh>;
+die "unexpected token \"$token\"\n" if $token !~ /^cadm_[0-9A-Za-z]{22}\n\z/;
