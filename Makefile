@@ -48,7 +48,7 @@ $(ASAN_MODULE): $(SOURCES)
 	    util/build-module.sh $(ASAN_BUILD)
 
 run: $(MODULE)
-	PORT=$(PORT) NGINX=$(NGINX) util/run.sh
+	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
 
 $(BUILD)/unit/%: t/unit/%.c $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
 	@mkdir -p $(dir $@)

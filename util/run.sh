@@ -6,7 +6,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8080}
 var="$top/var"
-nginx=${NGINX:-/usr/sbin/nginx}
+nginx=${NGINX_BIN:-/usr/sbin/nginx}
 
 mkdir -p "$var/logs" "$var/tmp"
 sed "s/127\.0\.0\.1:8080/127.0.0.1:$port/" "$top/conf/collab.conf" \
