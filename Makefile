@@ -20,6 +20,7 @@ SOURCES     = config $(wildcard ngx_collab_module/*.c ngx_collab_module/*.h)
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/ngx_collab_json.c \
+              ngx_collab_module/ngx_collab_sign.c \
 	          ngx_collab_module/ngx_collab_id.c
 UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module
 
@@ -59,6 +60,7 @@ test-unit: $(UNIT_BINS)
 	@util/deps.sh
 	prove --exec '' $(UNIT_BINS)
 	bash t/unit/json-vs-node.sh
+	bash t/unit/sign-vs-node.sh
 
 test-nginx: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) \

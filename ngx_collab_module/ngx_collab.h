@@ -34,6 +34,25 @@ typedef struct ngx_collab_req_s  ngx_collab_req_t;
 typedef ngx_int_t (*ngx_collab_handler_pt)(ngx_collab_req_t *cr);
 
 
+/* how webhooks are sent: the collab_webhook_* directives */
+typedef struct {
+    ngx_msec_t                  timeout;
+    ngx_msec_t                  connect_timeout;
+    ngx_flag_t                  ssl_verify;
+    ngx_str_t                   ssl_trusted_certificate;
+    ngx_uint_t                  keepalive;
+    ngx_uint_t                  keepalive_requests;
+    ngx_msec_t                  keepalive_timeout;
+    ngx_uint_t                  concurrency;
+    ngx_array_t                *retry_schedule;    /* of ngx_msec_t */
+    ngx_flag_t                  allow_private;
+    time_t                      delivery_retention;
+    void                       *ssl;               /* ngx_ssl_t */
+    ngx_resolver_t             *resolver;
+    ngx_msec_t                  resolver_timeout;
+} ngx_collab_webhook_conf_t;
+
+
 typedef struct {
     ngx_str_t                   database;
     ngx_shm_zone_t             *shm_zone;
@@ -41,6 +60,7 @@ typedef struct {
     u_char                      admin_hash[32];
     ngx_flag_t                  admin_set;
     ngx_flag_t                  used;       /* a collab_api location */
+    ngx_collab_webhook_conf_t   webhook;
 } ngx_http_collab_main_conf_t;
 
 
@@ -139,6 +159,11 @@ ngx_int_t ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
 ngx_int_t ngx_collab_shm_key_remove(const u_char *hash);
 ngx_int_t ngx_collab_shm_key_find(const u_char *hash, ngx_collab_auth_t *a);
 ngx_atomic_uint_t ngx_collab_shm_generation(void);
+ngx_int_t ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id,
+    ngx_str_t *room, uint32_t events, ngx_uint_t enabled);
+void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
+ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
+    ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
 
 /* ngx_collab_http.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
@@ -202,6 +227,28 @@ ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_delete(ngx_collab_req_t *cr);
+
+/* ngx_collab_webhooks.c */
+ngx_int_t ngx_collab_webhook_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_update(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_delete(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_rotate(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_test(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_webhook_recover(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_delivery_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_delivery_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_delivery_retry(ngx_collab_req_t *cr);
+int ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
+    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now);
+ngx_uint_t ngx_collab_webhook_queued(ngx_uint_t clear);
+
+/* ngx_collab_sender.c */
+ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_sender_wake(void);
+void ngx_collab_sender_exit(void);
 
 /* ngx_collab_events.c */
 typedef enum {

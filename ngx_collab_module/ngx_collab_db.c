@@ -99,6 +99,63 @@ static const char  *ngx_collab_migrations[] = {
     ");"
     "CREATE INDEX events_account ON events(account_id, seq);"
     "CREATE INDEX events_room ON events(account_id, room_id, seq);",
+
+    /* 2: webhooks, their deliveries and the attempts of each delivery */
+    "CREATE TABLE webhooks ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  url TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  event_mask INTEGER NOT NULL,"
+    "  room_id TEXT,"
+    "  description TEXT,"
+    "  enabled INTEGER NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  previous_secret TEXT,"
+    "  previous_until INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX webhooks_account ON webhooks(account_id, seq);"
+
+    "CREATE TABLE deliveries ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  webhook_id TEXT NOT NULL"
+    "    REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  event_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt_at INTEGER,"
+    "  status_code INTEGER,"
+    "  duration_ms INTEGER,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);"
+    "CREATE INDEX deliveries_status ON deliveries(webhook_id, status, seq);"
+    "CREATE INDEX deliveries_due ON deliveries(next_attempt_at)"
+    "  WHERE status = 'pending';"
+    "CREATE INDEX deliveries_created ON deliveries(created_at);"
+
+    "CREATE TABLE delivery_attempts ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  delivery_id TEXT NOT NULL"
+    "    REFERENCES deliveries(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL,"
+    "  status_code INTEGER,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  error TEXT,"
+    "  response TEXT"
+    ");"
+    "CREATE INDEX delivery_attempts_delivery"
+    "  ON delivery_attempts(delivery_id, seq);",
 };
 
 
@@ -482,7 +539,19 @@ ngx_int_t
 ngx_collab_db_commit(void)
 {
     int            rc;
+    ngx_uint_t     i;
     sqlite3_stmt  *st;
+
+    /*
+     * A statement stepped to a row and not reset keeps a read transaction
+     * open after COMMIT, and then no checkpoint can ever finish: the
+     * write-ahead log would grow without bound.
+     */
+    for (i = 0; i < ngx_collab_db.nstmts; i++) {
+        if (ngx_collab_db.stmts[i].used) {
+            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
+        }
+    }
 
     st = ngx_collab_db_stmt("COMMIT");
     if (st == NULL) {
@@ -492,6 +561,10 @@ ngx_collab_db_commit(void)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
+        if (ngx_collab_webhook_queued(1)) {
+            ngx_collab_sender_wake();
+        }
+
         return SQLITE_OK;
     }
 
@@ -505,6 +578,8 @@ ngx_collab_db_commit(void)
 void
 ngx_collab_db_rollback(void)
 {
+    (void) ngx_collab_webhook_queued(1);
+
     if (ngx_collab_db.db && !sqlite3_get_autocommit(ngx_collab_db.db)) {
         sqlite3_exec(ngx_collab_db.db, "ROLLBACK", NULL, NULL, NULL);
     }

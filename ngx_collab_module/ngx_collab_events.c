@@ -82,10 +82,11 @@ int
 ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ngx_collab_event_e type, collab_json_t *data, int64_t now)
 {
-    int            rc;
-    ngx_str_t      id;
-    sqlite3_stmt  *st;
-    char           idbuf[COLLAB_ID_MAX];
+    int             rc;
+    ngx_str_t       id, payload;
+    sqlite3_stmt   *st;
+    collab_json_t   envelope;
+    char            idbuf[COLLAB_ID_MAX];
 
     if (data->failed) {
         return SQLITE_NOMEM;
@@ -114,11 +115,29 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
 
     /*
      * The outbox: in this same transaction, one delivery per matching
-     * webhook and one execution per matching workflow are to be written
-     * here, so that they share the event's fate.
+     * webhook (and, to come, one execution per matching workflow), so that
+     * they share the event's fate.  Receivers get the envelope.
      */
 
-    return SQLITE_OK;
+    collab_json_init(&envelope);
+    payload.data = data->data;
+    payload.len = data->len;
+    ngx_collab_event_envelope(&envelope, ngx_collab_event_names[type],
+                              &payload, now);
+
+    if (envelope.failed) {
+        collab_json_free(&envelope);
+        return SQLITE_NOMEM;
+    }
+
+    payload.data = envelope.data;
+    payload.len = envelope.len;
+
+    rc = ngx_collab_webhook_fanout(account, room, type, &id, &payload, now);
+
+    collab_json_free(&envelope);
+
+    return rc;
 }
 
 

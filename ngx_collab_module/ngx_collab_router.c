@@ -48,6 +48,33 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
 
     { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
       { { NGX_HTTP_GET, ngx_collab_event_list, 0 } } },
+
+    { "accounts/:/webhooks", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_webhook_list, 0 },
+        { NGX_HTTP_POST, ngx_collab_webhook_create, 1 } } },
+
+    { "accounts/:/webhooks/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_webhook_get, 0 },
+        { NGX_HTTP_PATCH, ngx_collab_webhook_update, 1 },
+        { NGX_HTTP_DELETE, ngx_collab_webhook_delete, 0 } } },
+
+    { "accounts/:/webhooks/:/rotate-secret", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST, ngx_collab_webhook_rotate, 1 } } },
+
+    { "accounts/:/webhooks/:/test", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST, ngx_collab_webhook_test, 1 } } },
+
+    { "accounts/:/webhooks/:/recover", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST, ngx_collab_webhook_recover, 1 } } },
+
+    { "accounts/:/webhooks/:/deliveries", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_delivery_list, 0 } } },
+
+    { "accounts/:/webhooks/:/deliveries/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_delivery_get, 0 } } },
+
+    { "accounts/:/webhooks/:/deliveries/:/retry", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST, ngx_collab_delivery_retry, 1 } } },
 };
 
 

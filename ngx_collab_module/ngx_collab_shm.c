@@ -2,8 +2,8 @@
  * Copyright (C) collab
  *
  * The registry in shared memory: what every request needs without touching
- * SQLite.  Today that is the API keys, by the SHA-256 of their token, in a
- * red-black tree in a slab pool.  The master loads it from SQLite when the
+ * SQLite: the API keys, by the SHA-256 of their token, and the webhook
+ * subscriptions of each account, in red-black trees in a slab pool.  The master loads it from SQLite when the
  * zone is new; a reload keeps the old zone and its contents.  Every change
  * is written through by the worker that committed it and bumps the
  * generation, so that per-worker caches notice at once.
@@ -22,9 +22,31 @@ typedef struct {
 } ngx_collab_shm_key_t;
 
 
+/* the webhooks of one account */
+typedef struct {
+    ngx_rbtree_node_t   node;          /* key: CRC32 of the account id */
+    ngx_queue_t         hooks;
+    u_char              account[COLLAB_ID_MAX];
+    u_char              account_len;
+} ngx_collab_shm_account_t;
+
+
+typedef struct {
+    ngx_queue_t         queue;
+    u_char              id[COLLAB_ID_MAX];
+    u_char              room[COLLAB_UUID_LEN];
+    u_char              id_len;
+    u_char              room_len;      /* 0: every room */
+    uint32_t            events;        /* a bit per ngx_collab_event_e */
+    unsigned            enabled:1;
+} ngx_collab_shm_hook_t;
+
+
 typedef struct {
     ngx_rbtree_t        keys;
     ngx_rbtree_node_t   sentinel;
+    ngx_rbtree_t        accounts;
+    ngx_rbtree_node_t   accounts_sentinel;
     ngx_atomic_t        generation;
 } ngx_collab_shm_sh_t;
 
@@ -39,6 +61,13 @@ typedef struct {
 
 static ngx_int_t ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_collab_shm_account_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_int_t ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx,
+    sqlite3 *db, ngx_shm_zone_t *shm_zone);
+static ngx_int_t ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx,
+    ngx_str_t *account, ngx_str_t *id, ngx_str_t *room, uint32_t events,
+    ngx_uint_t enabled);
 
 
 static ngx_collab_shm_ctx_t  *ngx_collab_shm;
@@ -249,6 +278,8 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_rbtree_init(&ctx->sh->keys, &ctx->sh->sentinel,
                     ngx_collab_shm_insert);
+    ngx_rbtree_init(&ctx->sh->accounts, &ctx->sh->accounts_sentinel,
+                    ngx_collab_shm_account_insert);
 
     len = sizeof(" in collab zone \"\"") + shm_zone->shm.name.len;
 
@@ -298,6 +329,11 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (rc != SQLITE_DONE) {
         goto failed;
+    }
+
+    if (ngx_collab_shm_load_hooks(ctx, db, shm_zone) != NGX_OK) {
+        sqlite3_close(db);
+        return NGX_ERROR;
     }
 
     sqlite3_close(db);
@@ -387,4 +423,297 @@ ngx_atomic_uint_t
 ngx_collab_shm_generation(void)
 {
     return ngx_collab_shm->sh->generation;
+}
+
+
+static void
+ngx_collab_shm_account_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t         **p;
+    ngx_collab_shm_account_t   *n, *t;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            n = (ngx_collab_shm_account_t *) node;
+            t = (ngx_collab_shm_account_t *) temp;
+
+            p = (ngx_memn2cmp(n->account, t->account, n->account_len,
+                              t->account_len) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_collab_shm_account_t *
+ngx_collab_shm_account(ngx_collab_shm_sh_t *sh, ngx_str_t *account)
+{
+    ngx_int_t                  rc;
+    uint32_t                   hash;
+    ngx_rbtree_node_t         *node, *sentinel;
+    ngx_collab_shm_account_t  *a;
+
+    hash = ngx_crc32_short(account->data, account->len);
+    node = sh->accounts.root;
+    sentinel = sh->accounts.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        a = (ngx_collab_shm_account_t *) node;
+        rc = ngx_memn2cmp(account->data, a->account, account->len,
+                          a->account_len);
+
+        if (rc == 0) {
+            return a;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static ngx_collab_shm_hook_t *
+ngx_collab_shm_hook(ngx_collab_shm_account_t *a, ngx_str_t *id)
+{
+    ngx_queue_t            *q;
+    ngx_collab_shm_hook_t  *h;
+
+    for (q = ngx_queue_head(&a->hooks);
+         q != ngx_queue_sentinel(&a->hooks);
+         q = ngx_queue_next(q))
+    {
+        h = ngx_queue_data(q, ngx_collab_shm_hook_t, queue);
+
+        if (h->id_len == id->len && ngx_memcmp(h->id, id->data, id->len) == 0)
+        {
+            return h;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx, ngx_str_t *account,
+    ngx_str_t *id, ngx_str_t *room, uint32_t events, ngx_uint_t enabled)
+{
+    ngx_collab_shm_hook_t     *h;
+    ngx_collab_shm_account_t  *a;
+
+    if (account->len >= COLLAB_ID_MAX || id->len >= COLLAB_ID_MAX
+        || (room && room->len > COLLAB_UUID_LEN))
+    {
+        return NGX_ERROR;
+    }
+
+    a = ngx_collab_shm_account(ctx->sh, account);
+
+    if (a == NULL) {
+        a = ngx_slab_calloc_locked(ctx->shpool,
+                                   sizeof(ngx_collab_shm_account_t));
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        a->node.key = ngx_crc32_short(account->data, account->len);
+        ngx_memcpy(a->account, account->data, account->len);
+        a->account_len = (u_char) account->len;
+        ngx_queue_init(&a->hooks);
+        ngx_rbtree_insert(&ctx->sh->accounts, &a->node);
+    }
+
+    h = ngx_collab_shm_hook(a, id);
+
+    if (h == NULL) {
+        h = ngx_slab_calloc_locked(ctx->shpool,
+                                   sizeof(ngx_collab_shm_hook_t));
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(h->id, id->data, id->len);
+        h->id_len = (u_char) id->len;
+        ngx_queue_insert_tail(&a->hooks, &h->queue);
+    }
+
+    h->room_len = room ? (u_char) room->len : 0;
+
+    if (room) {
+        ngx_memcpy(h->room, room->data, room->len);
+    }
+
+    h->events = events;
+    h->enabled = enabled ? 1 : 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
+    ngx_shm_zone_t *shm_zone)
+{
+    int            rc;
+    ngx_str_t      account, id, room;
+    sqlite3_stmt  *st;
+
+    rc = sqlite3_prepare_v2(db, "SELECT account_id, id, room_id, event_mask,"
+                                " enabled FROM webhooks", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "collab: loading webhooks failed: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ngx_collab_db_col(st, 0, &account);
+        ngx_collab_db_col(st, 1, &id);
+        ngx_collab_db_col(st, 2, &room);
+
+        if (ngx_collab_shm_hook_set_locked(ctx, &account, &id,
+                                           room.data ? &room : NULL,
+                                           (uint32_t) sqlite3_column_int64(
+                                                                    st, 3),
+                                           sqlite3_column_int(st, 4))
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "collab: zone \"%V\" is too small for the "
+                          "webhooks", &shm_zone->shm.name);
+            sqlite3_finalize(st);
+            return NGX_ERROR;
+        }
+    }
+
+    sqlite3_finalize(st);
+
+    if (rc != SQLITE_DONE) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "collab: loading webhooks failed: %s",
+                      sqlite3_errmsg(db));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* adds or changes the subscription of a webhook */
+ngx_int_t
+ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id, ngx_str_t *room,
+    uint32_t events, ngx_uint_t enabled)
+{
+    ngx_int_t  rc;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    rc = ngx_collab_shm_hook_set_locked(ngx_collab_shm, account, id, room,
+                                        events, enabled);
+    ngx_atomic_fetch_add(&ngx_collab_shm->sh->generation, 1);
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id)
+{
+    ngx_collab_shm_hook_t     *h;
+    ngx_collab_shm_account_t  *a;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    a = ngx_collab_shm_account(ngx_collab_shm->sh, account);
+    h = a ? ngx_collab_shm_hook(a, id) : NULL;
+
+    if (h) {
+        ngx_queue_remove(&h->queue);
+        ngx_slab_free_locked(ngx_collab_shm->shpool, h);
+
+        if (ngx_queue_empty(&a->hooks)) {
+            ngx_rbtree_delete(&ngx_collab_shm->sh->accounts, &a->node);
+            ngx_slab_free_locked(ngx_collab_shm->shpool, a);
+        }
+
+        ngx_atomic_fetch_add(&ngx_collab_shm->sh->generation, 1);
+    }
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+}
+
+
+/*
+ * The enabled webhooks of the account that take this event in this room:
+ * their ids are copied into ids[] (each COLLAB_ID_MAX bytes, NUL-ended).
+ */
+ngx_uint_t
+ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
+    ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max)
+{
+    ngx_uint_t                 n;
+    ngx_queue_t               *q;
+    ngx_collab_shm_hook_t     *h;
+    ngx_collab_shm_account_t  *a;
+
+    n = 0;
+
+    ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
+
+    a = ngx_collab_shm_account(ngx_collab_shm->sh, account);
+
+    if (a) {
+        for (q = ngx_queue_head(&a->hooks);
+             q != ngx_queue_sentinel(&a->hooks) && n < max;
+             q = ngx_queue_next(q))
+        {
+            h = ngx_queue_data(q, ngx_collab_shm_hook_t, queue);
+
+            if (!h->enabled || !(h->events & (1u << type))) {
+                continue;
+            }
+
+            if (h->room_len
+                && (room == NULL || room->len != h->room_len
+                    || ngx_memcmp(room->data, h->room, h->room_len) != 0))
+            {
+                continue;
+            }
+
+            ngx_memcpy(ids[n], h->id, h->id_len);
+            ids[n][h->id_len] = '\0';
+            n++;
+        }
+    }
+
+    ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
+
+    return n;
 }

@@ -29,6 +29,10 @@ static char *ngx_http_collab_admin_token_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
@@ -66,6 +70,83 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       ngx_http_collab_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("collab_webhook_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.timeout),
+      NULL },
+
+    { ngx_string("collab_webhook_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.connect_timeout),
+      NULL },
+
+    { ngx_string("collab_webhook_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.ssl_verify),
+      NULL },
+
+    { ngx_string("collab_webhook_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("collab_webhook_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.keepalive),
+      NULL },
+
+    { ngx_string("collab_webhook_keepalive_requests"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.keepalive_requests),
+      NULL },
+
+    { ngx_string("collab_webhook_keepalive_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.keepalive_timeout),
+      NULL },
+
+    { ngx_string("collab_webhook_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.concurrency),
+      NULL },
+
+    { ngx_string("collab_webhook_retry_schedule"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_collab_retry_schedule,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_webhook_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.allow_private),
+      NULL },
+
+    { ngx_string("collab_delivery_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, webhook.delivery_retention),
       NULL },
 
       ngx_null_command
@@ -440,7 +521,19 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
      *     cmcf->shm_zone = NULL;
      *     cmcf->admin_token_file = { 0, NULL };
      *     cmcf->used = 0;
+     *     cmcf->webhook.ssl_trusted_certificate = { 0, NULL };
+     *     cmcf->webhook.retry_schedule = NULL;
      */
+
+    cmcf->webhook.timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->webhook.connect_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->webhook.ssl_verify = NGX_CONF_UNSET;
+    cmcf->webhook.keepalive = NGX_CONF_UNSET_UINT;
+    cmcf->webhook.keepalive_requests = NGX_CONF_UNSET_UINT;
+    cmcf->webhook.keepalive_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->webhook.concurrency = NGX_CONF_UNSET_UINT;
+    cmcf->webhook.allow_private = NGX_CONF_UNSET;
+    cmcf->webhook.delivery_retention = NGX_CONF_UNSET;
 
     return cmcf;
 }
@@ -455,6 +548,10 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (!cmcf->used) {
         return NGX_CONF_OK;
+    }
+
+    if (ngx_http_collab_webhook_conf(cf, cmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (cmcf->database.len == 0) {
@@ -774,6 +871,174 @@ ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* collab_webhook_retry_schedule 5s 5m 30m 2h 5h 10h 10h; */
+static char *
+ngx_http_collab_retry_schedule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t   *value;
+    ngx_msec_t  *d, t;
+    ngx_uint_t   i;
+
+    if (cmcf->webhook.retry_schedule) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    cmcf->webhook.retry_schedule = ngx_array_create(cf->pool,
+                                                    cf->args->nelts - 1,
+                                                    sizeof(ngx_msec_t));
+    if (cmcf->webhook.retry_schedule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        t = ngx_parse_time(&value[i], 0);
+
+        if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "collab_webhook_retry_schedule: invalid "
+                               "delay \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        d = ngx_array_push(cmcf->webhook.retry_schedule);
+        if (d == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *d = t;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* defaults of the collab_webhook_* directives, the TLS context, resolver */
+static ngx_int_t
+ngx_http_collab_webhook_conf(ngx_conf_t *cf, ngx_http_collab_main_conf_t *cmcf)
+{
+    ngx_uint_t                  i;
+    ngx_msec_t                 *d;
+    ngx_http_conf_ctx_t        *ctx;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_collab_webhook_conf_t  *wc;
+
+    /* Svix's schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h */
+    static ngx_msec_t  schedule[] = {
+        5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000
+    };
+
+    wc = &cmcf->webhook;
+
+    ngx_conf_init_msec_value(wc->timeout, 15000);
+    ngx_conf_init_msec_value(wc->connect_timeout, 10000);
+    ngx_conf_init_value(wc->ssl_verify, 1);
+    ngx_conf_init_uint_value(wc->keepalive, 32);
+    ngx_conf_init_uint_value(wc->keepalive_requests, 1000);
+    ngx_conf_init_msec_value(wc->keepalive_timeout, 60000);
+    ngx_conf_init_uint_value(wc->concurrency, 16);
+    ngx_conf_init_value(wc->allow_private, 0);
+    ngx_conf_init_value(wc->delivery_retention, 30 * 24 * 3600);
+
+    if (wc->concurrency == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_webhook_concurrency must be at least 1");
+        return NGX_ERROR;
+    }
+
+    if (wc->keepalive_requests == 0) {
+        wc->keepalive = 0;
+    }
+
+    if (wc->retry_schedule == NULL) {
+        wc->retry_schedule = ngx_array_create(cf->pool, 7,
+                                              sizeof(ngx_msec_t));
+        if (wc->retry_schedule == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < sizeof(schedule) / sizeof(schedule[0]); i++) {
+            d = ngx_array_push(wc->retry_schedule);
+            if (d == NULL) {
+                return NGX_ERROR;
+            }
+
+            *d = schedule[i];
+        }
+    }
+
+    ctx = (ngx_http_conf_ctx_t *) cf->ctx;
+    clcf = ctx->loc_conf[ngx_http_core_module.ctx_index];
+
+    wc->resolver = clcf->resolver;
+    wc->resolver_timeout = clcf->resolver_timeout;
+
+#if (NGX_SSL)
+    {
+    ngx_ssl_t  *ssl;
+
+    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    ssl->log = cf->log;
+
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+
+    if (wc->ssl_trusted_certificate.len == 0) {
+        ngx_str_set(&wc->ssl_trusted_certificate,
+                    "/etc/ssl/certs/ca-certificates.crt");
+
+        if (ngx_file_info(wc->ssl_trusted_certificate.data, &(ngx_file_info_t)
+                          { 0 })
+            == NGX_FILE_ERROR)
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "collab: no CA bundle at \"%V\": webhooks "
+                               "to https endpoints will fail verification; "
+                               "set collab_webhook_ssl_trusted_certificate",
+                               &wc->ssl_trusted_certificate);
+            wc->ssl_trusted_certificate.len = 0;
+        }
+    }
+
+    if (wc->ssl_trusted_certificate.len
+        && ngx_ssl_trusted_certificate(cf, ssl, &wc->ssl_trusted_certificate,
+                                       10)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    wc->ssl = ssl;
+    }
+#else
+    (void) cln;
+#endif
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_collab_postconfiguration(ngx_conf_t *cf)
 {
@@ -808,7 +1073,9 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
      * A worker that cannot open the database still serves, answering 503
      * in the API locations, so that the rest of the server is unharmed.
      */
-    (void) ngx_collab_db_open(cycle, &cmcf->database);
+    if (ngx_collab_db_open(cycle, &cmcf->database) == NGX_OK) {
+        (void) ngx_collab_sender_init(cycle, cmcf);
+    }
 
     return NGX_OK;
 }
@@ -817,5 +1084,6 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_collab_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_collab_sender_exit();
     ngx_collab_db_close();
 }

@@ -41,4 +41,6 @@ make -s -C "$src" -f objs/Makefile modules > "$build/make.log" 2>&1 || {
     grep -E 'error|Error' -A3 "$build/make.log" | head -60 >&2
     exit 1
 }
-cp "$src/objs/ngx_http_collab_module.so" "$build/"
+# a new file, not an overwrite: a running nginx keeps the old one mapped
+cp "$src/objs/ngx_http_collab_module.so" "$build/.module.so.new"
+mv -f "$build/.module.so.new" "$build/ngx_http_collab_module.so"

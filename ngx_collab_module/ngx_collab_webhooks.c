@@ -1,0 +1,1356 @@
+/*
+ * Copyright (C) collab
+ *
+ * Webhook endpoints and their delivery log: create (the secret is shown
+ * once), list, read, update, delete, rotate the secret, send a test event,
+ * list and read deliveries, retry one, recover failed ones.  Also the
+ * fan-out of the outbox: one pending delivery per matching webhook, in the
+ * transaction that records the event.  Subscriptions are matched in the
+ * shm registry, so an event costs no SQL to match.
+ */
+
+#include "ngx_collab.h"
+#include "ngx_collab_sign.h"
+
+
+#define COLLAB_WEBHOOKS_MAX      100
+#define COLLAB_DESCRIPTION_MAX   1024
+#define COLLAB_ROTATE_OVERLAP    (24 * 3600 * 1000LL)
+#define COLLAB_RECOVER_MAX       (14 * 24 * 3600 * 1000LL)
+#define COLLAB_EVENTS_ALL        0xffffffffu
+
+#define COLLAB_WEBHOOK_COLUMNS                                                \
+    "seq, id, url, events, room_id, description, enabled, created_at,"      \
+    " updated_at"
+
+#define COLLAB_DELIVERY_COLUMNS                                               \
+    "seq, id, event, event_id, status, status_code, attempts,"              \
+    " next_attempt_at, last_attempt_at, duration_ms, error, created_at"
+
+static const char  ngx_collab_sql_webhook_insert[] =
+    "INSERT INTO webhooks (id, account_id, url, events, event_mask, room_id,"
+    " description, enabled, secret, created_at, updated_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+    " RETURNING " COLLAB_WEBHOOK_COLUMNS;
+
+static const char  ngx_collab_sql_webhook_count[] =
+    "SELECT count(*) FROM webhooks WHERE account_id = ?1";
+
+static const char  ngx_collab_sql_webhook_list[] =
+    "SELECT " COLLAB_WEBHOOK_COLUMNS " FROM webhooks"
+    " WHERE account_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3";
+
+static const char  ngx_collab_sql_webhook_get[] =
+    "SELECT " COLLAB_WEBHOOK_COLUMNS ", event_mask FROM webhooks"
+    " WHERE account_id = ?1 AND id = ?2";
+
+static const char  ngx_collab_sql_webhook_update[] =
+    "UPDATE webhooks SET url = ?3, events = ?4, event_mask = ?5,"
+    " room_id = ?6, description = ?7, enabled = ?8, updated_at = ?9"
+    " WHERE account_id = ?1 AND id = ?2"
+    " RETURNING " COLLAB_WEBHOOK_COLUMNS;
+
+static const char  ngx_collab_sql_webhook_delete[] =
+    "DELETE FROM webhooks WHERE account_id = ?1 AND id = ?2";
+
+static const char  ngx_collab_sql_webhook_rotate[] =
+    "UPDATE webhooks SET previous_secret = secret, previous_until = ?4,"
+    " secret = ?3, updated_at = ?5"
+    " WHERE account_id = ?1 AND id = ?2";
+
+static const char  ngx_collab_sql_delivery_insert[] =
+    "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
+    " status, next_attempt_at, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
+
+static const char  ngx_collab_sql_delivery_list[] =
+    "SELECT " COLLAB_DELIVERY_COLUMNS " FROM deliveries"
+    " WHERE webhook_id = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3)"
+    " ORDER BY seq DESC LIMIT ?4";
+
+static const char  ngx_collab_sql_delivery_get[] =
+    "SELECT " COLLAB_DELIVERY_COLUMNS ", payload FROM deliveries"
+    " WHERE webhook_id = ?1 AND id = ?2";
+
+static const char  ngx_collab_sql_delivery_attempts[] =
+    "SELECT at, status_code, duration_ms, error, response"
+    " FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq";
+
+static const char  ngx_collab_sql_delivery_retry[] =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3,"
+    " lease_until = 0 WHERE webhook_id = ?1 AND id = ?2"
+    " RETURNING " COLLAB_DELIVERY_COLUMNS;
+
+static const char  ngx_collab_sql_delivery_recover[] =
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4,"
+    " lease_until = 0"
+    " WHERE webhook_id = ?1 AND status = 'failed'"
+    " AND created_at >= ?2 AND created_at < ?3";
+
+
+static const char  *ngx_collab_webhook_create_fields[] = {
+    "url", "events", "roomId", "description", "enabled", NULL
+};
+
+
+/* what a create or an update asks for */
+typedef struct {
+    ngx_str_t     url;
+    ngx_str_t     events;       /* JSON text of the array */
+    uint32_t      mask;
+    ngx_str_t     room;         /* data NULL: every room */
+    ngx_str_t     description;  /* data NULL: none */
+    ngx_uint_t    enabled;
+    unsigned      has_url:1;
+    unsigned      has_events:1;
+    unsigned      has_room:1;
+    unsigned      has_description:1;
+    unsigned      has_enabled:1;
+} ngx_collab_webhook_input_t;
+
+
+static ngx_uint_t  ngx_collab_deliveries_queued;
+
+
+/* a row of COLLAB_WEBHOOK_COLUMNS */
+static void
+ngx_collab_webhook_json(collab_json_t *j, sqlite3_stmt *st,
+    const char *secret)
+{
+    ngx_str_t  s;
+
+    collab_json_obj_open(j);
+    collab_json_key(j, "id");
+    ngx_collab_db_col(st, 1, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "url");
+    ngx_collab_db_col(st, 2, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "events");
+    ngx_collab_db_col(st, 3, &s);
+    collab_json_raw(j, s.data, s.len);
+    collab_json_key(j, "roomId");
+
+    if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        ngx_collab_db_col(st, 4, &s);
+        collab_json_str(j, s.data, s.len);
+    }
+
+    collab_json_key(j, "description");
+
+    if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        ngx_collab_db_col(st, 5, &s);
+        collab_json_str(j, s.data, s.len);
+    }
+
+    collab_json_key(j, "enabled");
+    collab_json_bool(j, sqlite3_column_int(st, 6));
+
+    if (secret) {
+        collab_json_key(j, "secret");
+        collab_json_cstr(j, secret);
+    }
+
+    collab_json_key(j, "createdAt");
+    collab_json_time(j, sqlite3_column_int64(st, 7));
+    collab_json_key(j, "updatedAt");
+    collab_json_time(j, sqlite3_column_int64(st, 8));
+    collab_json_obj_close(j);
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
+{
+    const char                   *err, *rule;
+    collab_url_t                  u;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    if (collab_url_parse((char *) url->data, url->len, &u, &err) != 0) {
+        return ngx_collab_reject(cr, "url", "url: %s", err);
+    }
+
+    cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
+
+    if (!cmcf->webhook.allow_private) {
+        rule = collab_host_forbidden(&u);
+
+        if (rule) {
+            return ngx_collab_reject(cr, "url", "url: the address is %s; "
+                                     "webhooks may not reach it", rule);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
+    ngx_collab_webhook_input_t *in)
+{
+    size_t          i, k;
+    json_t         *e;
+    ngx_int_t       type;
+    ngx_str_t       name;
+    collab_json_t   j;
+
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        return ngx_collab_reject(cr, "events", "events: must be a non-empty "
+                                 "array of event names");
+    }
+
+    in->mask = 0;
+
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e)) {
+            return ngx_collab_reject(cr, "events",
+                                     "events[%uz]: must be a string", i);
+        }
+
+        name.data = (u_char *) json_string_value(e);
+        name.len = json_string_length(e);
+
+        for (k = 0; k < i; k++) {
+            if (json_equal(e, json_array_get(v, k))) {
+                return ngx_collab_reject(cr, "events",
+                                         "events[%uz]: \"%V\" is listed "
+                                         "twice", i, &name);
+            }
+        }
+
+        if (name.len == 1 && name.data[0] == '*') {
+            in->mask = COLLAB_EVENTS_ALL;
+            continue;
+        }
+
+        type = ngx_collab_event_lookup(&name);
+
+        if (type == NGX_ERROR || ngx_collab_validate_name(&name, 64)
+                                 != NGX_OK)
+        {
+            return ngx_collab_reject(cr, "events",
+                                     "events[%uz]: unknown event \"%V\"", i,
+                                     ngx_collab_validate_name(&name, 64)
+                                     == NGX_OK ? &name : &(ngx_str_t)
+                                     ngx_string("?"));
+        }
+
+        in->mask |= 1u << type;
+    }
+
+    collab_json_init(&j);
+    collab_json_value(&j, v);
+
+    if (j.failed) {
+        collab_json_free(&j);
+        return NGX_ERROR;
+    }
+
+    in->events.data = ngx_pnalloc(cr->request->pool, j.len);
+    if (in->events.data == NULL) {
+        collab_json_free(&j);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(in->events.data, j.data, j.len);
+    in->events.len = j.len;
+    collab_json_free(&j);
+
+    return NGX_OK;
+}
+
+
+/* the fields of a create or update body, validated */
+static ngx_int_t
+ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
+    ngx_collab_webhook_input_t *in)
+{
+    int          rc;
+    json_t      *v;
+    ngx_uint_t   present;
+
+    ngx_memzero(in, sizeof(ngx_collab_webhook_input_t));
+
+    if (ngx_collab_check_fields(cr, ngx_collab_webhook_create_fields)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(cr->body, "url");
+
+    if (v || create) {
+        if (v == NULL) {
+            return ngx_collab_reject(cr, "url", "url: is required");
+        }
+
+        if (!json_is_string(v)) {
+            return ngx_collab_reject(cr, "url", "url: must be a string");
+        }
+
+        in->url.data = (u_char *) json_string_value(v);
+        in->url.len = json_string_length(v);
+        in->has_url = 1;
+
+        if (ngx_collab_webhook_url(cr, &in->url) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    v = json_object_get(cr->body, "events");
+
+    if (v || create) {
+        if (v == NULL) {
+            return ngx_collab_reject(cr, "events", "events: is required");
+        }
+
+        if (ngx_collab_webhook_events(cr, v, in) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        in->has_events = 1;
+    }
+
+    v = json_object_get(cr->body, "roomId");
+
+    if (v) {
+        in->has_room = 1;
+
+        if (!json_is_null(v)) {
+            if (!json_is_string(v)) {
+                return ngx_collab_reject(cr, "roomId",
+                                         "roomId: must be a string or null");
+            }
+
+            in->room.data = (u_char *) json_string_value(v);
+            in->room.len = json_string_length(v);
+
+            rc = collab_uuid_valid(in->room.data, in->room.len)
+                 ? ngx_collab_room_exists(&cr->params[0], &in->room)
+                 : SQLITE_DONE;
+
+            if (rc == SQLITE_DONE) {
+                return ngx_collab_reject(cr, "roomId", "roomId: no such room "
+                                         "in this account");
+            }
+
+            if (rc != SQLITE_ROW) {
+                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            }
+        }
+    }
+
+    if (ngx_collab_get_string(cr, "description", 0, COLLAB_DESCRIPTION_MAX,
+                              &in->description, &present)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    in->has_description = (present != 0);
+
+    v = json_object_get(cr->body, "enabled");
+
+    if (v) {
+        if (!json_is_boolean(v)) {
+            return ngx_collab_reject(cr, "enabled",
+                                     "enabled: must be true or false");
+        }
+
+        in->has_enabled = 1;
+        in->enabled = json_is_true(v);
+
+    } else {
+        in->enabled = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_collab_webhook_create(ngx_collab_req_t *cr)
+{
+    int                          rc;
+    int64_t                      now;
+    ngx_str_t                    id;
+    sqlite3_stmt                *st;
+    ngx_collab_webhook_input_t   in;
+    char                         idbuf[COLLAB_ID_MAX];
+    char                         secret[COLLAB_SECRET_LEN + 1];
+
+    if (ngx_collab_webhook_input(cr, 1, &in) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook count");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "webhook count");
+    }
+
+    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
+        return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
+                               "an account has at most %d webhooks",
+                               COLLAB_WEBHOOKS_MAX);
+    }
+
+    id.len = collab_id_new(idbuf, "wh_");
+    id.data = (u_char *) idbuf;
+
+    if (collab_secret_new(secret) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    now = ngx_collab_now_ms();
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_insert);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook insert");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &id);
+    ngx_collab_db_bind_str(st, 2, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 3, &in.url);
+    ngx_collab_db_bind_str(st, 4, &in.events);
+    sqlite3_bind_int64(st, 5, in.mask);
+    ngx_collab_db_bind_str(st, 6, in.room.data ? &in.room : NULL);
+    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
+                                                      : NULL);
+    sqlite3_bind_int(st, 8, (int) in.enabled);
+    ngx_collab_db_bind_cstr(st, 9, secret);
+    sqlite3_bind_int64(st, 10, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "webhook insert");
+    }
+
+    ngx_collab_webhook_json(&cr->out, st, secret);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_fail_db(cr, rc, "webhook insert");
+    }
+
+    if (ngx_collab_shm_hook_set(&cr->params[0], &id,
+                                in.room.data ? &in.room : NULL, in.mask,
+                                in.enabled)
+        != NGX_OK)
+    {
+        st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
+        if (st) {
+            ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+            ngx_collab_db_bind_str(st, 2, &id);
+            (void) sqlite3_step(st);
+        }
+
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+
+        ngx_log_error(NGX_LOG_ERR, cr->request->connection->log, 0,
+                      "collab: no room for a new webhook in the collab zone");
+
+        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "the webhook registry is full");
+    }
+
+    ngx_explicit_memzero(secret, sizeof(secret));
+
+    return ngx_collab_reply(cr, NGX_HTTP_CREATED);
+}
+
+
+ngx_int_t
+ngx_collab_webhook_list(ngx_collab_req_t *cr)
+{
+    int            rc;
+    int64_t        before, seq;
+    ngx_uint_t     limit, n;
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_list);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook list");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int64(st, 3, limit + 1);
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "data");
+    collab_json_arr_open(&cr->out);
+
+    seq = 0;
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+        if (n == limit) {
+            break;
+        }
+
+        seq = sqlite3_column_int64(st, 0);
+        ngx_collab_webhook_json(&cr->out, st, NULL);
+    }
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "webhook list");
+    }
+
+    ngx_collab_page_end(cr, "webhooks", rc == SQLITE_ROW, seq);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+/* the webhook of the path, or NGX_ERROR with cr->err set */
+static ngx_int_t
+ngx_collab_webhook_find(ngx_collab_req_t *cr, sqlite3_stmt **stp)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook get");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "webhook not found");
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, "webhook get");
+    }
+
+    *stp = st;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_collab_webhook_get(ngx_collab_req_t *cr)
+{
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    ngx_collab_webhook_json(&cr->out, st, NULL);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_keep(ngx_collab_req_t *cr, sqlite3_stmt *st, int col,
+    ngx_str_t *v)
+{
+    ngx_str_t  cur;
+
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        v->data = NULL;
+        v->len = 0;
+        return NGX_OK;
+    }
+
+    ngx_collab_db_col(st, col, &cur);
+
+    v->data = ngx_pnalloc(cr->request->pool, cur.len + 1);
+    if (v->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(v->data, cur.data, cur.len);
+    v->len = cur.len;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_collab_webhook_update(ngx_collab_req_t *cr)
+{
+    int                          rc;
+    sqlite3_stmt                *st;
+    ngx_collab_webhook_input_t   in;
+
+    if (ngx_collab_webhook_input(cr, 0, &in) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    rc = ngx_collab_db_begin();
+    if (rc != SQLITE_OK) {
+        return ngx_collab_fail_db(cr, rc, "webhook update");
+    }
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        ngx_collab_db_rollback();
+        return ngx_collab_invalid(cr);
+    }
+
+    if ((!in.has_url && ngx_collab_webhook_keep(cr, st, 2, &in.url) != NGX_OK)
+        || (!in.has_events
+            && ngx_collab_webhook_keep(cr, st, 3, &in.events) != NGX_OK)
+        || (!in.has_room
+            && ngx_collab_webhook_keep(cr, st, 4, &in.room) != NGX_OK)
+        || (!in.has_description
+            && ngx_collab_webhook_keep(cr, st, 5, &in.description)
+               != NGX_OK))
+    {
+        ngx_collab_db_rollback();
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!in.has_events) {
+        in.mask = (uint32_t) sqlite3_column_int64(st, 9);
+    }
+
+    if (!in.has_enabled) {
+        in.enabled = sqlite3_column_int(st, 6);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_update);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook update");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 3, &in.url);
+    ngx_collab_db_bind_str(st, 4, &in.events);
+    sqlite3_bind_int64(st, 5, in.mask);
+    ngx_collab_db_bind_str(st, 6, in.room.data ? &in.room : NULL);
+    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
+                                                      : NULL);
+    sqlite3_bind_int(st, 8, (int) in.enabled);
+    sqlite3_bind_int64(st, 9, ngx_collab_now_ms());
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "webhook update");
+    }
+
+    ngx_collab_webhook_json(&cr->out, st, NULL);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
+    }
+
+    if (rc != SQLITE_OK) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_fail_db(cr, rc, "webhook update");
+    }
+
+    if (ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
+                                in.room.data ? &in.room : NULL, in.mask,
+                                in.enabled)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
+                      "collab: no room to update webhook \"%V\" in the "
+                      "collab zone", &cr->params[1]);
+    }
+
+    if (in.enabled) {
+        /* deliveries held while the webhook was disabled may go now */
+        ngx_collab_sender_wake();
+    }
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+ngx_int_t
+ngx_collab_webhook_delete(ngx_collab_req_t *cr)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook delete");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "webhook delete");
+    }
+
+    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+        return ngx_collab_not_found(cr, "webhook");
+    }
+
+    ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);
+
+    return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);
+}
+
+
+ngx_int_t
+ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
+{
+    int            rc;
+    int64_t        now;
+    sqlite3_stmt  *st;
+    char           secret[COLLAB_SECRET_LEN + 1];
+
+    if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    if (collab_secret_new(secret) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    now = ngx_collab_now_ms();
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_rotate);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook rotate");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
+    ngx_collab_db_bind_cstr(st, 3, secret);
+    sqlite3_bind_int64(st, 4, now + COLLAB_ROTATE_OVERLAP);
+    sqlite3_bind_int64(st, 5, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "webhook rotate");
+    }
+
+    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+        return ngx_collab_not_found(cr, "webhook");
+    }
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "secret");
+    collab_json_cstr(&cr->out, secret);
+    collab_json_key(&cr->out, "previousSecretExpiresAt");
+    collab_json_time(&cr->out, now + COLLAB_ROTATE_OVERLAP);
+    collab_json_obj_close(&cr->out);
+
+    ngx_explicit_memzero(secret, sizeof(secret));
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+/* a row of COLLAB_DELIVERY_COLUMNS */
+static void
+ngx_collab_delivery_json(collab_json_t *j, sqlite3_stmt *st,
+    ngx_uint_t close)
+{
+    ngx_str_t  s;
+
+    collab_json_obj_open(j);
+    collab_json_key(j, "id");
+    ngx_collab_db_col(st, 1, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "event");
+    ngx_collab_db_col(st, 2, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "eventId");
+    ngx_collab_db_col(st, 3, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "status");
+    ngx_collab_db_col(st, 4, &s);
+    collab_json_str(j, s.data, s.len);
+    collab_json_key(j, "statusCode");
+
+    if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        collab_json_int(j, sqlite3_column_int64(st, 5));
+    }
+
+    collab_json_key(j, "attempts");
+    collab_json_int(j, sqlite3_column_int64(st, 6));
+    collab_json_key(j, "nextRetryAt");
+
+    ngx_collab_db_col(st, 4, &s);
+
+    if (sqlite3_column_type(st, 7) == SQLITE_NULL
+        || s.len != 7 || ngx_strncmp(s.data, "pending", 7) != 0)
+    {
+        collab_json_null(j);
+
+    } else {
+        collab_json_time(j, sqlite3_column_int64(st, 7));
+    }
+
+    collab_json_key(j, "lastAttemptAt");
+
+    if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        collab_json_time(j, sqlite3_column_int64(st, 8));
+    }
+
+    collab_json_key(j, "durationMs");
+
+    if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        collab_json_int(j, sqlite3_column_int64(st, 9));
+    }
+
+    collab_json_key(j, "error");
+
+    if (sqlite3_column_type(st, 10) == SQLITE_NULL) {
+        collab_json_null(j);
+
+    } else {
+        ngx_collab_db_col(st, 10, &s);
+        collab_json_str(j, s.data, s.len);
+    }
+
+    collab_json_key(j, "createdAt");
+    collab_json_time(j, sqlite3_column_int64(st, 11));
+
+    if (close) {
+        collab_json_obj_close(j);
+    }
+}
+
+
+ngx_int_t
+ngx_collab_delivery_list(ngx_collab_req_t *cr)
+{
+    int            rc;
+    int64_t        before, seq;
+    ngx_str_t      status;
+    ngx_uint_t     limit, n, has_status;
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    has_status = (ngx_collab_arg(cr, "status", &status) == NGX_OK);
+
+    if (has_status
+        && !(status.len == 7 && ngx_strncmp(status.data, "pending", 7) == 0)
+        && !(status.len == 7 && ngx_strncmp(status.data, "success", 7) == 0)
+        && !(status.len == 6 && ngx_strncmp(status.data, "failed", 6) == 0))
+    {
+        return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "status",
+                               "status: must be pending, success or failed");
+    }
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery list");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    sqlite3_bind_int64(st, 2, before);
+    ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
+    sqlite3_bind_int64(st, 4, limit + 1);
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "data");
+    collab_json_arr_open(&cr->out);
+
+    seq = 0;
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+        if (n == limit) {
+            break;
+        }
+
+        seq = sqlite3_column_int64(st, 0);
+        ngx_collab_delivery_json(&cr->out, st, 1);
+    }
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "delivery list");
+    }
+
+    ngx_collab_page_end(cr, "deliveries", rc == SQLITE_ROW, seq);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+ngx_int_t
+ngx_collab_delivery_get(ngx_collab_req_t *cr)
+{
+    int            rc;
+    ngx_str_t      s;
+    sqlite3_stmt  *st, *at;
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        return ngx_collab_not_found(cr, "delivery");
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "delivery get");
+    }
+
+    ngx_collab_delivery_json(&cr->out, st, 0);
+
+    collab_json_key(&cr->out, "payload");
+    ngx_collab_db_col(st, 12, &s);
+    collab_json_raw(&cr->out, s.data, s.len);
+
+    at = ngx_collab_db_stmt(ngx_collab_sql_delivery_attempts);
+    if (at == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
+    }
+
+    ngx_collab_db_bind_str(at, 1, &cr->params[2]);
+
+    collab_json_key(&cr->out, "attemptLog");
+    collab_json_arr_open(&cr->out);
+
+    while ((rc = sqlite3_step(at)) == SQLITE_ROW) {
+        collab_json_obj_open(&cr->out);
+        collab_json_key(&cr->out, "at");
+        collab_json_time(&cr->out, sqlite3_column_int64(at, 0));
+        collab_json_key(&cr->out, "statusCode");
+
+        if (sqlite3_column_type(at, 1) == SQLITE_NULL) {
+            collab_json_null(&cr->out);
+
+        } else {
+            collab_json_int(&cr->out, sqlite3_column_int64(at, 1));
+        }
+
+        collab_json_key(&cr->out, "durationMs");
+        collab_json_int(&cr->out, sqlite3_column_int64(at, 2));
+        collab_json_key(&cr->out, "error");
+
+        if (sqlite3_column_type(at, 3) == SQLITE_NULL) {
+            collab_json_null(&cr->out);
+
+        } else {
+            ngx_collab_db_col(at, 3, &s);
+            collab_json_str(&cr->out, s.data, s.len);
+        }
+
+        collab_json_key(&cr->out, "response");
+
+        if (sqlite3_column_type(at, 4) == SQLITE_NULL) {
+            collab_json_null(&cr->out);
+
+        } else {
+            ngx_collab_db_col(at, 4, &s);
+            collab_json_str(&cr->out, s.data, s.len);
+        }
+
+        collab_json_obj_close(&cr->out);
+    }
+
+    if (rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_fail_db(cr, rc, "delivery attempts");
+    }
+
+    collab_json_arr_close(&cr->out);
+    collab_json_obj_close(&cr->out);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+ngx_int_t
+ngx_collab_delivery_retry(ngx_collab_req_t *cr)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_retry);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery retry");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
+    sqlite3_bind_int64(st, 3, ngx_collab_now_ms());
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        return ngx_collab_not_found(cr, "delivery");
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "delivery retry");
+    }
+
+    ngx_collab_delivery_json(&cr->out, st, 1);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_fail_db(cr, rc, "delivery retry");
+    }
+
+    ngx_collab_sender_wake();
+
+    return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
+}
+
+
+/* "2026-05-29T10:06:00Z" or with ".mmm": unix milliseconds, or -1 */
+static int64_t
+ngx_collab_parse_time(const u_char *p, size_t len)
+{
+    ngx_tm_t  tm;
+    int64_t   ms;
+    time_t    t;
+
+    if (len != 20 && len != 24) {
+        return -1;
+    }
+
+    if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':'
+        || p[16] != ':' || p[len - 1] != 'Z'
+        || (len == 24 && p[19] != '.'))
+    {
+        return -1;
+    }
+
+    ngx_memzero(&tm, sizeof(ngx_tm_t));
+
+    tm.ngx_tm_year = ngx_atoi((u_char *) p, 4);
+    tm.ngx_tm_mon = ngx_atoi((u_char *) p + 5, 2);
+    tm.ngx_tm_mday = ngx_atoi((u_char *) p + 8, 2);
+    tm.ngx_tm_hour = ngx_atoi((u_char *) p + 11, 2);
+    tm.ngx_tm_min = ngx_atoi((u_char *) p + 14, 2);
+    tm.ngx_tm_sec = ngx_atoi((u_char *) p + 17, 2);
+    ms = (len == 24) ? ngx_atoi((u_char *) p + 20, 3) : 0;
+
+    if (tm.ngx_tm_year < 1970 || tm.ngx_tm_mon < 1 || tm.ngx_tm_mon > 12
+        || tm.ngx_tm_mday < 1 || tm.ngx_tm_mday > 31 || tm.ngx_tm_hour < 0
+        || tm.ngx_tm_hour > 23 || tm.ngx_tm_min < 0 || tm.ngx_tm_min > 59
+        || tm.ngx_tm_sec < 0 || tm.ngx_tm_sec > 59 || ms < 0)
+    {
+        return -1;
+    }
+
+    t = timegm(&tm);
+
+    return (int64_t) t * 1000 + ms;
+}
+
+
+static ngx_int_t
+ngx_collab_get_time(ngx_collab_req_t *cr, const char *field,
+    ngx_uint_t required, int64_t *ms)
+{
+    json_t  *v;
+
+    v = json_object_get(cr->body, field);
+
+    if (v == NULL) {
+        if (required) {
+            return ngx_collab_reject(cr, field, "%s: is required", field);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+    }
+
+    *ms = ngx_collab_parse_time((u_char *) json_string_value(v),
+                                json_string_length(v));
+
+    if (*ms < 0) {
+        return ngx_collab_reject(cr, field, "%s: must be an ISO 8601 UTC "
+                                 "time such as 2026-05-29T10:06:00.000Z",
+                                 field);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_collab_webhook_recover(ngx_collab_req_t *cr)
+{
+    int            rc;
+    int64_t        since, until, now;
+    ngx_int_t      res;
+    sqlite3_stmt  *st;
+
+    now = ngx_collab_now_ms();
+
+    if (ngx_collab_check_fields(cr, (const char *[]) { "since", "until",
+                                                       NULL })
+        != NGX_OK
+        || ngx_collab_get_time(cr, "since", 1, &since) != NGX_OK)
+    {
+        return ngx_collab_invalid(cr);
+    }
+
+    res = ngx_collab_get_time(cr, "until", 0, &until);
+
+    if (res == NGX_ERROR) {
+        return ngx_collab_invalid(cr);
+    }
+
+    if (res == NGX_DECLINED) {
+        until = now + 1;
+    }
+
+    if (since < now - COLLAB_RECOVER_MAX) {
+        return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "since",
+                               "since: must be at most 14 days ago");
+    }
+
+    if (until <= since) {
+        return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "until",
+                               "until: must be after since");
+    }
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_recover);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery recover");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    sqlite3_bind_int64(st, 2, since);
+    sqlite3_bind_int64(st, 3, until);
+    sqlite3_bind_int64(st, 4, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return ngx_collab_fail_db(cr, rc, "delivery recover");
+    }
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "recovered");
+    collab_json_int(&cr->out, sqlite3_changes(ngx_collab_db_handle()));
+    collab_json_obj_close(&cr->out);
+
+    ngx_collab_sender_wake();
+
+    return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
+}
+
+
+static int
+ngx_collab_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    id->len = collab_id_new((char *) id->data, "dlv_");
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_insert);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, id);
+    ngx_collab_db_bind_str(st, 2, webhook);
+    ngx_collab_db_bind_str(st, 3, event_id);
+    ngx_collab_db_bind_cstr(st, 4, event);
+    ngx_collab_db_bind_str(st, 5, payload);
+    sqlite3_bind_int64(st, 6, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    ngx_collab_deliveries_queued = 1;
+
+    return SQLITE_OK;
+}
+
+
+ngx_int_t
+ngx_collab_webhook_test(ngx_collab_req_t *cr)
+{
+    int             rc;
+    int64_t         now;
+    ngx_str_t       event_id, payload, id;
+    sqlite3_stmt   *st;
+    collab_json_t   data, body;
+    char            evtbuf[COLLAB_ID_MAX];
+    u_char          idbuf[COLLAB_ID_MAX];
+
+    if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+        return ngx_collab_invalid(cr);
+    }
+
+    now = ngx_collab_now_ms();
+    event_id.len = collab_id_new(evtbuf, "evt_");
+    event_id.data = (u_char *) evtbuf;
+
+    collab_json_init(&data);
+    collab_json_obj_open(&data);
+    collab_json_key(&data, "webhookId");
+    collab_json_str(&data, cr->params[1].data, cr->params[1].len);
+    collab_json_obj_close(&data);
+
+    payload.data = data.data;
+    payload.len = data.len;
+
+    collab_json_init(&body);
+    ngx_collab_event_envelope(&body, "webhook.test", &payload, now);
+    collab_json_free(&data);
+
+    if (body.failed) {
+        collab_json_free(&body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    payload.data = body.data;
+    payload.len = body.len;
+    id.data = idbuf;
+
+    rc = ngx_collab_delivery_add(&cr->params[1], &event_id, "webhook.test",
+                                 &payload, now, &id);
+    collab_json_free(&body);
+
+    if (rc != SQLITE_OK) {
+        return ngx_collab_fail_db(cr, rc, "test delivery");
+    }
+
+    ngx_collab_sender_wake();
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
+    if (st == NULL) {
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &id);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_fail_db(cr, rc, "delivery get");
+    }
+
+    ngx_collab_delivery_json(&cr->out, st, 1);
+
+    return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
+}
+
+
+/*
+ * The outbox's webhook half: a pending delivery for every enabled webhook
+ * of the account that takes this event in this room.  Runs inside the
+ * transaction that records the event.
+ */
+int
+ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
+    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now)
+{
+    int         rc;
+    ngx_str_t   webhook, id;
+    ngx_uint_t  i, n;
+    u_char      ids[COLLAB_WEBHOOKS_MAX][COLLAB_ID_MAX];
+    u_char      idbuf[COLLAB_ID_MAX];
+
+    n = ngx_collab_shm_hooks_match(account, room, type, ids,
+                                   COLLAB_WEBHOOKS_MAX);
+
+    for (i = 0; i < n; i++) {
+        webhook.data = ids[i];
+        webhook.len = ngx_strlen(ids[i]);
+        id.data = idbuf;
+
+        rc = ngx_collab_delivery_add(&webhook, event_id,
+                                     ngx_collab_event_name(type), payload,
+                                     now, &id);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
+
+    return SQLITE_OK;
+}
+
+
+/* after a commit: were deliveries queued by this transaction? */
+ngx_uint_t
+ngx_collab_webhook_queued(ngx_uint_t clear)
+{
+    ngx_uint_t  queued;
+
+    queued = ngx_collab_deliveries_queued;
+
+    if (clear) {
+        ngx_collab_deliveries_queued = 0;
+    }
+
+    return queued;
+}
