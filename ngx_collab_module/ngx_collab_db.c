@@ -448,6 +448,30 @@ ngx_collab_db_secret(void)
 
 
 /*
+ * A write outside an explicit transaction must not find a read of the
+ * same request still open: upgrading that read snapshot to a write fails
+ * at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when another worker wrote
+ * meanwhile.  So every statement in use is reset before such a write.
+ */
+static void
+ngx_collab_db_before(sqlite3_stmt *st)
+{
+    ngx_uint_t  i;
+
+    if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(ngx_collab_db.db))
+    {
+        return;
+    }
+
+    for (i = 0; i < ngx_collab_db.nstmts; i++) {
+        if (ngx_collab_db.stmts[i].used) {
+            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
+        }
+    }
+}
+
+
+/*
  * The statement for this SQL text, reset and with no bindings.  Every
  * statement handed out during a request is reset again by
  * ngx_collab_db_release() when the request's handler returns, so that no
@@ -470,6 +494,7 @@ ngx_collab_db_stmt(const char *sql)
         if (s->sql == sql) {
             sqlite3_reset(s->stmt);
             sqlite3_clear_bindings(s->stmt);
+            ngx_collab_db_before(s->stmt);
             s->used = 1;
             return s->stmt;
         }
@@ -491,6 +516,8 @@ ngx_collab_db_stmt(const char *sql)
                       sqlite3_errmsg(ngx_collab_db.db));
         return NULL;
     }
+
+    ngx_collab_db_before(s->stmt);
 
     s->sql = sql;
     s->used = 1;

@@ -83,6 +83,7 @@ typedef struct {
     size_t                   kept;
     u_char                   body[COLLAB_RESPONSE_KEEP];
 
+    unsigned                 connected:1;
     unsigned                 reused:1;
     unsigned                 chunked:1;
     unsigned                 close:1;
@@ -749,6 +750,7 @@ ngx_collab_attempt_start(ngx_collab_attempt_t *a)
         a->connection = c;
         a->requests = idle->requests;
         a->reused = 1;
+        a->connected = 1;
 
         c->idle = 0;
         c->data = a;
@@ -974,6 +976,7 @@ ngx_collab_attempt_connected(ngx_collab_attempt_t *a)
 
     c = a->connection;
     a->requests = 0;
+    a->connected = 1;
 
 #if (NGX_SSL)
 
@@ -1142,39 +1145,33 @@ ngx_collab_attempt_handler(ngx_event_t *ev)
         return;
     }
 
-    if (ev->write) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
+    if (!a->connected) {
+        /* the first event of a new connection says how connect() went */
+        if (c->write->timer_set) {
+            ngx_del_timer(c->write);
         }
 
-        if (a->requests == 0 && a->request->pos == a->request->start
-            && !a->reused
-#if (NGX_SSL)
-            && c->ssl == NULL
-#endif
-           )
+        err = 0;
+        len = sizeof(int);
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1)
         {
-            err = 0;
-            len = sizeof(int);
+            err = ngx_socket_errno;
+        }
 
-            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
-                == -1)
-            {
-                err = ngx_socket_errno;
-            }
-
-            if (err) {
-                ngx_snprintf(text, sizeof(text) - 1,
-                             "connect() failed: %s%Z", strerror(err));
-                ngx_collab_attempt_finish(a, (char *) ngx_pstrdup(a->pool,
+        if (err) {
+            ngx_snprintf(text, sizeof(text) - 1, "connect() failed: %s%Z",
+                         strerror(err));
+            ngx_collab_attempt_finish(a, (char *) ngx_pstrdup(a->pool,
                                &(ngx_str_t) { ngx_strlen(text) + 1, text }));
-                return;
-            }
-
-            ngx_collab_attempt_connected(a);
             return;
         }
 
+        ngx_collab_attempt_connected(a);
+        return;
+    }
+
+    if (ev->write) {
         if (a->request->pos < a->request->last) {
             ngx_collab_attempt_send(a);
         }
@@ -1731,6 +1728,7 @@ ngx_collab_attempt_again(ngx_collab_attempt_t *a)
     }
 
     a->reused = 0;
+    a->connected = 0;
     a->retried = 1;
     a->header = NULL;
 

@@ -1076,15 +1076,15 @@ ngx_collab_parse_time(const u_char *p, size_t len)
 
     ngx_memzero(&tm, sizeof(ngx_tm_t));
 
-    tm.ngx_tm_year = ngx_atoi((u_char *) p, 4);
-    tm.ngx_tm_mon = ngx_atoi((u_char *) p + 5, 2);
+    tm.ngx_tm_year = ngx_atoi((u_char *) p, 4) - 1900;
+    tm.ngx_tm_mon = ngx_atoi((u_char *) p + 5, 2) - 1;
     tm.ngx_tm_mday = ngx_atoi((u_char *) p + 8, 2);
     tm.ngx_tm_hour = ngx_atoi((u_char *) p + 11, 2);
     tm.ngx_tm_min = ngx_atoi((u_char *) p + 14, 2);
     tm.ngx_tm_sec = ngx_atoi((u_char *) p + 17, 2);
     ms = (len == 24) ? ngx_atoi((u_char *) p + 20, 3) : 0;
 
-    if (tm.ngx_tm_year < 1970 || tm.ngx_tm_mon < 1 || tm.ngx_tm_mon > 12
+    if (tm.ngx_tm_year < 70 || tm.ngx_tm_mon < 0 || tm.ngx_tm_mon > 11
         || tm.ngx_tm_mday < 1 || tm.ngx_tm_mday > 31 || tm.ngx_tm_hour < 0
         || tm.ngx_tm_hour > 23 || tm.ngx_tm_min < 0 || tm.ngx_tm_min > 59
         || tm.ngx_tm_sec < 0 || tm.ngx_tm_sec > 59 || ms < 0)

@@ -17,11 +17,27 @@ $ENV{TEST_NGINX_COLLAB_LIB} ||= abs_path(dirname(__FILE__) . '/../lib');
 # connections over every worker
 $ENV{TEST_NGINX_COLLAB_PORT2} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 1;
 
+# a port for t/lib/dns-responder.pl, a DNS server that tests start
+$ENV{TEST_NGINX_COLLAB_DNS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 2;
+
 our $HttpConfig = <<'_EOC_';
     collab_database          logs/collab.db;
     collab_admin_token_file  $TEST_NGINX_COLLAB_LIB/admin.token;
     js_path                  "$TEST_NGINX_COLLAB_LIB";
     js_import                collab from collab.js;
+_EOC_
+
+# the webhook receiver of the tests, on the second port
+our $Receiver = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_COLLAB_PORT2;
+        client_body_buffer_size 1m;
+        location /hook/ {
+            root logs;
+            set $collab_received_file $realpath_root/received.jsonl;
+            js_content collab.receive;
+        }
+    }
 _EOC_
 
 our $Config = <<'_EOC_';
@@ -32,6 +48,8 @@ our $Config = <<'_EOC_';
     location = /t {
         set $collab_admin_token_file $TEST_NGINX_COLLAB_LIB/admin.token;
         set $collab_port2 $TEST_NGINX_COLLAB_PORT2;
+        root logs;
+        set $collab_received_file $realpath_root/received.jsonl;
         js_content collab.steps;
     }
 _EOC_

@@ -20,16 +20,32 @@
 //                               of each status and of the distinct workers
 //                               that answered, from an X-Worker header)
 //     sleep MS                  (wait that many milliseconds)
+//     wait N                    (until the receiver has N requests in all;
+//                               at most 15 s)
+//     received                  (the receiver's requests since the last
+//                               "received", one line each: path, body,
+//                               webhook-id, and which known secret signed
+//                               X-Webhook-Signature and webhook-signature)
 //     count METHOD PATH         (a list: prints only how many items it has
 //                               and whether a next page exists)
 //     # comment
+//
+// {port2} in a step stands for $collab_port2.
+//
+// receive() is the webhook receiver of the tests (a location on the
+// second port): it appends every request to $collab_received_file and
+// answers as its path says: /hook/ok 200, /hook/status/N N,
+// /hook/retry-after/S 429 with Retry-After: S, /hook/slow/MS 200 after MS
+// milliseconds, /hook/flaky/N 503 for the first N tries of a webhook-id.
 
 import fs from 'fs';
+import crypto from 'crypto';
 
 const ID = /\b(acc|key|evt|wh|wf|dlv|exe|user)_[0-9A-Za-z]{22}\b/g;
 const TOKEN = /\bck_[0-9A-Za-z]{43}\b/g;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/g;
 const CURSOR = /"nextCursor":"([^"]+)"/g;
+const SECRET = /whsec_[A-Za-z0-9+\/]{32}/g;
 const TS = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
 
 function Names() {
@@ -54,13 +70,21 @@ Names.prototype.hide = function (text) {
         return '"nextCursor":"' + self.name('cursor', c) + '"';
     });
     text = text.replace(TOKEN, function (m) { return self.name('tok', m); });
+    text = text.replace(SECRET, function (m) {
+        return self.name('secret', m);
+    });
     text = text.replace(ID, function (m, kind) { return self.name(kind, m); });
     text = text.replace(UUID, function (m) { return self.name('room', m); });
+    text = text.replace(/"durationMs":\d+/g, '"durationMs":<ms>');
     return text.replace(TS, '<ts>');
 };
 
 Names.prototype.show = function (text) {
     const self = this;
+    const self2 = this;
+    text = text.replace(/\{port2\}/g, function () {
+        return self2.port2;
+    });
     return text.replace(/\{[a-z]+[0-9]+\}/g, function (m) {
         if (self.byName[m] === undefined) {
             throw new Error('unknown name ' + m);
@@ -74,8 +98,120 @@ function adminToken(r) {
            .trim();
 }
 
+function receivedFile(r) {
+    return r.variables.collab_received_file;
+}
+
+function readReceived(r) {
+    let text = '';
+    try {
+        text = fs.readFileSync(receivedFile(r)).toString();
+    } catch (e) {
+        return [];
+    }
+    return text.split('\n').filter(function (l) { return l.length; })
+               .map(function (l) { return JSON.parse(l); });
+}
+
+function hexSig(secret, body) {
+    return crypto.createHmac('sha256', secret).update(body).digest('hex');
+}
+
+function v1Sig(secret, id, ts, body) {
+    const key = Buffer.from(secret.substring(6), 'base64');
+    return 'v1,' + crypto.createHmac('sha256', key)
+                   .update(id + '.' + ts + '.' + body).digest('base64');
+}
+
+function showReceived(names, e) {
+    const secrets = Object.keys(names.byValue).filter(function (v) {
+        return v.startsWith('whsec_');
+    });
+    let seed = 'none';
+    let std = [];
+
+    /* the product document's verifier: HMAC over JSON.stringify(body) */
+    let again = null;
+    try {
+        again = JSON.stringify(JSON.parse(e.body));
+    } catch (x) {
+        again = null;
+    }
+
+    for (let i = 0; i < secrets.length; i++) {
+        if (again !== null && again === e.body
+            && hexSig(secrets[i], again) === e.sig)
+        {
+            seed = names.byValue[secrets[i]];
+        }
+    }
+
+    const sigs = (e.std || '').split(' ');
+    for (let k = 0; k < sigs.length; k++) {
+        let who = 'bad';
+        for (let i = 0; i < secrets.length; i++) {
+            if (v1Sig(secrets[i], e.id, e.ts, e.body) === sigs[k]) {
+                who = names.byValue[secrets[i]];
+            }
+        }
+        std.push(who);
+    }
+
+    const age = Math.abs(Date.now() / 1000 - Number(e.ts));
+
+    return '<- ' + e.path + ' ' + names.hide(e.body)
+           + ' id:' + names.hide(e.id)
+           + ' signed:' + seed + ' standard:' + std.join(',')
+           + (age < 300 ? '' : ' stale-timestamp')
+           + (e.ua.startsWith('collab-webhooks/') ? '' : ' ua:' + e.ua)
+           + (e.ct === 'application/json' ? '' : ' ct:' + e.ct);
+}
+
+function receive(r) {
+    const body = r.requestBuffer ? r.requestBuffer.toString('utf8') : '';
+    const h = r.headersIn;
+    const entry = {
+        path: r.uri,
+        body: body,
+        sig: h['X-Webhook-Signature'] || '',
+        id: h['webhook-id'] || '',
+        ts: h['webhook-timestamp'] || '',
+        std: h['webhook-signature'] || '',
+        ua: h['User-Agent'] || '',
+        ct: h['Content-Type'] || ''
+    };
+    const before = readReceived(r).filter(function (e) {
+        return e.id === entry.id;
+    }).length;
+
+    fs.appendFileSync(receivedFile(r), JSON.stringify(entry) + '\n');
+
+    const parts = r.uri.split('/');
+    const arg = Number(parts[3]);
+
+    switch (parts[2]) {
+    case 'status':
+        r.return(arg, 'status ' + arg + '\n');
+        return;
+    case 'retry-after':
+        r.headersOut['Retry-After'] = String(arg);
+        r.return(429, 'slow down\n');
+        return;
+    case 'slow':
+        setTimeout(function () { r.return(200, 'late\n'); }, arg);
+        return;
+    case 'flaky':
+        r.return(before < arg ? 503 : 200, 'try ' + (before + 1) + '\n');
+        return;
+    default:
+        r.return(200, 'ok\n');
+    }
+}
+
 async function steps(r) {
     const names = new Names();
+    names.port2 = r.variables.collab_port2;
+    let seen = 0;
     let base = 'http://127.0.0.1:' + r.variables.server_port;
     const lines = (r.requestText || '').split('\n');
     let token = null;
@@ -101,6 +237,31 @@ async function steps(r) {
             if (line.startsWith('sleep ')) {
                 const ms = Number(line.substring(6));
                 await new Promise(function (done) { setTimeout(done, ms); });
+                continue;
+            }
+
+            if (line.startsWith('wait ')) {
+                const want = Number(line.substring(5));
+                let have = 0;
+                for (let t = 0; t < 300; t++) {
+                    have = readReceived(r).length;
+                    if (have >= want) {
+                        break;
+                    }
+                    await new Promise(function (done) {
+                        setTimeout(done, 50);
+                    });
+                }
+                out += (have >= want ? 'received ' + want
+                                     : 'received only ' + have) + '\n';
+                continue;
+            }
+
+            if (line === 'received') {
+                const all = readReceived(r);
+                for (; seen < all.length; seen++) {
+                    out += showReceived(names, all[seen]) + '\n';
+                }
                 continue;
             }
 
@@ -213,4 +374,4 @@ async function steps(r) {
     r.return(200, out);
 }
 
-export default { steps };
+export default { steps, receive };
