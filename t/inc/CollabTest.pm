@@ -48,6 +48,7 @@ our $Config = <<'_EOC_';
     location = /t {
         set $collab_admin_token_file $TEST_NGINX_COLLAB_LIB/admin.token;
         set $collab_port2 $TEST_NGINX_COLLAB_PORT2;
+        set $collab_port3 $TEST_NGINX_COLLAB_DNS_PORT;
         root logs;
         set $collab_received_file $realpath_root/received.jsonl;
         js_content collab.steps;

@@ -12,7 +12,10 @@
 //     as admin | as none | as {tok1} | as <literal token>
 //     header Name: value        (for the next request only)
 //     port second               (send the following requests to the port in
-//                               $collab_port2; "port first" goes back)
+//                               $collab_port2, or $collab_port3 for "port
+//                               third"; "port first" goes back)
+//     tally                     (how many requests the receiver got, and
+//                               how many distinct webhook-ids)
 //     METHOD PATH [BODY]        (BODY is sent as application/json)
 //     raw METHOD PATH [BODY]    (no Content-Type unless a header step set it)
 //     repeat N METHOD PATH [BODY]
@@ -30,7 +33,7 @@
 //                               and whether a next page exists)
 //     # comment
 //
-// {port2} in a step stands for $collab_port2.
+// {port2} and {port3} in a step stand for $collab_port2 and $collab_port3.
 //
 // receive() is the webhook receiver of the tests (a location on the
 // second port): it appends every request to $collab_received_file and
@@ -84,6 +87,9 @@ Names.prototype.show = function (text) {
     const self2 = this;
     text = text.replace(/\{port2\}/g, function () {
         return self2.port2;
+    });
+    text = text.replace(/\{port3\}/g, function () {
+        return self2.port3;
     });
     return text.replace(/\{[a-z]+[0-9]+\}/g, function (m) {
         if (self.byName[m] === undefined) {
@@ -211,6 +217,7 @@ function receive(r) {
 async function steps(r) {
     const names = new Names();
     names.port2 = r.variables.collab_port2;
+    names.port3 = r.variables.collab_port3;
     let seen = 0;
     let base = 'http://127.0.0.1:' + r.variables.server_port;
     const lines = (r.requestText || '').split('\n');
@@ -257,6 +264,21 @@ async function steps(r) {
                 continue;
             }
 
+            if (line === 'tally') {
+                const all = readReceived(r);
+                const ids = {};
+                let distinct = 0;
+                for (let k = 0; k < all.length; k++) {
+                    if (!ids[all[k].id]) {
+                        ids[all[k].id] = 1;
+                        distinct++;
+                    }
+                }
+                out += all.length + ' requests, ' + distinct
+                       + ' distinct webhook-ids\n';
+                continue;
+            }
+
             if (line === 'received') {
                 const all = readReceived(r);
                 for (; seen < all.length; seen++) {
@@ -268,7 +290,8 @@ async function steps(r) {
             if (line.startsWith('port ')) {
                 base = 'http://127.0.0.1:'
                        + (line === 'port second' ? r.variables.collab_port2
-                                                 : r.variables.server_port);
+                          : line === 'port third' ? r.variables.collab_port3
+                          : r.variables.server_port);
                 continue;
             }
 
