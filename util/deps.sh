@@ -28,3 +28,17 @@ if [ ${#missing[@]} -gt 0 ]; then
         || { rm -f /usr/sbin/policy-rc.d; exit 1; }
     rm -f /usr/sbin/policy-rc.d
 fi
+
+# The Express receiver of t/120-webhooks-express.t, from its lock file
+# (without node, or when this fails, that test file is skipped).
+express=$(cd "$(dirname "$0")/../t/express" && pwd)
+if command -v node >/dev/null && command -v npm >/dev/null \
+   && [ ! -d "$express/node_modules" ]
+then
+    echo "deps: npm ci in t/express"
+    (cd "$express" && npm ci --no-audit --no-fund) || {
+        rm -rf "$express/node_modules"
+        echo "deps: npm ci failed in t/express;" \
+             "t/120-webhooks-express.t will be skipped" >&2
+    }
+fi
