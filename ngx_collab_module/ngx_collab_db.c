@@ -162,12 +162,22 @@ static const char  *ngx_collab_migrations[] = {
 static int
 ngx_collab_db_busy(void *data, int count)
 {
+    static struct timespec  start;
+    struct timespec         now;
+
     /*
      * Writers in other workers hold the lock for microseconds: wait in
      * short steps rather than SQLite's default millisecond sleeps, and give
-     * up after about two seconds so that the client gets a 503.
+     * up after two seconds of real time so that the client gets a 503.
      */
-    if (count >= 2000) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (count == 0) {
+        start = now;
+
+    } else if ((now.tv_sec - start.tv_sec) * 1000
+               + (now.tv_nsec - start.tv_nsec) / 1000000 >= 2000)
+    {
         return 0;
     }
 

@@ -23,17 +23,22 @@ my @sql = (
 );
 system("sqlite3", $db, ".timeout 5000", @sql) == 0
     or die "sqlite3 failed\n";
-# hold the write lock for 4 seconds, in the background
+# hold the write lock for 5 seconds, in the background
 system("sqlite3 '$db' '.timeout 5000' 'BEGIN IMMEDIATE;'"
-       . " '.shell sleep 4' 'COMMIT;' >/dev/null 2>&1 &");
-select(undef, undef, undef, 0.5);
+       . " '.shell sleep 5' 'COMMIT;' >/dev/null 2>&1 &");
+# go on once the lock is really held: a write must fail at once
+for (1 .. 50) {
+    last if system("sqlite3 '$db' 'BEGIN IMMEDIATE; ROLLBACK;'"
+                   . " >/dev/null 2>&1") != 0;
+    select(undef, undef, undef, 0.05);
+}
 --- request
 POST /t
 as admin
 POST /v1/accounts/acc_LockedLockedLocked000000/rooms/11111111-2222-4333-8444-555555555555/users {"userId":"u1"}
 GET /v1/accounts/acc_LockedLockedLocked000000/rooms/11111111-2222-4333-8444-555555555555/users
 GET /v1/accounts/acc_LockedLockedLocked000000/events
-sleep 2500
+sleep 3500
 POST /v1/accounts/acc_LockedLockedLocked000000/rooms/11111111-2222-4333-8444-555555555555/users {"userId":"u1"}
 GET /v1/accounts/acc_LockedLockedLocked000000/events
 --- response_body
