@@ -73,17 +73,32 @@ typedef enum {
 } ngx_collab_route_auth_e;
 
 
+/* what a method reads as its request body */
+typedef enum {
+    COLLAB_BODY_NONE = 0,
+    COLLAB_BODY_OBJECT,             /* a JSON object; empty means {} */
+    COLLAB_BODY_VALUE,              /* any one JSON value */
+    COLLAB_BODY_FILE                /* raw bytes, into a temp file */
+} ngx_collab_body_e;
+
+
 typedef struct {
     ngx_uint_t                  method;     /* NGX_HTTP_GET ... */
     ngx_collab_handler_pt       handler;
-    unsigned                    body:1;     /* reads a JSON body */
+    ngx_collab_body_e           body;
 } ngx_collab_method_t;
 
 
+/*
+ * A pattern is matched segment by segment: a word matches itself and ":"
+ * one percent-decoded segment.  The check runs after authorization and
+ * before any body is read: NGX_OK, or NGX_ERROR with cr->err set.
+ */
 typedef struct {
     const char                 *pattern;    /* "accounts/:/rooms/:" */
     ngx_collab_route_auth_e     auth;
     ngx_collab_method_t         methods[4];
+    ngx_collab_handler_pt       check;
 } ngx_collab_route_t;
 
 
@@ -94,7 +109,7 @@ struct ngx_collab_req_s {
     ngx_str_t                   params[COLLAB_MAX_PARAMS];
     ngx_uint_t                  nparams;
     ngx_collab_auth_t           auth;
-    json_t                     *body;       /* the request's JSON object */
+    json_t                     *body;       /* the request's JSON body */
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
     unsigned                    sending:1;  /* our own answer is on the way */

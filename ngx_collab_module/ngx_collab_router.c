@@ -1,8 +1,8 @@
 /*
  * Copyright (C) collab
  *
- * Routing: the table of every API path with its methods and who may call
- * it.  Paths are matched segment by segment on the raw request target,
+ * Routing: the table of every API path with its methods, the body each
+ * reads and who may call it.  Paths are matched segment by segment on the raw request target,
  * each segment percent-decoded on its own, starting after the "v1" segment
  * (so that the API can sit under any location prefix).
  */
@@ -16,38 +16,47 @@
 static const ngx_collab_route_t  ngx_collab_routes[] = {
 
     { "accounts", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_POST, ngx_collab_account_create, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_account_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_account_get, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_account_get, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/keys", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_GET, ngx_collab_key_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_key_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_key_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_key_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/keys/:", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, 0 } } },
+      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/rooms", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_room_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_room_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_room_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/rooms/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_get, 0 },
-        { NGX_HTTP_PATCH, ngx_collab_room_update, 1 },
-        { NGX_HTTP_DELETE, ngx_collab_room_delete, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_room_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_room_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_room_delete, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/rooms/:/users", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_user_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_user_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_user_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_user_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_user_get, 0 },
-        { NGX_HTTP_PATCH, ngx_collab_user_update, 1 },
-        { NGX_HTTP_DELETE, ngx_collab_user_delete, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_user_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_user_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_event_list, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_event_list, COLLAB_BODY_NONE } },
+      NULL },
 };
 
 

@@ -12,6 +12,7 @@
 
 static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
 static void ngx_http_collab_body_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
 static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
@@ -160,7 +161,9 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     }
 
     rc = (ngx_collab_authenticate(cr) == NGX_OK
-          && ngx_collab_authorize(cr) == NGX_OK) ? NGX_OK : NGX_ERROR;
+          && ngx_collab_authorize(cr) == NGX_OK
+          && (cr->route->check == NULL || cr->route->check(cr) == NGX_OK))
+         ? NGX_OK : NGX_ERROR;
 
     /* no read snapshot may stay open while the body is read */
     ngx_collab_db_release();
@@ -169,7 +172,7 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return ngx_collab_invalid(cr);
     }
 
-    if (!cr->method->body) {
+    if (cr->method->body == COLLAB_BODY_NONE) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -178,22 +181,22 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return ngx_http_collab_run(cr);
     }
 
-    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
-        ngx_str_t  *ct = r->headers_in.content_type
-                         ? &r->headers_in.content_type->value : NULL;
+    if (cr->method->body == COLLAB_BODY_FILE) {
+        /* as the dav module does: the body ends up in a named temp file */
+        r->request_body_in_file_only = 1;
+        r->request_body_in_persistent_file = 1;
+        r->request_body_in_clean_file = 1;
+        r->request_body_file_log_level = 0;
 
-        if (ct == NULL || ct->len < 16
-            || ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
-               != 0
-            || (ct->len > 16 && ct->data[16] != ';' && ct->data[16] != ' '))
-        {
-            return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                   NULL, "the request body must be "
-                                   "application/json");
-        }
+    } else if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
+               && !ngx_http_collab_is_json(r))
+    {
+        return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                               "the request body must be application/json");
+
+    } else {
+        r->request_body_in_single_buf = 1;
     }
-
-    r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_collab_body_handler);
 
@@ -202,6 +205,25 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/* application/json, with or without parameters, in any case */
+static ngx_uint_t
+ngx_http_collab_is_json(ngx_http_request_t *r)
+{
+    ngx_str_t  *ct;
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    return ct->len >= 16
+           && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
+              == 0
+           && (ct->len == 16 || ct->data[16] == ';' || ct->data[16] == ' ');
 }
 
 
@@ -269,6 +291,11 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
     cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
 
+    if (cr->method->body == COLLAB_BODY_FILE) {
+        ngx_http_finalize_request(r, ngx_http_collab_run(cr));
+        return;
+    }
+
     body = ngx_http_collab_body_bytes(r, &len);
     if (body == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -276,6 +303,13 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
     }
 
     if (len == 0) {
+        if (cr->method->body == COLLAB_BODY_VALUE) {
+            ngx_http_finalize_request(r,
+                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                                "the request body must be a JSON value"));
+            return;
+        }
+
         cr->body = json_object();
 
     } else if (!ngx_collab_utf8_valid(body, len)) {
@@ -306,7 +340,7 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
     ngx_collab_json_cleanup(r, cr->body);
 
-    if (!json_is_object(cr->body)) {
+    if (cr->method->body == COLLAB_BODY_OBJECT && !json_is_object(cr->body)) {
         ngx_http_finalize_request(r,
             ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
                             "the request body must be a JSON object"));
