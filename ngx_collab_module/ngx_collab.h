@@ -41,6 +41,7 @@ typedef struct {
     u_char                      admin_hash[32];
     ngx_flag_t                  admin_set;
     ngx_flag_t                  used;       /* a collab_api location */
+    size_t                      store_max_value;
 } ngx_http_collab_main_conf_t;
 
 
@@ -182,12 +183,17 @@ ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, int64_t *after);
 void ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t more, int64_t last);
+ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, ngx_str_t *from);
+void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_str_t *next);
 ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
     ngx_str_t *value);
 int64_t ngx_collab_now_ms(void);
 ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
 void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
+ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
 
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
@@ -217,6 +223,14 @@ ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_delete(ngx_collab_req_t *cr);
+
+/* ngx_collab_stores.c */
+ngx_int_t ngx_collab_store_check(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_delete_key(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_delete(ngx_collab_req_t *cr);
 
 /* ngx_collab_events.c */
 typedef enum {

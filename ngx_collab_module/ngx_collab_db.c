@@ -99,6 +99,16 @@ static const char  *ngx_collab_migrations[] = {
     ");"
     "CREATE INDEX events_account ON events(account_id, seq);"
     "CREATE INDEX events_room ON events(account_id, room_id, seq);",
+
+    /* 2: key-value stores of a room */
+    "CREATE TABLE store_items ("
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  store TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, store, key)"
+    ") WITHOUT ROWID;",
 };
 
 

@@ -54,6 +54,17 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
         { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
       NULL },
 
+    { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
+      ngx_collab_store_check },
+
+    { "accounts/:/rooms/:/stores/:/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_store_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PUT, ngx_collab_store_put, COLLAB_BODY_VALUE },
+        { NGX_HTTP_DELETE, ngx_collab_store_delete_key, COLLAB_BODY_NONE } },
+      ngx_collab_store_check },
+
     { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
       { { NGX_HTTP_GET, ngx_collab_event_list, COLLAB_BODY_NONE } },
       NULL },

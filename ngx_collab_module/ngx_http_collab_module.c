@@ -30,6 +30,8 @@ static char *ngx_http_collab_admin_token_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_collab_store_max_value(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
@@ -37,6 +39,9 @@ static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
 #define COLLAB_ZONE_DEFAULT  (16 * 1024 * 1024)
 #define COLLAB_TOKEN_MIN     16
+
+#define COLLAB_STORE_VALUE_DEFAULT     (64 * 1024)
+#define COLLAB_STORE_VALUE_MAX         (16 * 1024 * 1024)
 
 
 static ngx_command_t  ngx_http_collab_commands[] = {
@@ -66,6 +71,13 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_collab_api,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_store_max_value"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_store_max_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -476,6 +488,8 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
      *     cmcf->used = 0;
      */
 
+    cmcf->store_max_value = NGX_CONF_UNSET_SIZE;
+
     return cmcf;
 }
 
@@ -530,6 +544,9 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_sprintf(cmcf->admin_token_file.data, "%*sadmin.token%Z",
                     (size_t) (p - cmcf->database.data), cmcf->database.data);
     }
+
+    ngx_conf_init_size_value(cmcf->store_max_value,
+                             COLLAB_STORE_VALUE_DEFAULT);
 
     return NGX_CONF_OK;
 }
@@ -803,6 +820,35 @@ ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_collab_module);
     cmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_store_max_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (cmcf->store_max_value != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = ngx_parse_size(&value[1]);
+
+    if (size < 1 || size > COLLAB_STORE_VALUE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_store_max_value: invalid size \"%V\", "
+                           "must be 1 to 16m", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->store_max_value = size;
 
     return NGX_CONF_OK;
 }

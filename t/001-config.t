@@ -128,3 +128,23 @@ die sprintf("mode of %s is %o, not 600\n", $file, $mode) if $mode != 0600;
 open my $fh, '<', $file or die "cannot read $file: $!\n";
 my $token = <$fh>;
 die "unexpected token \"$token\"\n" if $token !~ /^cadm_[0-9A-Za-z]{22}\n\z/;
+
+=== TEST 10: collab_store_max_value beyond 16m
+--- http_config
+    collab_database logs/collab.db;
+    collab_store_max_value 17m;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_store_max_value: invalid size "17m", must be 1 to 16m
+
+=== TEST 11: collab_store_max_value that is not a size
+--- http_config
+    collab_database logs/collab.db;
+    collab_store_max_value big;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_store_max_value: invalid size "big", must be 1 to 16m
