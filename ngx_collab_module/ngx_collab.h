@@ -27,6 +27,7 @@
 #define COLLAB_METADATA_MAX     8192
 #define COLLAB_LIMIT_DEFAULT    20
 #define COLLAB_LIMIT_MAX        100
+#define COLLAB_FILE_NAME_MAX    1024
 
 
 typedef struct ngx_collab_req_s  ngx_collab_req_t;
@@ -41,6 +42,9 @@ typedef struct {
     u_char                      admin_hash[32];
     ngx_flag_t                  admin_set;
     ngx_flag_t                  used;       /* a collab_api location */
+    ngx_str_t                   files_path;
+    ngx_uint_t                  files_max_per_room;
+    off_t                       files_quota;
     size_t                      store_max_value;
 } ngx_http_collab_main_conf_t;
 
@@ -91,9 +95,10 @@ typedef struct {
 
 
 /*
- * A pattern is matched segment by segment: a word matches itself and ":"
- * one percent-decoded segment.  The check runs after authorization and
- * before any body is read: NGX_OK, or NGX_ERROR with cr->err set.
+ * A pattern is matched segment by segment: a word matches itself, ":" one
+ * percent-decoded segment, and "*" (last only) the rest of the path, raw,
+ * which the route's check decodes.  The check runs after authorization
+ * and before any body is read: NGX_OK, or NGX_ERROR with cr->err set.
  */
 typedef struct {
     const char                 *pattern;    /* "accounts/:/rooms/:" */
@@ -143,6 +148,8 @@ ngx_int_t ngx_collab_db_status(int rc);
 void ngx_collab_db_log(ngx_log_t *log, int rc, const char *what);
 const u_char *ngx_collab_db_secret(void);
 sqlite3 *ngx_collab_db_open_master(ngx_str_t *path, ngx_log_t *log);
+void ngx_collab_db_chown(ngx_cycle_t *cycle, ngx_str_t *path,
+    const char *suffix);
 ngx_int_t ngx_collab_db_bind_str(sqlite3_stmt *st, int i, ngx_str_t *s);
 ngx_int_t ngx_collab_db_bind_cstr(sqlite3_stmt *st, int i, const char *s);
 void ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s);
@@ -231,6 +238,16 @@ ngx_int_t ngx_collab_store_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_store_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_store_delete_key(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_store_delete(ngx_collab_req_t *cr);
+
+/* ngx_collab_files.c */
+ngx_int_t ngx_collab_file_check(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_delete(ngx_collab_req_t *cr);
+void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
+ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
 /* ngx_collab_events.c */
 typedef enum {

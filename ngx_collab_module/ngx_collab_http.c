@@ -121,6 +121,8 @@ ngx_collab_status_message(ngx_uint_t status)
         return "the request took too long to arrive";
     case NGX_HTTP_REQUEST_URI_TOO_LARGE:
         return "the request URI is too long";
+    case NGX_HTTP_RANGE_NOT_SATISFIABLE:
+        return "the requested range is not satisfiable";
     case NGX_HTTP_SERVICE_UNAVAILABLE:
         return "the service is unavailable, try again";
     case NGX_HTTP_NOT_FOUND:

@@ -18,6 +18,8 @@ static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_next_to_database(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path);
 static char *ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_collab_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_collab_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -30,6 +32,12 @@ static char *ngx_http_collab_admin_token_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_collab_files_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_files_max_per_room(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_collab_files_quota(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_collab_store_max_value(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
@@ -40,6 +48,8 @@ static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 #define COLLAB_ZONE_DEFAULT  (16 * 1024 * 1024)
 #define COLLAB_TOKEN_MIN     16
 
+#define COLLAB_FILES_PER_ROOM_DEFAULT  1000
+#define COLLAB_FILES_QUOTA_DEFAULT     ((off_t) 1024 * 1024 * 1024)
 #define COLLAB_STORE_VALUE_DEFAULT     (64 * 1024)
 #define COLLAB_STORE_VALUE_MAX         (16 * 1024 * 1024)
 
@@ -71,6 +81,27 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_collab_api,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_files_path"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_files_max_per_room"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_max_per_room,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_files_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_quota,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -486,11 +517,41 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
      *     cmcf->shm_zone = NULL;
      *     cmcf->admin_token_file = { 0, NULL };
      *     cmcf->used = 0;
+     *     cmcf->files_path = { 0, NULL };
      */
 
+    cmcf->files_max_per_room = NGX_CONF_UNSET_UINT;
+    cmcf->files_quota = NGX_CONF_UNSET;
     cmcf->store_max_value = NGX_CONF_UNSET_SIZE;
 
     return cmcf;
+}
+
+
+/* a file in the database's folder, NUL-terminated */
+static ngx_int_t
+ngx_http_collab_next_to_database(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path)
+{
+    u_char  *p, *last;
+
+    last = cmcf->database.data + cmcf->database.len;
+    p = cmcf->database.data;
+
+    while (ngx_strlchr(p, last, '/')) {
+        p = ngx_strlchr(p, last, '/') + 1;
+    }
+
+    path->len = (p - cmcf->database.data) + ngx_strlen(name);
+    path->data = ngx_pnalloc(cf->pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(path->data, "%*s%s%Z", (size_t) (p - cmcf->database.data),
+                cmcf->database.data, name);
+
+    return NGX_OK;
 }
 
 
@@ -522,29 +583,25 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
-    if (cmcf->admin_token_file.len == 0) {
-        /* next to the database */
-        u_char  *p, *last;
-
-        last = cmcf->database.data + cmcf->database.len;
-        p = cmcf->database.data;
-
-        while (ngx_strlchr(p, last, '/')) {
-            p = ngx_strlchr(p, last, '/') + 1;
-        }
-
-        cmcf->admin_token_file.len = (p - cmcf->database.data)
-                                     + sizeof("admin.token") - 1;
-        cmcf->admin_token_file.data = ngx_pnalloc(cf->pool,
-                                          cmcf->admin_token_file.len + 1);
-        if (cmcf->admin_token_file.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_sprintf(cmcf->admin_token_file.data, "%*sadmin.token%Z",
-                    (size_t) (p - cmcf->database.data), cmcf->database.data);
+    if (cmcf->admin_token_file.len == 0
+        && ngx_http_collab_next_to_database(cf, cmcf, "admin.token",
+                                            &cmcf->admin_token_file)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
+    if (cmcf->files_path.len == 0
+        && ngx_http_collab_next_to_database(cf, cmcf, "files",
+                                            &cmcf->files_path)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_uint_value(cmcf->files_max_per_room,
+                             COLLAB_FILES_PER_ROOM_DEFAULT);
+    ngx_conf_init_value(cmcf->files_quota, COLLAB_FILES_QUOTA_DEFAULT);
     ngx_conf_init_size_value(cmcf->store_max_value,
                              COLLAB_STORE_VALUE_DEFAULT);
 
@@ -820,6 +877,99 @@ ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_collab_module);
     cmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_files_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->files_path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_path: \"%V\" is not a folder path",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_path = value[1];
+
+    while (cmcf->files_path.len > 1
+           && cmcf->files_path.data[cmcf->files_path.len - 1] == '/')
+    {
+        cmcf->files_path.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &cmcf->files_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_files_max_per_room(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (cmcf->files_max_per_room != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_max_per_room: invalid number \"%V\","
+                           " must be 1 or more", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_max_per_room = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_files_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    off_t       size;
+    ngx_str_t  *value;
+
+    if (cmcf->files_quota != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = ngx_parse_offset(&value[1]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_quota: invalid size \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_quota = size;
 
     return NGX_CONF_OK;
 }
