@@ -27,6 +27,7 @@
 #define COLLAB_METADATA_MAX     8192
 #define COLLAB_LIMIT_DEFAULT    20
 #define COLLAB_LIMIT_MAX        100
+#define COLLAB_FILE_NAME_MAX    1024
 
 
 typedef struct ngx_collab_req_s  ngx_collab_req_t;
@@ -61,6 +62,10 @@ typedef struct {
     ngx_flag_t                  admin_set;
     ngx_flag_t                  used;       /* a collab_api location */
     ngx_collab_webhook_conf_t   webhook;
+    ngx_str_t                   files_path;
+    ngx_uint_t                  files_max_per_room;
+    off_t                       files_quota;
+    size_t                      store_max_value;
 } ngx_http_collab_main_conf_t;
 
 
@@ -93,17 +98,33 @@ typedef enum {
 } ngx_collab_route_auth_e;
 
 
+/* what a method reads as its request body */
+typedef enum {
+    COLLAB_BODY_NONE = 0,
+    COLLAB_BODY_OBJECT,             /* a JSON object; empty means {} */
+    COLLAB_BODY_VALUE,              /* any one JSON value */
+    COLLAB_BODY_FILE                /* raw bytes, into a temp file */
+} ngx_collab_body_e;
+
+
 typedef struct {
     ngx_uint_t                  method;     /* NGX_HTTP_GET ... */
     ngx_collab_handler_pt       handler;
-    unsigned                    body:1;     /* reads a JSON body */
+    ngx_collab_body_e           body;
 } ngx_collab_method_t;
 
 
+/*
+ * A pattern is matched segment by segment: a word matches itself, ":" one
+ * percent-decoded segment, and "*" (last only) the rest of the path, raw,
+ * which the route's check decodes.  The check runs after authorization
+ * and before any body is read: NGX_OK, or NGX_ERROR with cr->err set.
+ */
 typedef struct {
     const char                 *pattern;    /* "accounts/:/rooms/:" */
     ngx_collab_route_auth_e     auth;
     ngx_collab_method_t         methods[4];
+    ngx_collab_handler_pt       check;
 } ngx_collab_route_t;
 
 
@@ -114,7 +135,7 @@ struct ngx_collab_req_s {
     ngx_str_t                   params[COLLAB_MAX_PARAMS];
     ngx_uint_t                  nparams;
     ngx_collab_auth_t           auth;
-    json_t                     *body;       /* the request's JSON object */
+    json_t                     *body;       /* the request's JSON body */
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
     unsigned                    sending:1;  /* our own answer is on the way */
@@ -147,6 +168,8 @@ ngx_int_t ngx_collab_db_status(int rc);
 void ngx_collab_db_log(ngx_log_t *log, int rc, const char *what);
 const u_char *ngx_collab_db_secret(void);
 sqlite3 *ngx_collab_db_open_master(ngx_str_t *path, ngx_log_t *log);
+void ngx_collab_db_chown(ngx_cycle_t *cycle, ngx_str_t *path,
+    const char *suffix);
 ngx_int_t ngx_collab_db_bind_str(sqlite3_stmt *st, int i, ngx_str_t *s);
 ngx_int_t ngx_collab_db_bind_cstr(sqlite3_stmt *st, int i, const char *s);
 void ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s);
@@ -192,12 +215,17 @@ ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, int64_t *after);
 void ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t more, int64_t last);
+ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, ngx_str_t *from);
+void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_str_t *next);
 ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
     ngx_str_t *value);
 int64_t ngx_collab_now_ms(void);
 ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
 void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
+ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
 
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
@@ -249,6 +277,23 @@ ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
 void ngx_collab_sender_wake(void);
 void ngx_collab_sender_exit(void);
+/* ngx_collab_stores.c */
+ngx_int_t ngx_collab_store_check(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_delete_key(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_store_delete(ngx_collab_req_t *cr);
+
+/* ngx_collab_files.c */
+ngx_int_t ngx_collab_file_check(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_file_delete(ngx_collab_req_t *cr);
+void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
+ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
 /* ngx_collab_events.c */
 typedef enum {

@@ -156,6 +156,27 @@ static const char  *ngx_collab_migrations[] = {
     ");"
     "CREATE INDEX delivery_attempts_delivery"
     "  ON delivery_attempts(delivery_id, seq);",
+
+    /* 3: key-value stores of a room */
+    "CREATE TABLE store_items ("
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  store TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, store, key)"
+    ") WITHOUT ROWID;",
+
+    /* 4: files of a room; the bytes are kept under the blob id */
+    "CREATE TABLE files ("
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  blob TEXT NOT NULL UNIQUE,"
+    "  size INTEGER NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  uploaded_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, name)"
+    ") WITHOUT ROWID;",
 };
 
 
@@ -245,7 +266,8 @@ ngx_collab_db_open_master(ngx_str_t *path, ngx_log_t *log)
 }
 
 
-static void
+/* hands a file the master created over to the worker user */
+void
 ngx_collab_db_chown(ngx_cycle_t *cycle, ngx_str_t *path, const char *suffix)
 {
     u_char            name[NGX_MAX_PATH];

@@ -121,6 +121,8 @@ ngx_collab_status_message(ngx_uint_t status)
         return "the request took too long to arrive";
     case NGX_HTTP_REQUEST_URI_TOO_LARGE:
         return "the request URI is too long";
+    case NGX_HTTP_RANGE_NOT_SATISFIABLE:
+        return "the requested range is not satisfiable";
     case NGX_HTTP_SERVICE_UNAVAILABLE:
         return "the service is unavailable, try again";
     case NGX_HTTP_NOT_FOUND:
@@ -470,6 +472,24 @@ ngx_collab_validate_name(ngx_str_t *s, size_t max)
 }
 
 
+/* C0 and C1 control characters and DEL, in valid UTF-8 */
+ngx_uint_t
+ngx_collab_has_control(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f
+            || (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * A string field: *present is 0 when absent, 1 for a string, 2 for null
  * (which only the caller may accept).
@@ -606,19 +626,14 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 }
 
 
-/*
- * ?limit= (1..100, default 20) and ?cursor= of a list; *before is the
- * sequence number the page starts below.
- */
-ngx_int_t
-ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, int64_t *before)
+/* ?limit= of a list: 1..100, default 20 */
+static ngx_int_t
+ngx_collab_page_limit(ngx_collab_req_t *cr, ngx_uint_t *limit)
 {
     ngx_int_t  n;
     ngx_str_t  v;
 
     *limit = COLLAB_LIMIT_DEFAULT;
-    *before = INT64_MAX;
 
     if (ngx_collab_arg(cr, "limit", &v) == NGX_OK) {
         n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
@@ -630,6 +645,26 @@ ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
         }
 
         *limit = n;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * ?limit= and ?cursor= of a list; *before is the sequence number the page
+ * starts below.
+ */
+ngx_int_t
+ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, int64_t *before)
+{
+    ngx_str_t  v;
+
+    *before = INT64_MAX;
+
+    if (ngx_collab_page_limit(cr, limit) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_collab_arg(cr, "cursor", &v) == NGX_OK) {
@@ -660,6 +695,74 @@ ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind, ngx_uint_t more,
     if (more) {
         n = collab_cursor_encode(cursor, sizeof(cursor),
                                  ngx_collab_db_secret(), 32, kind, last);
+        collab_json_str(&cr->out, (u_char *) cursor, n);
+
+    } else {
+        collab_json_null(&cr->out);
+    }
+
+    collab_json_obj_close(&cr->out);
+}
+
+
+/*
+ * ?limit= and ?cursor= of a list ordered by name (keys, files); *from is
+ * the first name of the page, empty for the first page.
+ */
+ngx_int_t
+ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, ngx_str_t *from)
+{
+    ngx_str_t  v;
+
+    ngx_str_set(from, "");
+
+    if (ngx_collab_page_limit(cr, limit) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_collab_arg(cr, "cursor", &v) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    from->data = ngx_pnalloc(cr->request->pool, COLLAB_CURSOR_NAME_MAX);
+    if (from->data == NULL) {
+        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                                 "an internal error occurred");
+    }
+
+    if (collab_cursor_decode_name(v.data, v.len, ngx_collab_db_secret(), 32,
+                                  kind, from->data, &from->len)
+        != 0)
+    {
+        return ngx_collab_reject(cr, "cursor",
+                                 "cursor: not a cursor of this list");
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * closes the "data" array and writes "nextCursor": the name the next page
+ * starts with, or null when next is empty
+ */
+void
+ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_str_t *next)
+{
+    size_t  n;
+    char    cursor[COLLAB_CURSOR_NAME_SIZE(COLLAB_CURSOR_NAME_MAX)];
+
+    collab_json_arr_close(&cr->out);
+    collab_json_key(&cr->out, "nextCursor");
+
+    n = next->len ? collab_cursor_encode_name(cursor, sizeof(cursor),
+                                              ngx_collab_db_secret(), 32,
+                                              kind, next->data, next->len)
+                  : 0;
+
+    if (n) {
         collab_json_str(&cr->out, (u_char *) cursor, n);
 
     } else {

@@ -160,18 +160,25 @@ collab_sha256(const unsigned char *data, size_t len, unsigned char *out)
 
 static size_t
 collab_cursor_tag(char *out, const unsigned char *key, size_t keylen,
-    const char *kind, const char *value)
+    const char *kind, const unsigned char *value, size_t len)
 {
-    size_t         i;
+    size_t         i, n;
     unsigned int   mlen;
     unsigned char  mac[EVP_MAX_MD_SIZE];
-    char           msg[96];
-    int            n;
+    unsigned char  msg[32 + COLLAB_CURSOR_NAME_MAX];
 
-    n = snprintf(msg, sizeof(msg), "%s:%s", kind, value);
+    n = strlen(kind);
 
-    HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) msg, (size_t) n,
-         mac, &mlen);
+    if (n >= 32 || len > COLLAB_CURSOR_NAME_MAX) {
+        return 0;
+    }
+
+    memcpy(msg, kind, n);
+    msg[n++] = ':';
+    memcpy(msg + n, value, len);
+    n += len;
+
+    HMAC(EVP_sha256(), key, (int) keylen, msg, n, mac, &mlen);
 
     for (i = 0; i < 12; i++) {
         out[i] = collab_base62[mac[i] % 62];
@@ -205,10 +212,10 @@ collab_cursor_encode(char *buf, size_t size, const unsigned char *key,
         buf[i] = digits[n - 1 - i];
     }
 
-    buf[n] = '\0';
-    buf[n + 1 + collab_cursor_tag(buf + n + 1, key, keylen, kind, buf)]
-        = '\0';
     buf[n] = '.';
+    collab_cursor_tag(buf + n + 1, key, keylen, kind, (unsigned char *) buf,
+                      n);
+    buf[n + 13] = '\0';
 
     return n + 13;
 }
@@ -219,14 +226,14 @@ collab_cursor_decode(const unsigned char *s, size_t len,
     const unsigned char *key, size_t keylen, const char *kind,
     int64_t *value)
 {
-    char          digits[16], tag[12];
+    char          tag[12];
     const char   *p;
     size_t        n, i;
     uint64_t      v;
 
     for (n = 0; n < len && s[n] != '.'; n++) { /* void */ }
 
-    if (n == 0 || n >= sizeof(digits) || len != n + 13) {
+    if (n == 0 || n >= 16 || len != n + 13) {
         return -1;
     }
 
@@ -242,22 +249,129 @@ collab_cursor_decode(const unsigned char *s, size_t len,
         }
 
         v = v * 62 + (uint64_t) (p - collab_base62);
-        digits[i] = (char) s[i];
     }
-
-    digits[n] = '\0';
 
     if (v > (uint64_t) INT64_MAX) {
         return -1;
     }
 
-    collab_cursor_tag(tag, key, keylen, kind, digits);
+    collab_cursor_tag(tag, key, keylen, kind, s, n);
 
     if (CRYPTO_memcmp(tag, s + n + 1, 12) != 0) {
         return -1;
     }
 
     *value = (int64_t) v;
+
+    return 0;
+}
+
+
+static const char  collab_base64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
+size_t
+collab_cursor_encode_name(char *buf, size_t size, const unsigned char *key,
+    size_t keylen, const char *kind, const unsigned char *name, size_t len)
+{
+    size_t    i, n;
+    uint32_t  v;
+
+    if (len == 0 || len > COLLAB_CURSOR_NAME_MAX
+        || size < COLLAB_CURSOR_NAME_SIZE(len))
+    {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i += 3) {
+        v = (uint32_t) name[i] << 16;
+
+        if (i + 1 < len) {
+            v |= (uint32_t) name[i + 1] << 8;
+        }
+
+        if (i + 2 < len) {
+            v |= name[i + 2];
+        }
+
+        buf[n++] = collab_base64url[(v >> 18) & 63];
+        buf[n++] = collab_base64url[(v >> 12) & 63];
+
+        if (i + 1 < len) {
+            buf[n++] = collab_base64url[(v >> 6) & 63];
+        }
+
+        if (i + 2 < len) {
+            buf[n++] = collab_base64url[v & 63];
+        }
+    }
+
+    buf[n++] = '.';
+    n += collab_cursor_tag(buf + n, key, keylen, kind, name, len);
+    buf[n] = '\0';
+
+    return n;
+}
+
+
+int
+collab_cursor_decode_name(const unsigned char *s, size_t len,
+    const unsigned char *key, size_t keylen, const char *kind,
+    unsigned char *name, size_t *namelen)
+{
+    char          tag[12];
+    const char   *p;
+    size_t        n, i, k, bits;
+    uint32_t      v;
+
+    if (len < 14 || s[len - 13] != '.') {
+        return -1;
+    }
+
+    n = len - 13;
+
+    if (n % 4 == 1) {
+        return -1;
+    }
+
+    v = 0;
+    bits = 0;
+    k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '\0' || (p = strchr(collab_base64url, s[i])) == NULL) {
+            return -1;
+        }
+
+        v = (v << 6) | (uint32_t) (p - collab_base64url);
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+
+            if (k == COLLAB_CURSOR_NAME_MAX) {
+                return -1;
+            }
+
+            name[k++] = (unsigned char) (v >> bits);
+            v &= (1u << bits) - 1;
+        }
+    }
+
+    if (k == 0) {
+        return -1;
+    }
+
+    if (collab_cursor_tag(tag, key, keylen, kind, name, k) != 12
+        || CRYPTO_memcmp(tag, s + n + 1, 12) != 0)
+    {
+        return -1;
+    }
+
+    *namelen = k;
 
     return 0;
 }

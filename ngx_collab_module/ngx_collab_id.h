@@ -38,4 +38,19 @@ int collab_cursor_decode(const unsigned char *s, size_t len,
     const unsigned char *key, size_t keylen, const char *kind,
     int64_t *value);
 
+/*
+ * cursor = base64url(name) "." 12 chars of HMAC(secret, kind:name), for
+ * lists ordered by a name of 1 to COLLAB_CURSOR_NAME_MAX bytes; buf must
+ * hold COLLAB_CURSOR_NAME_SIZE(len) bytes, name COLLAB_CURSOR_NAME_MAX
+ */
+#define COLLAB_CURSOR_NAME_MAX      1024
+#define COLLAB_CURSOR_NAME_SIZE(len)  (((len) + 2) / 3 * 4 + 14)
+
+size_t collab_cursor_encode_name(char *buf, size_t size,
+    const unsigned char *key, size_t keylen, const char *kind,
+    const unsigned char *name, size_t len);
+int collab_cursor_decode_name(const unsigned char *s, size_t len,
+    const unsigned char *key, size_t keylen, const char *kind,
+    unsigned char *name, size_t *namelen);
+
 #endif /* _NGX_COLLAB_ID_H_INCLUDED_ */

@@ -2,7 +2,8 @@
  * Copyright (C) collab
  *
  * Rooms of an account: create, list, read, update, delete.  Deleting a
- * room removes what hangs off it (users, by foreign key cascade).
+ * room removes what hangs off it: users, store items and file rows by
+ * foreign key cascade, then the files' bytes.
  */
 
 #include "ngx_collab.h"
@@ -293,6 +294,8 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
         return ngx_collab_not_found(cr, "room");
     }
+
+    ngx_collab_files_drop_room(cr, &cr->params[1]);
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);
 }

@@ -1,10 +1,11 @@
 /*
  * Copyright (C) collab
  *
- * Routing: the table of every API path with its methods and who may call
- * it.  Paths are matched segment by segment on the raw request target,
- * each segment percent-decoded on its own, starting after the "v1" segment
- * (so that the API can sit under any location prefix).
+ * Routing: the table of every API path with its methods, the body each
+ * reads and who may call it.  Paths are matched segment by segment on the
+ * raw request target, each segment percent-decoded on its own, starting
+ * after the "v1" segment (so that the API can sit under any location
+ * prefix); a trailing "*" takes the rest of the path as it was sent.
  */
 
 #include "ngx_collab.h"
@@ -13,68 +14,112 @@
 #define COLLAB_MAX_SEGMENTS  12
 
 
+typedef struct {
+    ngx_str_t   raw;                /* as sent */
+    ngx_str_t   value;              /* percent-decoded; NULL if it cannot be */
+} ngx_collab_seg_t;
+
+
 static const ngx_collab_route_t  ngx_collab_routes[] = {
 
     { "accounts", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_POST, ngx_collab_account_create, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_account_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_account_get, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_account_get, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/keys", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_GET, ngx_collab_key_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_key_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_key_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_key_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/keys/:", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, 0 } } },
+      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/rooms", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_room_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_room_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_room_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/rooms/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_get, 0 },
-        { NGX_HTTP_PATCH, ngx_collab_room_update, 1 },
-        { NGX_HTTP_DELETE, ngx_collab_room_delete, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_room_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_room_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_room_delete, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/rooms/:/users", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_user_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_user_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_user_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_user_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_user_get, 0 },
-        { NGX_HTTP_PATCH, ngx_collab_user_update, 1 },
-        { NGX_HTTP_DELETE, ngx_collab_user_delete, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_user_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_user_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
+      ngx_collab_store_check },
+
+    { "accounts/:/rooms/:/stores/:/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_store_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PUT, ngx_collab_store_put, COLLAB_BODY_VALUE },
+        { NGX_HTTP_DELETE, ngx_collab_store_delete_key, COLLAB_BODY_NONE } },
+      ngx_collab_store_check },
+
+    { "accounts/:/rooms/:/files", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_file_list, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/files/*", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_file_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PUT, ngx_collab_file_put, COLLAB_BODY_FILE },
+        { NGX_HTTP_DELETE, ngx_collab_file_delete, COLLAB_BODY_NONE } },
+      ngx_collab_file_check },
 
     { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_event_list, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_event_list, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/webhooks", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_webhook_list, 0 },
-        { NGX_HTTP_POST, ngx_collab_webhook_create, 1 } } },
+      { { NGX_HTTP_GET, ngx_collab_webhook_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_webhook_create, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/webhooks/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_webhook_get, 0 },
-        { NGX_HTTP_PATCH, ngx_collab_webhook_update, 1 },
-        { NGX_HTTP_DELETE, ngx_collab_webhook_delete, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_webhook_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_webhook_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_webhook_delete, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/webhooks/:/rotate-secret", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_rotate, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_webhook_rotate, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/webhooks/:/test", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_test, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_webhook_test, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/webhooks/:/recover", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_recover, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_webhook_recover, COLLAB_BODY_OBJECT } },
+      NULL },
 
     { "accounts/:/webhooks/:/deliveries", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_delivery_list, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_delivery_list, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/webhooks/:/deliveries/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_delivery_get, 0 } } },
+      { { NGX_HTTP_GET, ngx_collab_delivery_get, COLLAB_BODY_NONE } },
+      NULL },
 
     { "accounts/:/webhooks/:/deliveries/:/retry", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_delivery_retry, 1 } } },
+      { { NGX_HTTP_POST, ngx_collab_delivery_retry, COLLAB_BODY_OBJECT } },
+      NULL },
 };
 
 
@@ -96,9 +141,15 @@ ngx_collab_method_name(ngx_uint_t method)
 }
 
 
-/* splits and decodes the path; NGX_DECLINED if it is not an API path */
+/*
+ * Splits the path after "v1" into segments and percent-decodes each one;
+ * a segment that does not decode (a bad escape, NUL) gets no value.  Past
+ * COLLAB_MAX_SEGMENTS segments *more is set: only a "*" route can match.
+ * NGX_DECLINED if it is not an API path.
+ */
 static ngx_int_t
-ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
+ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
+    ngx_uint_t *nseg, ngx_uint_t *more, u_char **end)
 {
     u_char     *p, *last, *start, *dst, c;
     ngx_str_t   path;
@@ -120,6 +171,8 @@ ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
     last = path.data + path.len;
     n = 0;
     found = 0;
+    *more = 0;
+    *end = last;
 
     if (p == last || *p != '/') {
         return NGX_DECLINED;
@@ -138,15 +191,19 @@ ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
         }
 
         if (n == COLLAB_MAX_SEGMENTS) {
-            return NGX_DECLINED;
+            *more = 1;
+            break;
         }
+
+        seg[n].raw.data = start;
+        seg[n].raw.len = p - start;
 
         dst = ngx_pnalloc(r->pool, p - start + 1);
         if (dst == NULL) {
             return NGX_ERROR;
         }
 
-        seg[n].data = dst;
+        seg[n].value.data = dst;
 
         while (start < p) {
             c = *start++;
@@ -155,7 +212,8 @@ ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
                 if (p - start < 2 || !isxdigit(start[0])
                     || !isxdigit(start[1]))
                 {
-                    return NGX_DECLINED;
+                    seg[n].value.data = NULL;
+                    break;
                 }
 
                 c = (u_char) ((ngx_hextoi(start, 1) << 4)
@@ -163,18 +221,15 @@ ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
                 start += 2;
 
                 if (c == '\0') {
-                    return NGX_DECLINED;
+                    seg[n].value.data = NULL;
+                    break;
                 }
             }
 
             *dst++ = c;
         }
 
-        seg[n].len = dst - seg[n].data;
-
-        if (seg[n].len == 0) {
-            return NGX_DECLINED;
-        }
+        seg[n].value.len = seg[n].value.data ? dst - seg[n].value.data : 0;
 
         n++;
     }
@@ -186,6 +241,62 @@ ngx_collab_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t *nseg)
 
 
 /*
+ * Matches one pattern against the segments, filling cr->params: a word
+ * and ":" need a non-empty segment that decodes, "*" takes the raw rest.
+ */
+static ngx_uint_t
+ngx_collab_match(const char *pat, ngx_collab_seg_t *seg, ngx_uint_t nseg,
+    ngx_uint_t more, u_char *end, ngx_collab_req_t *cr)
+{
+    size_t       len;
+    ngx_uint_t   k, np;
+    const char  *next;
+
+    np = 0;
+
+    for (k = 0; *pat != '\0'; k++) {
+
+        if (k == nseg) {
+            return 0;
+        }
+
+        next = ngx_strchr(pat, '/');
+        len = next ? (size_t) (next - pat) : ngx_strlen(pat);
+
+        if (len == 1 && *pat == '*') {
+            cr->params[np].data = seg[k].raw.data;
+            cr->params[np].len = end - seg[k].raw.data;
+            cr->nparams = np + 1;
+            return 1;
+        }
+
+        if (seg[k].value.len == 0) {
+            return 0;
+        }
+
+        if (len == 1 && *pat == ':') {
+            cr->params[np++] = seg[k].value;
+
+        } else if (len != seg[k].value.len
+                   || ngx_strncmp(pat, seg[k].value.data, len) != 0)
+        {
+            return 0;
+        }
+
+        pat += len + (next ? 1 : 0);
+    }
+
+    if (k != nseg || more) {
+        return 0;
+    }
+
+    cr->nparams = np;
+
+    return 1;
+}
+
+
+/*
  * Finds the route: NGX_OK with cr->route, cr->method and cr->params set,
  * NGX_HTTP_NOT_FOUND, or NGX_HTTP_NOT_ALLOWED with the Allow value.
  */
@@ -193,15 +304,13 @@ ngx_int_t
 ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow)
 {
-    u_char                    *p;
-    size_t                     len;
+    u_char                    *p, *end;
     ngx_int_t                  rc;
-    ngx_str_t                  seg[COLLAB_MAX_SEGMENTS];
-    ngx_uint_t                 nseg, i, k, np, method;
-    const char                *pat, *end;
+    ngx_uint_t                 nseg, more, i, k, method;
+    ngx_collab_seg_t           seg[COLLAB_MAX_SEGMENTS];
     const ngx_collab_route_t  *rt;
 
-    rc = ngx_collab_split(r, seg, &nseg);
+    rc = ngx_collab_split(r, seg, &nseg, &more, &end);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -217,35 +326,12 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
          i++)
     {
         rt = &ngx_collab_routes[i];
-        pat = rt->pattern;
-        np = 0;
 
-        for (k = 0; k < nseg; k++) {
-            if (*pat == '\0') {
-                break;
-            }
-
-            end = ngx_strchr(pat, '/');
-            len = end ? (size_t) (end - pat) : ngx_strlen(pat);
-
-            if (len == 1 && *pat == ':') {
-                cr->params[np++] = seg[k];
-
-            } else if (len != seg[k].len
-                       || ngx_strncmp(pat, seg[k].data, len) != 0)
-            {
-                break;
-            }
-
-            pat += len + (end ? 1 : 0);
-        }
-
-        if (k != nseg || *pat != '\0') {
+        if (!ngx_collab_match(rt->pattern, seg, nseg, more, end, cr)) {
             continue;
         }
 
         cr->route = rt;
-        cr->nparams = np;
 
         for (k = 0; k < 4 && rt->methods[k].handler; k++) {
             if (rt->methods[k].method == method) {

@@ -12,11 +12,14 @@
 
 static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
 static void ngx_http_collab_body_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
 static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_next_to_database(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path);
 static char *ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_collab_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_collab_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -29,6 +32,14 @@ static char *ngx_http_collab_admin_token_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_collab_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_collab_files_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_files_max_per_room(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_collab_files_quota(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_store_max_value(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
@@ -40,6 +51,11 @@ static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
 #define COLLAB_ZONE_DEFAULT  (16 * 1024 * 1024)
 #define COLLAB_TOKEN_MIN     16
+
+#define COLLAB_FILES_PER_ROOM_DEFAULT  1000
+#define COLLAB_FILES_QUOTA_DEFAULT     ((off_t) 1024 * 1024 * 1024)
+#define COLLAB_STORE_VALUE_DEFAULT     (64 * 1024)
+#define COLLAB_STORE_VALUE_MAX         (16 * 1024 * 1024)
 
 
 static ngx_command_t  ngx_http_collab_commands[] = {
@@ -149,6 +165,34 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       offsetof(ngx_http_collab_main_conf_t, webhook.delivery_retention),
       NULL },
 
+    { ngx_string("collab_files_path"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_files_max_per_room"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_max_per_room,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_files_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_files_quota,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_store_max_value"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_store_max_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -241,7 +285,9 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     }
 
     rc = (ngx_collab_authenticate(cr) == NGX_OK
-          && ngx_collab_authorize(cr) == NGX_OK) ? NGX_OK : NGX_ERROR;
+          && ngx_collab_authorize(cr) == NGX_OK
+          && (cr->route->check == NULL || cr->route->check(cr) == NGX_OK))
+         ? NGX_OK : NGX_ERROR;
 
     /* no read snapshot may stay open while the body is read */
     ngx_collab_db_release();
@@ -250,7 +296,7 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return ngx_collab_invalid(cr);
     }
 
-    if (!cr->method->body) {
+    if (cr->method->body == COLLAB_BODY_NONE) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -259,22 +305,22 @@ ngx_http_collab_handler(ngx_http_request_t *r)
         return ngx_http_collab_run(cr);
     }
 
-    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
-        ngx_str_t  *ct = r->headers_in.content_type
-                         ? &r->headers_in.content_type->value : NULL;
+    if (cr->method->body == COLLAB_BODY_FILE) {
+        /* as the dav module does: the body ends up in a named temp file */
+        r->request_body_in_file_only = 1;
+        r->request_body_in_persistent_file = 1;
+        r->request_body_in_clean_file = 1;
+        r->request_body_file_log_level = 0;
 
-        if (ct == NULL || ct->len < 16
-            || ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
-               != 0
-            || (ct->len > 16 && ct->data[16] != ';' && ct->data[16] != ' '))
-        {
-            return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                   NULL, "the request body must be "
-                                   "application/json");
-        }
+    } else if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
+               && !ngx_http_collab_is_json(r))
+    {
+        return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                               "the request body must be application/json");
+
+    } else {
+        r->request_body_in_single_buf = 1;
     }
-
-    r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_collab_body_handler);
 
@@ -283,6 +329,25 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/* application/json, with or without parameters, in any case */
+static ngx_uint_t
+ngx_http_collab_is_json(ngx_http_request_t *r)
+{
+    ngx_str_t  *ct;
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    return ct->len >= 16
+           && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
+              == 0
+           && (ct->len == 16 || ct->data[16] == ';' || ct->data[16] == ' ');
 }
 
 
@@ -350,6 +415,11 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
     cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
 
+    if (cr->method->body == COLLAB_BODY_FILE) {
+        ngx_http_finalize_request(r, ngx_http_collab_run(cr));
+        return;
+    }
+
     body = ngx_http_collab_body_bytes(r, &len);
     if (body == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -357,6 +427,13 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
     }
 
     if (len == 0) {
+        if (cr->method->body == COLLAB_BODY_VALUE) {
+            ngx_http_finalize_request(r,
+                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                                "the request body must be a JSON value"));
+            return;
+        }
+
         cr->body = json_object();
 
     } else if (!ngx_collab_utf8_valid(body, len)) {
@@ -387,7 +464,7 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
     ngx_collab_json_cleanup(r, cr->body);
 
-    if (!json_is_object(cr->body)) {
+    if (cr->method->body == COLLAB_BODY_OBJECT && !json_is_object(cr->body)) {
         ngx_http_finalize_request(r,
             ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
                             "the request body must be a JSON object"));
@@ -523,6 +600,7 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
      *     cmcf->used = 0;
      *     cmcf->webhook.ssl_trusted_certificate = { 0, NULL };
      *     cmcf->webhook.retry_schedule = NULL;
+     *     cmcf->files_path = { 0, NULL };
      */
 
     cmcf->webhook.timeout = NGX_CONF_UNSET_MSEC;
@@ -535,7 +613,38 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
     cmcf->webhook.allow_private = NGX_CONF_UNSET;
     cmcf->webhook.delivery_retention = NGX_CONF_UNSET;
 
+    cmcf->files_max_per_room = NGX_CONF_UNSET_UINT;
+    cmcf->files_quota = NGX_CONF_UNSET;
+    cmcf->store_max_value = NGX_CONF_UNSET_SIZE;
+
     return cmcf;
+}
+
+
+/* a file in the database's folder, NUL-terminated */
+static ngx_int_t
+ngx_http_collab_next_to_database(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path)
+{
+    u_char  *p, *last;
+
+    last = cmcf->database.data + cmcf->database.len;
+    p = cmcf->database.data;
+
+    while (ngx_strlchr(p, last, '/')) {
+        p = ngx_strlchr(p, last, '/') + 1;
+    }
+
+    path->len = (p - cmcf->database.data) + ngx_strlen(name);
+    path->data = ngx_pnalloc(cf->pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(path->data, "%*s%s%Z", (size_t) (p - cmcf->database.data),
+                cmcf->database.data, name);
+
+    return NGX_OK;
 }
 
 
@@ -571,28 +680,27 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
-    if (cmcf->admin_token_file.len == 0) {
-        /* next to the database */
-        u_char  *p, *last;
-
-        last = cmcf->database.data + cmcf->database.len;
-        p = cmcf->database.data;
-
-        while (ngx_strlchr(p, last, '/')) {
-            p = ngx_strlchr(p, last, '/') + 1;
-        }
-
-        cmcf->admin_token_file.len = (p - cmcf->database.data)
-                                     + sizeof("admin.token") - 1;
-        cmcf->admin_token_file.data = ngx_pnalloc(cf->pool,
-                                          cmcf->admin_token_file.len + 1);
-        if (cmcf->admin_token_file.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_sprintf(cmcf->admin_token_file.data, "%*sadmin.token%Z",
-                    (size_t) (p - cmcf->database.data), cmcf->database.data);
+    if (cmcf->admin_token_file.len == 0
+        && ngx_http_collab_next_to_database(cf, cmcf, "admin.token",
+                                            &cmcf->admin_token_file)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
+
+    if (cmcf->files_path.len == 0
+        && ngx_http_collab_next_to_database(cf, cmcf, "files",
+                                            &cmcf->files_path)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_uint_value(cmcf->files_max_per_room,
+                             COLLAB_FILES_PER_ROOM_DEFAULT);
+    ngx_conf_init_value(cmcf->files_quota, COLLAB_FILES_QUOTA_DEFAULT);
+    ngx_conf_init_size_value(cmcf->store_max_value,
+                             COLLAB_STORE_VALUE_DEFAULT);
 
     return NGX_CONF_OK;
 }
@@ -1036,6 +1144,128 @@ ngx_http_collab_webhook_conf(ngx_conf_t *cf, ngx_http_collab_main_conf_t *cmcf)
 #endif
 
     return NGX_OK;
+}
+
+
+static char *
+ngx_http_collab_files_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->files_path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_path: \"%V\" is not a folder path",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_path = value[1];
+
+    while (cmcf->files_path.len > 1
+           && cmcf->files_path.data[cmcf->files_path.len - 1] == '/')
+    {
+        cmcf->files_path.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &cmcf->files_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_files_max_per_room(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (cmcf->files_max_per_room != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_max_per_room: invalid number \"%V\","
+                           " must be 1 or more", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_max_per_room = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_files_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    off_t       size;
+    ngx_str_t  *value;
+
+    if (cmcf->files_quota != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = ngx_parse_offset(&value[1]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_files_quota: invalid size \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->files_quota = size;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_collab_store_max_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (cmcf->store_max_value != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = ngx_parse_size(&value[1]);
+
+    if (size < 1 || size > COLLAB_STORE_VALUE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "collab_store_max_value: invalid size \"%V\", "
+                           "must be 1 to 16m", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->store_max_value = size;
+
+    return NGX_CONF_OK;
 }
 
 

@@ -128,3 +128,74 @@ die sprintf("mode of %s is %o, not 600\n", $file, $mode) if $mode != 0600;
 open my $fh, '<', $file or die "cannot read $file: $!\n";
 my $token = <$fh>;
 die "unexpected token \"$token\"\n" if $token !~ /^cadm_[0-9A-Za-z]{22}\n\z/;
+
+=== TEST 10: collab_store_max_value beyond 16m
+--- http_config
+    collab_database logs/collab.db;
+    collab_store_max_value 17m;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_store_max_value: invalid size "17m", must be 1 to 16m
+
+=== TEST 11: collab_store_max_value that is not a size
+--- http_config
+    collab_database logs/collab.db;
+    collab_store_max_value big;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_store_max_value: invalid size "big", must be 1 to 16m
+
+=== TEST 12: collab_files_max_per_room that is not a positive number
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_max_per_room 0;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_files_max_per_room: invalid number "0", must be 1 or more
+
+=== TEST 13: collab_files_quota that is not a size
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_quota plenty;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_files_quota: invalid size "plenty"
+
+=== TEST 14: collab_files_path that is empty
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_path "";
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_files_path: "" is not a folder path
+
+=== TEST 15: collab_files_quota given twice
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_quota 1g;
+    collab_files_quota 2g;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+"collab_files_quota" directive is duplicate
+
+=== TEST 16: collab_files_path in a folder that does not exist
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_path logs/no/such/folder;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab: cannot create "

@@ -47,6 +47,7 @@ our $Config = <<'_EOC_';
     }
     location = /t {
         set $collab_admin_token_file $TEST_NGINX_COLLAB_LIB/admin.token;
+        set $collab_files $TEST_NGINX_SERVER_ROOT/logs/files;
         set $collab_port2 $TEST_NGINX_COLLAB_PORT2;
         set $collab_port3 $TEST_NGINX_COLLAB_DNS_PORT;
         root logs;

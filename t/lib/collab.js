@@ -21,7 +21,8 @@
 //     repeat N METHOD PATH [BODY]
 //                               (N requests at once; one line with the count
 //                               of each status and of the distinct workers
-//                               that answered, from an X-Worker header)
+//                               that answered, from an X-Worker header; {i}
+//                               in the body is the request's number, 0..N-1)
 //     sleep MS                  (wait that many milliseconds)
 //     wait N                    (until the receiver has N requests in all;
 //                               at most 15 s)
@@ -31,6 +32,8 @@
 //                               X-Webhook-Signature and webhook-signature)
 //     count METHOD PATH         (a list: prints only how many items it has
 //                               and whether a next page exists)
+//     disk                      (the files folder, $collab_files: one line
+//                               per room folder with the names in it)
 //     # comment
 //
 // {port2} and {port3} in a step stand for $collab_port2 and $collab_port3.
@@ -44,7 +47,7 @@
 import fs from 'fs';
 import crypto from 'crypto';
 
-const ID = /\b(acc|key|evt|wh|wf|dlv|exe|user)_[0-9A-Za-z]{22}\b/g;
+const ID = /\b(acc|key|evt|wh|wf|dlv|exe|user|blob)_[0-9A-Za-z]{22}\b/g;
 const TOKEN = /\bck_[0-9A-Za-z]{43}\b/g;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/g;
 const CURSOR = /"nextCursor":"([^"]+)"/g;
@@ -98,6 +101,24 @@ Names.prototype.show = function (text) {
         return self.byName[m];
     });
 };
+
+// the room folders under $collab_files and what each holds, names hidden
+function disk(r, names) {
+    const top = r.variables.collab_files;
+    const lines = [];
+
+    fs.readdirSync(top).forEach(function (room) {
+        const held = fs.readdirSync(top + '/' + room).map(function (f) {
+            return names.hide(f);
+        }).sort();
+        lines.push('disk ' + names.hide(room) + ': '
+                   + (held.length ? held.join(' ') : '(empty)'));
+    });
+
+    lines.sort();
+
+    return lines.length ? lines.join('\n') + '\n' : 'disk: no room folder\n';
+}
 
 function adminToken(r) {
     return fs.readFileSync(r.variables.collab_admin_token_file).toString()
@@ -247,6 +268,11 @@ async function steps(r) {
                 continue;
             }
 
+            if (line === 'disk') {
+                out += disk(r, names);
+                continue;
+            }
+
             if (line.startsWith('wait ')) {
                 const want = Number(line.substring(5));
                 let have = 0;
@@ -350,7 +376,11 @@ async function steps(r) {
             if (repeat) {
                 const all = [];
                 for (let k = 0; k < repeat; k++) {
-                    all.push(ngx.fetch(base + names.show(path), opts));
+                    const each = Object.assign({}, opts);
+                    if (body !== null) {
+                        each.body = opts.body.replace(/\{i\}/g, String(k));
+                    }
+                    all.push(ngx.fetch(base + names.show(path), each));
                 }
                 const list = await Promise.all(all);
                 const statuses = {};
