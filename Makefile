@@ -75,6 +75,7 @@ test-asan: $(ASAN_MODULE)
 
 bench: $(MODULE)
 	bench/run.sh $(BUILD)
+	bench/room-data.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*
