@@ -11,6 +11,7 @@
 
 
 #define COLLAB_STMT_CACHE  96
+#define COLLAB_WAL_RESTART 4096         /* pages in the log: 16 MiB */
 
 
 typedef struct {
@@ -131,7 +132,6 @@ static const char  *ngx_collab_migrations[] = {
     "  status TEXT NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER,"
-    "  lease_until INTEGER NOT NULL DEFAULT 0,"
     "  last_attempt_at INTEGER,"
     "  status_code INTEGER,"
     "  duration_ms INTEGER,"
@@ -140,8 +140,8 @@ static const char  *ngx_collab_migrations[] = {
     ");"
     "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);"
     "CREATE INDEX deliveries_status ON deliveries(webhook_id, status, seq);"
-    "CREATE INDEX deliveries_due ON deliveries(next_attempt_at)"
-    "  WHERE status = 'pending';"
+    "CREATE INDEX deliveries_due"
+    "  ON deliveries(webhook_id, next_attempt_at) WHERE status = 'pending';"
     "CREATE INDEX deliveries_created ON deliveries(created_at);"
 
     "CREATE TABLE delivery_attempts ("
@@ -235,7 +235,9 @@ ngx_collab_db_pragmas(sqlite3 *db, ngx_log_t *log)
     sqlite3_extended_result_codes(db, 1);
 
     return ngx_collab_db_exec(db, "PRAGMA foreign_keys = ON;"
-                                  "PRAGMA synchronous = NORMAL;", log);
+                                  "PRAGMA synchronous = NORMAL;"
+                                  "PRAGMA journal_size_limit = 67108864;",
+                                  log);
 }
 
 
@@ -556,6 +558,43 @@ ngx_collab_db_stmt(const char *sql)
     ngx_collab_db.nstmts++;
 
     return s->stmt;
+}
+
+
+/*
+ * Under a steady load of two workers some reader always holds a snapshot,
+ * the automatic checkpoints never backfill the whole write-ahead log, and
+ * the log is never started over: it grows without bound and reads slow
+ * down.  So one worker looks at the log every second and, once it is
+ * large, restarts it.  The restart does not wait: without a busy handler
+ * it gives up at once if a reader or a writer is in the way, and is tried
+ * again a second later.
+ */
+void
+ngx_collab_db_checkpoint(void)
+{
+    int  rc, log, done;
+
+    if (ngx_collab_db.db == NULL) {
+        return;
+    }
+
+    rc = sqlite3_wal_checkpoint_v2(ngx_collab_db.db, NULL,
+                                   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
+    if (rc != SQLITE_OK || log < COLLAB_WAL_RESTART) {
+        return;
+    }
+
+    sqlite3_busy_handler(ngx_collab_db.db, NULL, NULL);
+
+    rc = sqlite3_wal_checkpoint_v2(ngx_collab_db.db, NULL,
+                                   SQLITE_CHECKPOINT_RESTART, &log, &done);
+
+    sqlite3_busy_handler(ngx_collab_db.db, ngx_collab_db_busy, NULL);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_db.log, 0,
+                   "collab: checkpoint rc:%d log:%d done:%d", rc, log, done);
 }
 
 

@@ -94,11 +94,28 @@ typedef struct {
 } ngx_collab_attempt_t;
 
 
+/* the outcome of an attempt, waiting for the batch to be written */
+typedef struct {
+    ngx_str_t                delivery;
+    const char              *status;
+    int64_t                  next;             /* 0: none */
+    int64_t                  at;
+    int64_t                  duration;
+    ngx_int_t                code;             /* -1: no response */
+    ngx_str_t                error;
+    ngx_str_t                response;
+    unsigned                 gone:1;
+} ngx_collab_result_t;
+
+
 static struct {
     ngx_cycle_t                  *cycle;
     ngx_collab_webhook_conf_t    *conf;
     ngx_event_t                   poll;
     ngx_event_t                   wake;
+    ngx_event_t                   flush;
+    ngx_array_t                  *results;
+    ngx_pool_t                   *results_pool;
     ngx_queue_t                   endpoints;
     ngx_queue_t                   flights;
     ngx_uint_t                    inflight;
@@ -109,6 +126,7 @@ static struct {
 
 
 static void ngx_collab_sender_run(ngx_event_t *ev);
+static void ngx_collab_sender_flush(ngx_event_t *ev);
 static ngx_collab_attempt_t *ngx_collab_attempt_new(sqlite3_stmt *st,
     ngx_str_t *url, ngx_str_t *secret, ngx_str_t *previous);
 static void ngx_collab_attempt_start(ngx_collab_attempt_t *a);
@@ -136,11 +154,15 @@ static void ngx_collab_close(ngx_connection_t *c);
 static void ngx_collab_idle_handler(ngx_event_t *ev);
 
 
+/*
+ * A claimed delivery's next_attempt_at is its lease: it leaves the range
+ * of due deliveries until the lease runs out, so these queries touch only
+ * what can be sent, however long the backlog.
+ */
 static const char  ngx_collab_sql_due_webhooks[] =
-    "SELECT DISTINCT webhook_id FROM deliveries"
-    " WHERE status = 'pending' AND next_attempt_at <= ?1"
-    " AND lease_until <= ?1"
-    " AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)"
+    "SELECT id FROM webhooks WHERE enabled = 1 AND EXISTS"
+    " (SELECT 1 FROM deliveries WHERE webhook_id = webhooks.id"
+    " AND status = 'pending' AND next_attempt_at <= ?1)"
     " LIMIT 64";
 
 static const char  ngx_collab_sql_webhook_target[] =
@@ -148,10 +170,10 @@ static const char  ngx_collab_sql_webhook_target[] =
     " WHERE id = ?1 AND enabled = 1";
 
 static const char  ngx_collab_sql_claim[] =
-    "UPDATE deliveries SET lease_until = ?3 WHERE seq IN"
+    "UPDATE deliveries SET next_attempt_at = ?3 WHERE seq IN"
     " (SELECT seq FROM deliveries WHERE webhook_id = ?1"
     " AND status = 'pending' AND next_attempt_at <= ?2"
-    " AND lease_until <= ?2 ORDER BY next_attempt_at, seq LIMIT ?4)"
+    " ORDER BY next_attempt_at LIMIT ?4)"
     " RETURNING id, payload, attempts";
 
 static const char  ngx_collab_sql_attempt_insert[] =
@@ -160,7 +182,7 @@ static const char  ngx_collab_sql_attempt_insert[] =
 
 static const char  ngx_collab_sql_delivery_done[] =
     "UPDATE deliveries SET status = ?2, attempts = attempts + 1,"
-    " next_attempt_at = ?3, lease_until = 0, last_attempt_at = ?4,"
+    " next_attempt_at = ?3, last_attempt_at = ?4,"
     " status_code = ?5, duration_ms = ?6, error = ?7"
     " WHERE id = ?1 RETURNING webhook_id";
 
@@ -191,6 +213,10 @@ ngx_collab_sender_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
     ngx_collab_sender.wake.log = cycle->log;
     ngx_collab_sender.wake.data = &ngx_collab_sender;
 
+    ngx_collab_sender.flush.handler = ngx_collab_sender_flush;
+    ngx_collab_sender.flush.log = cycle->log;
+    ngx_collab_sender.flush.data = &ngx_collab_sender;
+
     ngx_collab_sender.ready = 1;
 
     /* deliveries left by a previous run go out as soon as the worker is up */
@@ -219,6 +245,12 @@ ngx_collab_sender_exit(void)
     if (!ngx_collab_sender.ready) {
         return;
     }
+
+    if (ngx_collab_sender.flush.posted) {
+        ngx_delete_posted_event(&ngx_collab_sender.flush);
+    }
+
+    ngx_collab_sender_flush(&ngx_collab_sender.flush);
 
     while (!ngx_queue_empty(&ngx_collab_sender.endpoints)) {
         q = ngx_queue_head(&ngx_collab_sender.endpoints);
@@ -557,6 +589,11 @@ ngx_collab_sender_run(ngx_event_t *ev)
         ngx_collab_sender.purged = ngx_current_msec;
         ngx_collab_sender_purge(now);
         ngx_collab_db_release();
+    }
+
+    if (ngx_worker == 0 && ev == &ngx_collab_sender.poll) {
+        /* the sender's clock also keeps the database's log short */
+        ngx_collab_db_checkpoint();
     }
 
     ngx_collab_sender.running = 0;
@@ -1834,24 +1871,50 @@ ngx_collab_retry_delay(ngx_collab_attempt_t *a, ngx_uint_t n)
 }
 
 
+/*
+ * The outcome of an attempt joins the batch of this event loop iteration;
+ * the batch is written in one transaction when the iteration's events are
+ * done (one commit per batch rather than per delivery).
+ */
 static void
 ngx_collab_attempt_record(ngx_collab_attempt_t *a, const char *error,
     ngx_msec_int_t duration)
 {
-    int             rc;
-    int64_t         now, next;
-    ngx_str_t       account, room, webhook;
-    ngx_uint_t      n, success, gone, max;
-    const char     *status;
-    sqlite3_stmt   *st;
-    u_char          text[64];
+    size_t                len;
+    ngx_uint_t            n, success, max;
+    ngx_collab_result_t  *res;
+    u_char                text[64];
 
-    now = ngx_collab_now_ms();
+    if (ngx_collab_sender.results == NULL) {
+        ngx_collab_sender.results_pool = ngx_create_pool(4096,
+                                                         ngx_cycle->log);
+        if (ngx_collab_sender.results_pool == NULL) {
+            return;
+        }
+
+        ngx_collab_sender.results = ngx_array_create(
+                                        ngx_collab_sender.results_pool, 64,
+                                        sizeof(ngx_collab_result_t));
+        if (ngx_collab_sender.results == NULL) {
+            ngx_destroy_pool(ngx_collab_sender.results_pool);
+            ngx_collab_sender.results_pool = NULL;
+            return;
+        }
+    }
+
+    res = ngx_array_push(ngx_collab_sender.results);
+    if (res == NULL) {
+        /* the lease runs out and the delivery is tried again */
+        return;
+    }
+
+    ngx_memzero(res, sizeof(ngx_collab_result_t));
+
     n = (ngx_uint_t) a->attempts + 1;
     max = ngx_collab_sender.conf->retry_schedule->nelts + 1;
 
     success = (error == NULL && a->status >= 200 && a->status < 300);
-    gone = (error == NULL && a->status == 410);
+    res->gone = (error == NULL && a->status == 410);
 
     if (error == NULL && !success) {
         ngx_snprintf(text, sizeof(text) - 1, "the endpoint answered %ui%Z",
@@ -1860,144 +1923,200 @@ ngx_collab_attempt_record(ngx_collab_attempt_t *a, const char *error,
     }
 
     if (success) {
-        status = "success";
-        next = 0;
+        res->status = "success";
 
-    } else if (gone || n >= max) {
-        status = "failed";
-        next = 0;
+    } else if (res->gone || n >= max) {
+        res->status = "failed";
 
     } else {
-        status = "pending";
-        next = now + ngx_collab_retry_delay(a, n);
+        res->status = "pending";
+        res->next = ngx_collab_now_ms() + ngx_collab_retry_delay(a, n);
     }
 
-    rc = ngx_collab_db_begin();
-    if (rc != SQLITE_OK) {
-        goto failed;
+    res->delivery.len = a->delivery.len;
+    res->delivery.data = ngx_pstrdup(ngx_collab_sender.results_pool,
+                                     &a->delivery);
+    res->at = a->started_ms;
+    res->duration = duration;
+    res->code = a->header_done ? (ngx_int_t) a->status : -1;
+
+    if (!success) {
+        res->error.len = ngx_strlen(error);
+        res->error.data = ngx_pstrdup(ngx_collab_sender.results_pool,
+                                      &(ngx_str_t) { res->error.len,
+                                                     (u_char *) error });
     }
+
+    if (a->header_done) {
+        len = ngx_collab_response_text(a->body, a->kept);
+        res->response.len = len;
+        res->response.data = ngx_pnalloc(ngx_collab_sender.results_pool,
+                                         len + 1);
+        if (res->response.data) {
+            ngx_memcpy(res->response.data, a->body, len);
+        }
+    }
+
+    if (res->delivery.data == NULL
+        || (!success && res->error.data == NULL))
+    {
+        ngx_collab_sender.results->nelts--;
+        return;
+    }
+
+    if (!ngx_collab_sender.flush.posted) {
+        ngx_post_event(&ngx_collab_sender.flush, &ngx_posted_events);
+    }
+}
+
+
+static ngx_int_t
+ngx_collab_result_write(ngx_collab_result_t *res, int64_t now)
+{
+    int            rc;
+    ngx_str_t      account, room, webhook;
+    sqlite3_stmt  *st;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_done);
     if (st == NULL) {
-        rc = SQLITE_ERROR;
-        goto failed;
+        return SQLITE_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &a->delivery);
-    ngx_collab_db_bind_cstr(st, 2, status);
+    ngx_collab_db_bind_str(st, 1, &res->delivery);
+    ngx_collab_db_bind_cstr(st, 2, res->status);
 
-    if (next) {
-        sqlite3_bind_int64(st, 3, next);
+    if (res->next) {
+        sqlite3_bind_int64(st, 3, res->next);
     }
 
-    sqlite3_bind_int64(st, 4, a->started_ms);
+    sqlite3_bind_int64(st, 4, res->at);
 
-    if (a->header_done) {
-        sqlite3_bind_int(st, 5, (int) a->status);
+    if (res->code >= 0) {
+        sqlite3_bind_int(st, 5, (int) res->code);
     }
 
-    sqlite3_bind_int64(st, 6, duration);
-
-    if (!success) {
-        ngx_collab_db_bind_cstr(st, 7, error);
-    }
+    sqlite3_bind_int64(st, 6, res->duration);
+    ngx_collab_db_bind_str(st, 7, res->error.data ? &res->error : NULL);
 
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
         /* the webhook, and so the delivery, was deleted meanwhile */
-        ngx_collab_db_rollback();
-        ngx_collab_db_release();
-        return;
+        return SQLITE_OK;
     }
 
     if (rc != SQLITE_ROW) {
-        goto failed;
+        return rc;
     }
 
     ngx_collab_db_col(st, 0, &webhook);
 
-    webhook.data = ngx_pstrdup(a->pool, &webhook);
+    webhook.data = ngx_pstrdup(ngx_collab_sender.results_pool, &webhook);
     if (webhook.data == NULL) {
-        rc = SQLITE_NOMEM;
-        goto failed;
+        return SQLITE_NOMEM;
     }
-
 
     st = ngx_collab_db_stmt(ngx_collab_sql_attempt_insert);
     if (st == NULL) {
-        rc = SQLITE_ERROR;
-        goto failed;
+        return SQLITE_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &a->delivery);
-    sqlite3_bind_int64(st, 2, a->started_ms);
+    ngx_collab_db_bind_str(st, 1, &res->delivery);
+    sqlite3_bind_int64(st, 2, res->at);
 
-    if (a->header_done) {
-        sqlite3_bind_int(st, 3, (int) a->status);
+    if (res->code >= 0) {
+        sqlite3_bind_int(st, 3, (int) res->code);
     }
 
-    sqlite3_bind_int64(st, 4, duration);
-
-    if (!success) {
-        ngx_collab_db_bind_cstr(st, 5, error);
-    }
-
-    if (a->header_done) {
-        sqlite3_bind_text(st, 6, (char *) a->body,
-                          (int) ngx_collab_response_text(a->body, a->kept),
-                          SQLITE_STATIC);
-    }
+    sqlite3_bind_int64(st, 4, res->duration);
+    ngx_collab_db_bind_str(st, 5, res->error.data ? &res->error : NULL);
+    ngx_collab_db_bind_str(st, 6, res->response.data ? &res->response
+                                                     : NULL);
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        goto failed;
+        return rc;
     }
 
-    if (gone) {
-        st = ngx_collab_db_stmt(ngx_collab_sql_webhook_gone);
-        if (st == NULL) {
-            rc = SQLITE_ERROR;
-            goto failed;
-        }
-
-        ngx_collab_db_bind_str(st, 1, &webhook);
-        sqlite3_bind_int64(st, 2, now);
-
-        rc = sqlite3_step(st);
-
-        if (rc == SQLITE_ROW) {
-            ngx_collab_db_col(st, 0, &account);
-            ngx_collab_db_col(st, 1, &room);
-
-            (void) ngx_collab_shm_hook_set(&account, &webhook,
-                                           room.data ? &room : NULL,
-                                           (uint32_t) sqlite3_column_int64(
-                                                                      st, 2),
-                                           0);
-
-            ngx_log_error(NGX_LOG_NOTICE, a->log, 0,
-                          "collab: webhook \"%V\" disabled: its endpoint "
-                          "answered 410 Gone", &webhook);
-
-        } else if (rc != SQLITE_DONE) {
-            goto failed;
-        }
+    if (!res->gone) {
+        return SQLITE_OK;
     }
 
-    rc = ngx_collab_db_commit();
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_gone);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &webhook);
+    sqlite3_bind_int64(st, 2, now);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        ngx_collab_db_col(st, 0, &account);
+        ngx_collab_db_col(st, 1, &room);
+
+        (void) ngx_collab_shm_hook_set(&account, &webhook,
+                                       room.data ? &room : NULL,
+                                       (uint32_t) sqlite3_column_int64(st, 2),
+                                       0);
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "collab: webhook \"%V\" disabled: its endpoint "
+                      "answered 410 Gone", &webhook);
+
+        return SQLITE_OK;
+    }
+
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+
+static void
+ngx_collab_sender_flush(ngx_event_t *ev)
+{
+    int                   rc;
+    int64_t               now;
+    ngx_uint_t            i;
+    ngx_pool_t           *pool;
+    ngx_array_t          *results;
+    ngx_collab_result_t  *res;
+
+    results = ngx_collab_sender.results;
+    pool = ngx_collab_sender.results_pool;
+
+    if (results == NULL) {
+        return;
+    }
+
+    if (ngx_collab_db_handle() == NULL) {
+        goto done;
+    }
+
+    now = ngx_collab_now_ms();
+    res = results->elts;
+
+    rc = ngx_collab_db_begin();
+
+    for (i = 0; rc == SQLITE_OK && i < results->nelts; i++) {
+        rc = ngx_collab_result_write(&res[i], now);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = ngx_collab_db_commit();
+    }
+
     if (rc != SQLITE_OK) {
-        goto failed;
+        /* the leases run out and the deliveries are tried again */
+        ngx_collab_db_rollback();
+        ngx_collab_db_log(ngx_cycle->log, rc, "recording delivery attempts");
     }
 
     ngx_collab_db_release();
 
-    return;
+done:
 
-failed:
-
-    /* the lease runs out and the delivery is tried again: at least once */
-    ngx_collab_db_rollback();
-    ngx_collab_db_log(a->log, rc, "recording a delivery attempt");
-    ngx_collab_db_release();
+    ngx_collab_sender.results = NULL;
+    ngx_collab_sender.results_pool = NULL;
+    ngx_destroy_pool(pool);
 }

@@ -77,13 +77,12 @@ static const char  ngx_collab_sql_delivery_attempts[] =
     " FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq";
 
 static const char  ngx_collab_sql_delivery_retry[] =
-    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3,"
-    " lease_until = 0 WHERE webhook_id = ?1 AND id = ?2"
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3"
+    " WHERE webhook_id = ?1 AND id = ?2"
     " RETURNING " COLLAB_DELIVERY_COLUMNS;
 
 static const char  ngx_collab_sql_delivery_recover[] =
-    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4,"
-    " lease_until = 0"
+    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4"
     " WHERE webhook_id = ?1 AND status = 'failed'"
     " AND created_at >= ?2 AND created_at < ?3";
 

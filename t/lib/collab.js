@@ -30,6 +30,8 @@
 //                               "received", one line each: path, body,
 //                               webhook-id, and which known secret signed
 //                               X-Webhook-Signature and webhook-signature)
+//     know SECRET               (a webhook secret the test set up itself,
+//                               to be named and checked like the others)
 //     count METHOD PATH         (a list: prints only how many items it has
 //                               and whether a next page exists)
 //     disk                      (the files folder, $collab_files: one line
@@ -287,6 +289,11 @@ async function steps(r) {
                 }
                 out += (have >= want ? 'received ' + want
                                      : 'received only ' + have) + '\n';
+                continue;
+            }
+
+            if (line.startsWith('know ')) {
+                names.name('secret', line.substring(5).trim());
                 continue;
             }
 
