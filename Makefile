@@ -72,7 +72,8 @@ test-asan: $(ASAN_MODULE)
 	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
 bench: $(MODULE)
-	bench/run.sh $(BUILD)
+	test ! -x bench/run.sh || bench/run.sh $(BUILD)
+	bench/room-data.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*
