@@ -11,7 +11,6 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "ngx_collab_id.h"
 
@@ -152,29 +151,10 @@ collab_id_valid(const unsigned char *s, size_t len, const char *prefix)
 }
 
 
-/*
- * Every API request hashes its token: the digest is fetched and its
- * context made once per process, since SHA256() fetches the algorithm
- * (under a lock) and allocates a context on every call.
- */
 void
 collab_sha256(const unsigned char *data, size_t len, unsigned char *out)
 {
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
-
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-    }
-
-    if (md == NULL || ctx == NULL
-        || EVP_DigestInit_ex2(ctx, md, NULL) != 1
-        || EVP_DigestUpdate(ctx, data, len) != 1
-        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-    {
-        SHA256(data, len, out);
-    }
+    SHA256(data, len, out);
 }
 
 
