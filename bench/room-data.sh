@@ -9,12 +9,15 @@
 #   (c) GET /baseline                                nginx's return 200 '{}'
 #   (d) GET /v1/accounts/{acc}/rooms/{room}/stores/bench/key   one key
 #
-# and prints the ratios b/a and d/c against their targets.  The requests
-# carry an account key, as a client's would.  The report is also written
-# to bench/out/room-data.txt.
+# and prints the ratios b/a and d/c against their targets.  Each pair is
+# measured in BENCH_ROUNDS rounds (2), baseline first in odd rounds and
+# last in even ones, and each figure is the mean of its rounds, so that a
+# machine that gets slower or faster during the run favours neither side.
+# The requests carry an account key, as a client's would.  The report is
+# also written to bench/out/room-data.txt.
 #
-# Environment: BENCH_DURATION (wrk's -d, default 10s), BENCH_PORT (18095),
-# NGINX_BIN (/usr/sbin/nginx).
+# Environment: BENCH_DURATION (wrk's -d, default 10s), BENCH_ROUNDS (2),
+# BENCH_PORT (18095), NGINX_BIN (/usr/sbin/nginx).
 #
 # Exits 1 when something fails, or when any measured request got an
 # answer it should not have; a ratio below its target is reported as
@@ -35,6 +38,7 @@ module="$(cd "$1" && pwd)/ngx_http_collab_module.so"
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
 port=${BENCH_PORT:-18095}
 duration=${BENCH_DURATION:-10s}
+rounds=${BENCH_ROUNDS:-2}
 base="http://127.0.0.1:$port"
 
 DOWNLOAD_TARGET=0.8
@@ -50,6 +54,8 @@ for tool in wrk curl cmp "$nginx"; do
 done
 
 [ -f "$module" ] || die "$module not found: run 'make'"
+
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS: not a number: $rounds"
 
 if curl -s -o /dev/null --max-time 1 "$base/"; then
     die "127.0.0.1:$port is in use (set BENCH_PORT)"
@@ -162,14 +168,37 @@ measure() {
     echo "$rps"
 }
 
+# pair BASE-NAME NAME CONNECTIONS BASE-URL URL HEADER: "base module", the
+# means of the rounds, alternating which of the two goes first
+pair() {
+    local i x y sx=0 sy=0
+
+    for i in $(seq "$rounds"); do
+        if [ $((i % 2)) -eq 1 ]; then
+            x=$(measure "$1-$i" "$3" "$4")
+            y=$(measure "$2-$i" "$3" "$5" "$6")
+        else
+            y=$(measure "$2-$i" "$3" "$5" "$6")
+            x=$(measure "$1-$i" "$3" "$4")
+        fi
+
+        echo "  round $i: $1 $x, $2 $y req/s" >&2
+
+        sx=$(awk -v s="$sx" -v v="$x" 'BEGIN { print s + v }')
+        sy=$(awk -v s="$sy" -v v="$y" 'BEGIN { print s + v }')
+    done
+
+    awk -v x="$sx" -v y="$sy" -v n="$rounds" \
+        'BEGIN { printf "%.0f %.0f\n", x / n, y / n }'
+}
+
 auth="Authorization: Bearer $key"
 
-echo "room data benchmark: $duration per measure, 2 workers, wrk -t2" >&2
+echo "room data benchmark: $rounds rounds of $duration per measure" >&2
 
-a=$(measure a 32 "$base/static/one.bin")
-b=$(measure b 32 "$base/v1$files/one.bin" "$auth")
-c=$(measure c 64 "$base/baseline")
-d=$(measure d 64 "$base/v1$store/key" "$auth")
+read -r a b < <(pair a b 32 "$base/static/one.bin" "$base/v1$files/one.bin" \
+                     "$auth")
+read -r c d < <(pair c d 64 "$base/baseline" "$base/v1$store/key" "$auth")
 
 ratio() {
     awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'
@@ -183,7 +212,7 @@ rb=$(ratio "$b" "$a")
 rd=$(ratio "$d" "$c")
 
 report=$(cat <<REPORT
-room data benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $duration per measure)
+room data benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), means of $rounds rounds of $duration)
 
   (a) 1 MiB file, static location with root  $(printf '%10.0f' "$a") req/s
   (b) the same file through the files API    $(printf '%10.0f' "$b") req/s

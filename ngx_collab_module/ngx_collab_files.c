@@ -1205,8 +1205,9 @@ failed:
 
 /*
  * Runs in the master before the workers start: creates the files folder
- * for the worker user and, with repair set (a start, not a reload: old
- * workers may be in the middle of an upload), makes rows and blobs agree.
+ * for the worker user and, with repair set (a start, not a reload or a
+ * test of the configuration: workers may be in the middle of an upload),
+ * makes rows and blobs agree.
  */
 ngx_int_t
 ngx_collab_files_prepare(ngx_cycle_t *cycle,

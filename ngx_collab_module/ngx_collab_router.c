@@ -243,14 +243,15 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
 /*
  * Matches one pattern against the segments, filling cr->params: a word
  * and ":" need a non-empty segment that decodes, "*" takes the raw rest.
+ * One pass over the pattern: most routes fail on their first segments.
  */
 static ngx_uint_t
 ngx_collab_match(const char *pat, ngx_collab_seg_t *seg, ngx_uint_t nseg,
     ngx_uint_t more, u_char *end, ngx_collab_req_t *cr)
 {
-    size_t       len;
-    ngx_uint_t   k, np;
-    const char  *next;
+    size_t      i;
+    ngx_str_t  *v;
+    ngx_uint_t  k, np;
 
     np = 0;
 
@@ -260,30 +261,42 @@ ngx_collab_match(const char *pat, ngx_collab_seg_t *seg, ngx_uint_t nseg,
             return 0;
         }
 
-        next = ngx_strchr(pat, '/');
-        len = next ? (size_t) (next - pat) : ngx_strlen(pat);
-
-        if (len == 1 && *pat == '*') {
+        if (pat[0] == '*' && pat[1] == '\0') {
             cr->params[np].data = seg[k].raw.data;
             cr->params[np].len = end - seg[k].raw.data;
             cr->nparams = np + 1;
             return 1;
         }
 
-        if (seg[k].value.len == 0) {
+        v = &seg[k].value;
+
+        if (v->len == 0) {
             return 0;
         }
 
-        if (len == 1 && *pat == ':') {
-            cr->params[np++] = seg[k].value;
+        if (pat[0] == ':' && (pat[1] == '/' || pat[1] == '\0')) {
+            cr->params[np++] = *v;
+            pat++;
 
-        } else if (len != seg[k].value.len
-                   || ngx_strncmp(pat, seg[k].value.data, len) != 0)
-        {
-            return 0;
+        } else {
+            /* a decoded "/" in the segment never matches the pattern's */
+            for (i = 0;
+                 i < v->len && pat[i] != '/' && pat[i] == (char) v->data[i];
+                 i++)
+            {
+                /* void */
+            }
+
+            if (i != v->len || (pat[i] != '/' && pat[i] != '\0')) {
+                return 0;
+            }
+
+            pat += i;
         }
 
-        pat += len + (next ? 1 : 0);
+        if (*pat == '/') {
+            pat++;
+        }
     }
 
     if (k != nseg || more) {

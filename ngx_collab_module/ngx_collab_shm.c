@@ -245,11 +245,15 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx = shm_zone->data;
     cmcf = ctx->cmcf;
 
-    /* the files are checked against the database on a start only */
+    /*
+     * The files are checked against the database on a start only: not on
+     * a reload, nor by "nginx -t", which may run next to a live server.
+     */
     if (ngx_collab_db_prepare(ctx->cycle, &cmcf->database,
                               shm_zone->shm.log)
         != NGX_OK
-        || ngx_collab_files_prepare(ctx->cycle, cmcf, octx == NULL,
+        || ngx_collab_files_prepare(ctx->cycle, cmcf,
+                                    octx == NULL && !ngx_test_config,
                                     shm_zone->shm.log)
            != NGX_OK
         || ngx_collab_admin_token_load(cmcf, shm_zone->shm.log) != NGX_OK)

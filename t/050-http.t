@@ -162,3 +162,17 @@ Authorization: Bearer collab-test-admin-token-0001
 --- error_code: 404
 --- response_body
 {"error":{"code":"not_found","message":"account not found"}}
+
+=== TEST 15: an encoded / inside a segment never stands for a route's /
+--- pipelined_requests eval
+["DELETE /v1/accounts/acc_0000000000000000000000/keys%2F:",
+ "GET /v1/accounts%2Facc_0000000000000000000000",
+ "GET /v1/accounts/acc_0000000000000000000000/rooms%2F00000000-0000-4000-8000-000000000000"]
+--- more_headers
+Authorization: Bearer collab-test-admin-token-0001
+--- error_code eval
+[404, 404, 404]
+--- response_body eval
+[qq({"error":{"code":"not_found","message":"no such route"}}\n),
+ qq({"error":{"code":"not_found","message":"no such route"}}\n),
+ qq({"error":{"code":"not_found","message":"no such route"}}\n)]

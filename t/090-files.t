@@ -518,3 +518,19 @@ disk \{room1\}: notes.txt \{blob1\} \{blob2\}$
 [error]
 [crit]
 [alert]
+
+=== TEST 17: "nginx -t" next to a running server leaves its files alone
+--- init
+main::make_room();
+my $root = Test::Nginx::Socket::server_root();
+my $dir = "$root/logs/files/$::Room";
+mkdir $dir or die "mkdir: $!";
+open my $fh, '>', "$dir/blob_NotYetCommittedUpload0" or die "open: $!";
+close $fh;
+system("$Test::Nginx::Util::NginxBinary -t -q -p $root/ -c $root/conf/nginx.conf"
+       . " > /dev/null 2>&1") == 0 or die "nginx -t failed\n";
+--- request
+POST /t
+disk
+--- response_body
+disk {room1}: {blob1}
