@@ -174,6 +174,8 @@ void ngx_collab_db_chown(ngx_cycle_t *cycle, ngx_str_t *path,
 ngx_int_t ngx_collab_db_bind_str(sqlite3_stmt *st, int i, ngx_str_t *s);
 ngx_int_t ngx_collab_db_bind_cstr(sqlite3_stmt *st, int i, const char *s);
 void ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s);
+ngx_int_t ngx_collab_db_dup(ngx_pool_t *pool, sqlite3_stmt *st, int col,
+    ngx_str_t *dst);
 
 /* ngx_collab_shm.c */
 ngx_shm_zone_t *ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name,
@@ -223,6 +225,9 @@ void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
 ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
     ngx_str_t *value);
 int64_t ngx_collab_now_ms(void);
+void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
 ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
 void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);

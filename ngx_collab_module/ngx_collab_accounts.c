@@ -271,24 +271,13 @@ ngx_collab_key_list(ngx_collab_req_t *cr)
         collab_json_str(&cr->out, s.data, s.len);
         collab_json_key(&cr->out, "name");
 
-        if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-            collab_json_null(&cr->out);
-
-        } else {
-            ngx_collab_db_col(st, 2, &s);
-            collab_json_str(&cr->out, s.data, s.len);
-        }
+        ngx_collab_col_text(&cr->out, st, 2);
 
         collab_json_key(&cr->out, "createdAt");
         collab_json_time(&cr->out, sqlite3_column_int64(st, 3));
         collab_json_key(&cr->out, "revokedAt");
 
-        if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-            collab_json_null(&cr->out);
-
-        } else {
-            collab_json_time(&cr->out, sqlite3_column_int64(st, 4));
-        }
+        ngx_collab_col_time(&cr->out, st, 4);
 
         collab_json_obj_close(&cr->out);
     }

@@ -740,3 +740,31 @@ ngx_collab_db_col(sqlite3_stmt *st, int i, ngx_str_t *s)
     s->data = (u_char *) sqlite3_column_text(st, i);
     s->len = sqlite3_column_bytes(st, i);
 }
+
+
+/* a copy of a text column in the pool, NUL-ended; {0, NULL} for NULL */
+ngx_int_t
+ngx_collab_db_dup(ngx_pool_t *pool, sqlite3_stmt *st, int col, ngx_str_t *dst)
+{
+    ngx_str_t  s;
+
+    dst->data = NULL;
+    dst->len = 0;
+
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return NGX_OK;
+    }
+
+    ngx_collab_db_col(st, col, &s);
+
+    dst->data = ngx_pnalloc(pool, s.len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, s.data, s.len);
+    dst->data[s.len] = '\0';
+    dst->len = s.len;
+
+    return NGX_OK;
+}

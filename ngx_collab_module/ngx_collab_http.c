@@ -771,3 +771,45 @@ ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
 
     collab_json_obj_close(&cr->out);
 }
+
+
+/* a text column as a JSON string, or null */
+void
+ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col)
+{
+    ngx_str_t  s;
+
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        collab_json_null(j);
+        return;
+    }
+
+    ngx_collab_db_col(st, col, &s);
+    collab_json_str(j, s.data, s.len);
+}
+
+
+/* an integer column as a JSON number, or null */
+void
+ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        collab_json_null(j);
+        return;
+    }
+
+    collab_json_int(j, sqlite3_column_int64(st, col));
+}
+
+
+/* a column of unix milliseconds as an ISO 8601 string, or null */
+void
+ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        collab_json_null(j);
+        return;
+    }
+
+    collab_json_time(j, sqlite3_column_int64(st, col));
+}

@@ -318,33 +318,6 @@ ngx_collab_flight(ngx_str_t *webhook)
 }
 
 
-static ngx_str_t *
-ngx_collab_copy_col(ngx_pool_t *pool, sqlite3_stmt *st, int col,
-    ngx_str_t *dst)
-{
-    ngx_str_t  s;
-
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        dst->data = NULL;
-        dst->len = 0;
-        return dst;
-    }
-
-    ngx_collab_db_col(st, col, &s);
-
-    dst->data = ngx_pnalloc(pool, s.len + 1);
-    if (dst->data == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(dst->data, s.data, s.len);
-    dst->data[s.len] = '\0';
-    dst->len = s.len;
-
-    return dst;
-}
-
-
 /* claims due deliveries of one webhook and starts their attempts */
 static ngx_int_t
 ngx_collab_sender_claim(ngx_str_t *webhook, int64_t now)
@@ -394,9 +367,9 @@ ngx_collab_sender_claim(ngx_str_t *webhook, int64_t now)
 
     previous_until = sqlite3_column_int64(st, 3);
 
-    if (ngx_collab_copy_col(pool, st, 0, &url) == NULL
-        || ngx_collab_copy_col(pool, st, 1, &secret) == NULL
-        || ngx_collab_copy_col(pool, st, 2, &previous) == NULL)
+    if (ngx_collab_db_dup(pool, st, 0, &url) != NGX_OK
+        || ngx_collab_db_dup(pool, st, 1, &secret) != NGX_OK
+        || ngx_collab_db_dup(pool, st, 2, &previous) != NGX_OK)
     {
         ngx_destroy_pool(pool);
         return NGX_ERROR;
@@ -473,8 +446,8 @@ ngx_collab_attempt_new(sqlite3_stmt *st, ngx_str_t *url, ngx_str_t *secret,
     a->log = ngx_cycle->log;
     a->attempts = sqlite3_column_int64(st, 2);
 
-    if (ngx_collab_copy_col(pool, st, 0, &a->delivery) == NULL
-        || ngx_collab_copy_col(pool, st, 1, &a->payload) == NULL)
+    if (ngx_collab_db_dup(pool, st, 0, &a->delivery) != NGX_OK
+        || ngx_collab_db_dup(pool, st, 1, &a->payload) != NGX_OK)
     {
         goto failed;
     }

@@ -3,8 +3,9 @@
  *
  * The registry in shared memory: what every request needs without touching
  * SQLite: the API keys, by the SHA-256 of their token, and the webhook
- * subscriptions of each account, in red-black trees in a slab pool.  The master loads it from SQLite when the
- * zone is new; a reload keeps the old zone and its contents.  Every change
+ * subscriptions of each account, in red-black trees in a slab pool.  The
+ * master loads it from SQLite when the zone is new; a reload keeps the old
+ * zone and its contents.  Every change
  * is written through by the worker that committed it and bumps the
  * generation, so that per-worker caches notice at once.
  */

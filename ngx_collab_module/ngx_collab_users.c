@@ -60,23 +60,11 @@ ngx_collab_user_json(collab_json_t *j, sqlite3_stmt *st)
     collab_json_str(j, s.data, s.len);
     collab_json_key(j, "name");
 
-    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        ngx_collab_db_col(st, 3, &s);
-        collab_json_str(j, s.data, s.len);
-    }
+    ngx_collab_col_text(j, st, 3);
 
     collab_json_key(j, "email");
 
-    if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        ngx_collab_db_col(st, 4, &s);
-        collab_json_str(j, s.data, s.len);
-    }
+    ngx_collab_col_text(j, st, 4);
 
     collab_json_key(j, "metadata");
     ngx_collab_db_col(st, 5, &s);
@@ -411,37 +399,6 @@ ngx_collab_column_differs(sqlite3_stmt *st, int col, ngx_str_t *v)
 }
 
 
-/* the new value of a column: the request's if given, else the row's */
-static ngx_int_t
-ngx_collab_user_merge(ngx_collab_req_t *cr, sqlite3_stmt *st, int col,
-    ngx_uint_t given, ngx_str_t *v)
-{
-    ngx_str_t  cur;
-
-    if (given) {
-        return NGX_OK;
-    }
-
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        v->data = NULL;
-        v->len = 0;
-        return NGX_OK;
-    }
-
-    ngx_collab_db_col(st, col, &cur);
-
-    v->data = ngx_pnalloc(cr->request->pool, cur.len + 1);
-    if (v->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(v->data, cur.data, cur.len);
-    v->len = cur.len;
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_collab_user_update(ngx_collab_req_t *cr)
 {
@@ -511,10 +468,14 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
         return ngx_collab_reply(cr, NGX_HTTP_OK);
     }
 
-    if (ngx_collab_user_merge(cr, st, 3, has_name, &name) != NGX_OK
-        || ngx_collab_user_merge(cr, st, 4, has_email, &email) != NGX_OK
-        || ngx_collab_user_merge(cr, st, 5, has_metadata, &metadata)
-           != NGX_OK)
+    /* what the request does not change keeps the row's value */
+    if ((!has_name
+         && ngx_collab_db_dup(cr->request->pool, st, 3, &name) != NGX_OK)
+        || (!has_email
+            && ngx_collab_db_dup(cr->request->pool, st, 4, &email) != NGX_OK)
+        || (!has_metadata
+            && ngx_collab_db_dup(cr->request->pool, st, 5, &metadata)
+               != NGX_OK))
     {
         ngx_collab_db_rollback();
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -130,23 +130,11 @@ ngx_collab_webhook_json(collab_json_t *j, sqlite3_stmt *st,
     collab_json_raw(j, s.data, s.len);
     collab_json_key(j, "roomId");
 
-    if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        ngx_collab_db_col(st, 4, &s);
-        collab_json_str(j, s.data, s.len);
-    }
+    ngx_collab_col_text(j, st, 4);
 
     collab_json_key(j, "description");
 
-    if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        ngx_collab_db_col(st, 5, &s);
-        collab_json_str(j, s.data, s.len);
-    }
+    ngx_collab_col_text(j, st, 5);
 
     collab_json_key(j, "enabled");
     collab_json_bool(j, sqlite3_column_int(st, 6));
@@ -568,36 +556,11 @@ ngx_collab_webhook_get(ngx_collab_req_t *cr)
 }
 
 
-static ngx_int_t
-ngx_collab_webhook_keep(ngx_collab_req_t *cr, sqlite3_stmt *st, int col,
-    ngx_str_t *v)
-{
-    ngx_str_t  cur;
-
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        v->data = NULL;
-        v->len = 0;
-        return NGX_OK;
-    }
-
-    ngx_collab_db_col(st, col, &cur);
-
-    v->data = ngx_pnalloc(cr->request->pool, cur.len + 1);
-    if (v->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(v->data, cur.data, cur.len);
-    v->len = cur.len;
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_collab_webhook_update(ngx_collab_req_t *cr)
 {
     int                          rc;
+    ngx_pool_t                  *pool;
     sqlite3_stmt                *st;
     ngx_collab_webhook_input_t   in;
 
@@ -615,14 +578,16 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
-    if ((!in.has_url && ngx_collab_webhook_keep(cr, st, 2, &in.url) != NGX_OK)
+    /* what the request does not change keeps the row's value */
+    pool = cr->request->pool;
+
+    if ((!in.has_url && ngx_collab_db_dup(pool, st, 2, &in.url) != NGX_OK)
         || (!in.has_events
-            && ngx_collab_webhook_keep(cr, st, 3, &in.events) != NGX_OK)
+            && ngx_collab_db_dup(pool, st, 3, &in.events) != NGX_OK)
         || (!in.has_room
-            && ngx_collab_webhook_keep(cr, st, 4, &in.room) != NGX_OK)
+            && ngx_collab_db_dup(pool, st, 4, &in.room) != NGX_OK)
         || (!in.has_description
-            && ngx_collab_webhook_keep(cr, st, 5, &in.description)
-               != NGX_OK))
+            && ngx_collab_db_dup(pool, st, 5, &in.description) != NGX_OK))
     {
         ngx_collab_db_rollback();
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -792,12 +757,7 @@ ngx_collab_delivery_json(collab_json_t *j, sqlite3_stmt *st,
     collab_json_str(j, s.data, s.len);
     collab_json_key(j, "statusCode");
 
-    if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        collab_json_int(j, sqlite3_column_int64(st, 5));
-    }
+    ngx_collab_col_int(j, st, 5);
 
     collab_json_key(j, "attempts");
     collab_json_int(j, sqlite3_column_int64(st, 6));
@@ -816,31 +776,15 @@ ngx_collab_delivery_json(collab_json_t *j, sqlite3_stmt *st,
 
     collab_json_key(j, "lastAttemptAt");
 
-    if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        collab_json_time(j, sqlite3_column_int64(st, 8));
-    }
+    ngx_collab_col_time(j, st, 8);
 
     collab_json_key(j, "durationMs");
 
-    if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        collab_json_int(j, sqlite3_column_int64(st, 9));
-    }
+    ngx_collab_col_int(j, st, 9);
 
     collab_json_key(j, "error");
 
-    if (sqlite3_column_type(st, 10) == SQLITE_NULL) {
-        collab_json_null(j);
-
-    } else {
-        ngx_collab_db_col(st, 10, &s);
-        collab_json_str(j, s.data, s.len);
-    }
+    ngx_collab_col_text(j, st, 10);
 
     collab_json_key(j, "createdAt");
     collab_json_time(j, sqlite3_column_int64(st, 11));
@@ -965,34 +909,17 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
         collab_json_time(&cr->out, sqlite3_column_int64(at, 0));
         collab_json_key(&cr->out, "statusCode");
 
-        if (sqlite3_column_type(at, 1) == SQLITE_NULL) {
-            collab_json_null(&cr->out);
-
-        } else {
-            collab_json_int(&cr->out, sqlite3_column_int64(at, 1));
-        }
+        ngx_collab_col_int(&cr->out, at, 1);
 
         collab_json_key(&cr->out, "durationMs");
         collab_json_int(&cr->out, sqlite3_column_int64(at, 2));
         collab_json_key(&cr->out, "error");
 
-        if (sqlite3_column_type(at, 3) == SQLITE_NULL) {
-            collab_json_null(&cr->out);
-
-        } else {
-            ngx_collab_db_col(at, 3, &s);
-            collab_json_str(&cr->out, s.data, s.len);
-        }
+        ngx_collab_col_text(&cr->out, at, 3);
 
         collab_json_key(&cr->out, "response");
 
-        if (sqlite3_column_type(at, 4) == SQLITE_NULL) {
-            collab_json_null(&cr->out);
-
-        } else {
-            ngx_collab_db_col(at, 4, &s);
-            collab_json_str(&cr->out, s.data, s.len);
-        }
+        ngx_collab_col_text(&cr->out, at, 4);
 
         collab_json_obj_close(&cr->out);
     }
