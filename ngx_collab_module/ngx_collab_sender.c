@@ -391,7 +391,7 @@ ngx_collab_sender_claim(ngx_str_t *webhook, int64_t now)
     sqlite3_bind_int64(st, 3, now + ngx_collab_sender.conf->timeout
                               + ngx_collab_sender.conf->connect_timeout
                               + ngx_collab_sender.conf->resolver_timeout
-                              + 30000);
+                              + 10000);
     sqlite3_bind_int64(st, 4, room);
 
     /* every row first: an attempt may end at once, and then it writes */
