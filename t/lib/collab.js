@@ -30,6 +30,8 @@
 //                               "received", one line each: path, body,
 //                               webhook-id, and which known secret signed
 //                               X-Webhook-Signature and webhook-signature)
+//     pidfile                   (writes the pid of the worker running these
+//                               steps to $collab_received_file.pid)
 //     know SECRET               (a webhook secret the test set up itself,
 //                               to be named and checked like the others)
 //     count METHOD PATH         (a list: prints only how many items it has
@@ -289,6 +291,12 @@ async function steps(r) {
                 }
                 out += (have >= want ? 'received ' + want
                                      : 'received only ' + have) + '\n';
+                continue;
+            }
+
+            if (line === 'pidfile') {
+                fs.writeFileSync(receivedFile(r) + '.pid',
+                                 String(r.variables.pid));
                 continue;
             }
 
