@@ -199,3 +199,43 @@ collab_files_path: "" is not a folder path
 --- must_die
 --- error_log
 collab: cannot create "
+
+=== TEST 17: collab_webhook_retry_schedule with a delay that is not a time
+--- http_config
+    collab_database logs/collab.db;
+    collab_webhook_retry_schedule 5s soon;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_webhook_retry_schedule: invalid delay "soon"
+
+=== TEST 18: collab_webhook_concurrency of 0
+--- http_config
+    collab_database logs/collab.db;
+    collab_webhook_concurrency 0;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+collab_webhook_concurrency must be at least 1
+
+=== TEST 19: collab_webhook_timeout that is not a time
+--- http_config
+    collab_database logs/collab.db;
+    collab_webhook_timeout fast;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+"collab_webhook_timeout" directive invalid value
+
+=== TEST 20: a CA file for webhooks that does not exist
+--- http_config
+    collab_database logs/collab.db;
+    collab_webhook_ssl_trusted_certificate /nonexistent/ca.pem;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log
+/nonexistent/ca.pem
