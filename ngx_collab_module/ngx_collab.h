@@ -216,8 +216,10 @@ ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     ngx_uint_t *present);
 ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, int64_t *after);
-void ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t more, int64_t last);
+typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
+ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what);
 ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, ngx_str_t *from);
 void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,

@@ -230,13 +230,28 @@ ngx_collab_key_create(ngx_collab_req_t *cr)
 }
 
 
+/* a row of the key list: the key without its token */
+static void
+ngx_collab_key_json(collab_json_t *j, sqlite3_stmt *st)
+{
+    collab_json_obj_open(j);
+    collab_json_key(j, "id");
+    ngx_collab_col_text(j, st, 1);
+    collab_json_key(j, "name");
+    ngx_collab_col_text(j, st, 2);
+    collab_json_key(j, "createdAt");
+    ngx_collab_col_time(j, st, 3);
+    collab_json_key(j, "revokedAt");
+    ngx_collab_col_time(j, st, 4);
+    collab_json_obj_close(j);
+}
+
+
 ngx_int_t
 ngx_collab_key_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    int64_t        before, seq;
-    ngx_str_t      s;
-    ngx_uint_t     limit, n;
+    int64_t        before;
+    ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "keys", &limit, &before) != NGX_OK) {
@@ -252,43 +267,8 @@ ngx_collab_key_list(ngx_collab_req_t *cr)
     sqlite3_bind_int64(st, 2, before);
     sqlite3_bind_int64(st, 3, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    seq = 0;
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            break;
-        }
-
-        seq = sqlite3_column_int64(st, 0);
-
-        collab_json_obj_open(&cr->out);
-        collab_json_key(&cr->out, "id");
-        ngx_collab_db_col(st, 1, &s);
-        collab_json_str(&cr->out, s.data, s.len);
-        collab_json_key(&cr->out, "name");
-
-        ngx_collab_col_text(&cr->out, st, 2);
-
-        collab_json_key(&cr->out, "createdAt");
-        collab_json_time(&cr->out, sqlite3_column_int64(st, 3));
-        collab_json_key(&cr->out, "revokedAt");
-
-        ngx_collab_col_time(&cr->out, st, 4);
-
-        collab_json_obj_close(&cr->out);
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "key list");
-    }
-
-    ngx_collab_page_end(cr, "keys", rc == SQLITE_ROW, seq);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page(cr, st, "keys", limit, ngx_collab_key_json,
+                                 "key list");
 }
 
 

@@ -141,13 +141,32 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
 }
 
 
+/* a row of the event list: {id, event, data, timestamp} */
+static void
+ngx_collab_event_json(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_str_t  data;
+
+    collab_json_obj_open(j);
+    collab_json_key(j, "id");
+    ngx_collab_col_text(j, st, 1);
+    collab_json_key(j, "event");
+    ngx_collab_col_text(j, st, 2);
+    collab_json_key(j, "data");
+    ngx_collab_db_col(st, 3, &data);
+    collab_json_raw(j, data.data, data.len);
+    collab_json_key(j, "timestamp");
+    ngx_collab_col_time(j, st, 4);
+    collab_json_obj_close(j);
+}
+
+
 ngx_int_t
 ngx_collab_event_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    int64_t        before, seq;
-    ngx_str_t      type, room, s, data;
-    ngx_uint_t     limit, n, has_type, has_room;
+    int64_t        before;
+    ngx_str_t      type, room;
+    ngx_uint_t     limit, has_type, has_room;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "events", &limit, &before) != NGX_OK) {
@@ -179,39 +198,6 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 4, has_room ? &room : NULL);
     sqlite3_bind_int64(st, 5, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    seq = 0;
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            break;
-        }
-
-        seq = sqlite3_column_int64(st, 0);
-
-        collab_json_obj_open(&cr->out);
-        collab_json_key(&cr->out, "id");
-        ngx_collab_db_col(st, 1, &s);
-        collab_json_str(&cr->out, s.data, s.len);
-        collab_json_key(&cr->out, "event");
-        ngx_collab_db_col(st, 2, &s);
-        collab_json_str(&cr->out, s.data, s.len);
-        collab_json_key(&cr->out, "data");
-        ngx_collab_db_col(st, 3, &data);
-        collab_json_raw(&cr->out, data.data, data.len);
-        collab_json_key(&cr->out, "timestamp");
-        collab_json_time(&cr->out, sqlite3_column_int64(st, 4));
-        collab_json_obj_close(&cr->out);
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "event list");
-    }
-
-    ngx_collab_page_end(cr, "events", rc == SQLITE_ROW, seq);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page(cr, st, "events", limit, ngx_collab_event_json,
+                                 "event list");
 }

@@ -681,27 +681,54 @@ ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
 }
 
 
-/* closes the "data" array and writes "nextCursor" */
-void
-ngx_collab_page_end(ngx_collab_req_t *cr, const char *kind, ngx_uint_t more,
-    int64_t last)
+/*
+ * Answers a page of a list: st is bound to return, newest first, at most
+ * limit + 1 rows whose column 0 is the row's sequence number; row() writes
+ * one row.  The extra row only says that a next page exists.
+ */
+ngx_int_t
+ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what)
 {
-    size_t  n;
-    char    cursor[64];
+    int         rc;
+    size_t      len;
+    int64_t     last;
+    ngx_uint_t  n;
+    char        cursor[64];
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "data");
+    collab_json_arr_open(&cr->out);
+
+    last = 0;
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW && n < limit; n++) {
+        last = sqlite3_column_int64(st, 0);
+        row(&cr->out, st);
+    }
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_fail_db(cr, rc, what);
+    }
 
     collab_json_arr_close(&cr->out);
     collab_json_key(&cr->out, "nextCursor");
 
-    if (more) {
-        n = collab_cursor_encode(cursor, sizeof(cursor),
-                                 ngx_collab_db_secret(), 32, kind, last);
-        collab_json_str(&cr->out, (u_char *) cursor, n);
+    if (rc == SQLITE_ROW) {
+        len = collab_cursor_encode(cursor, sizeof(cursor),
+                                   ngx_collab_db_secret(), 32, kind, last);
+        collab_json_str(&cr->out, (u_char *) cursor, len);
 
     } else {
         collab_json_null(&cr->out);
     }
 
     collab_json_obj_close(&cr->out);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
 }
 
 

@@ -150,9 +150,8 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_room_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    int64_t        before, seq;
-    ngx_uint_t     limit, n;
+    int64_t        before;
+    ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "rooms", &limit, &before) != NGX_OK) {
@@ -168,28 +167,8 @@ ngx_collab_room_list(ngx_collab_req_t *cr)
     sqlite3_bind_int64(st, 2, before);
     sqlite3_bind_int64(st, 3, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    seq = 0;
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            break;
-        }
-
-        seq = sqlite3_column_int64(st, 0);
-        ngx_collab_room_json(&cr->out, st);
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "room list");
-    }
-
-    ngx_collab_page_end(cr, "rooms", rc == SQLITE_ROW, seq);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page(cr, st, "rooms", limit, ngx_collab_room_json,
+                                 "room list");
 }
 
 

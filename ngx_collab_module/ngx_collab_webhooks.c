@@ -463,12 +463,18 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 }
 
 
+static void
+ngx_collab_webhook_row(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_collab_webhook_json(j, st, NULL);
+}
+
+
 ngx_int_t
 ngx_collab_webhook_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    int64_t        before, seq;
-    ngx_uint_t     limit, n;
+    int64_t        before;
+    ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
@@ -484,28 +490,8 @@ ngx_collab_webhook_list(ngx_collab_req_t *cr)
     sqlite3_bind_int64(st, 2, before);
     sqlite3_bind_int64(st, 3, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    seq = 0;
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            break;
-        }
-
-        seq = sqlite3_column_int64(st, 0);
-        ngx_collab_webhook_json(&cr->out, st, NULL);
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook list");
-    }
-
-    ngx_collab_page_end(cr, "webhooks", rc == SQLITE_ROW, seq);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page(cr, st, "webhooks", limit,
+                                 ngx_collab_webhook_row, "webhook list");
 }
 
 
@@ -795,13 +781,19 @@ ngx_collab_delivery_json(collab_json_t *j, sqlite3_stmt *st,
 }
 
 
+static void
+ngx_collab_delivery_row(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_collab_delivery_json(j, st, 1);
+}
+
+
 ngx_int_t
 ngx_collab_delivery_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    int64_t        before, seq;
+    int64_t        before;
     ngx_str_t      status;
-    ngx_uint_t     limit, n, has_status;
+    ngx_uint_t     limit, has_status;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
@@ -833,28 +825,8 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
     sqlite3_bind_int64(st, 4, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    seq = 0;
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            break;
-        }
-
-        seq = sqlite3_column_int64(st, 0);
-        ngx_collab_delivery_json(&cr->out, st, 1);
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "delivery list");
-    }
-
-    ngx_collab_page_end(cr, "deliveries", rc == SQLITE_ROW, seq);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page(cr, st, "deliveries", limit,
+                                 ngx_collab_delivery_row, "delivery list");
 }
 
 
