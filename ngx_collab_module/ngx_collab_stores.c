@@ -315,25 +315,30 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
 }
 
 
-ngx_int_t
-ngx_collab_store_delete_key(ngx_collab_req_t *cr)
+/*
+ * Deletes one key (the path's four parameters) or a whole store (its
+ * first three); 404 names what was missing: the room, or the key/store.
+ */
+static ngx_int_t
+ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
+    ngx_uint_t nparams, const char *what)
 {
     int            rc;
+    ngx_uint_t     i;
     sqlite3_stmt  *st;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_store_delete_key);
+    st = ngx_collab_db_stmt(sql);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store delete key");
+        return ngx_collab_fail_db(cr, SQLITE_ERROR, what);
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &cr->params[2]);
-    ngx_collab_db_bind_str(st, 4, &cr->params[3]);
+    for (i = 0; i < nparams; i++) {
+        ngx_collab_db_bind_str(st, i + 1, &cr->params[i]);
+    }
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store delete key");
+        return ngx_collab_fail_db(cr, rc, what);
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
@@ -341,7 +346,7 @@ ngx_collab_store_delete_key(ngx_collab_req_t *cr)
             return ngx_collab_invalid(cr);
         }
 
-        return ngx_collab_not_found(cr, "key");
+        return ngx_collab_not_found(cr, what);
     }
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);
@@ -349,32 +354,16 @@ ngx_collab_store_delete_key(ngx_collab_req_t *cr)
 
 
 ngx_int_t
+ngx_collab_store_delete_key(ngx_collab_req_t *cr)
+{
+    return ngx_collab_store_drop(cr, ngx_collab_sql_store_delete_key, 4,
+                                 "key");
+}
+
+
+ngx_int_t
 ngx_collab_store_delete(ngx_collab_req_t *cr)
 {
-    int            rc;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_store_delete);
-    if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store delete");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &cr->params[2]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store delete");
-    }
-
-    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        if (ngx_collab_store_room(cr) != NGX_OK) {
-            return ngx_collab_invalid(cr);
-        }
-
-        return ngx_collab_not_found(cr, "store");
-    }
-
-    return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);
+    return ngx_collab_store_drop(cr, ngx_collab_sql_store_delete, 3,
+                                 "store");
 }
