@@ -51,7 +51,7 @@ $(ASAN_MODULE): $(SOURCES)
 run: $(MODULE)
 	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
 
-$(BUILD)/unit/%: t/unit/%.c $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
+$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_LIBS) \
 	    -ljansson -lcrypto -lm
