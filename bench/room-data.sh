@@ -30,6 +30,8 @@ if [ $# -ne 1 ]; then
 fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 bench="$top/bench"
 out="$bench/out"
 prefix="$out/room-data"
@@ -44,11 +46,6 @@ base="http://127.0.0.1:$port"
 DOWNLOAD_TARGET=0.8
 KEY_TARGET=0.5
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
 for tool in wrk curl cmp "$nginx"; do
     command -v "$tool" > /dev/null || die "$tool not found: run 'make deps'"
 done
@@ -61,24 +58,7 @@ if curl -s -o /dev/null --max-time 1 "$base/"; then
     die "127.0.0.1:$port is in use (set BENCH_PORT)"
 fi
 
-stop_nginx() {
-    local pid i
-
-    [ -f "$prefix/logs/nginx.pid" ] || return 0
-    pid=$(cat "$prefix/logs/nginx.pid" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-
-    kill -TERM "$pid" 2>/dev/null || true
-
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-
-    rm -f "$prefix/logs/nginx.pid"
-}
-
-trap stop_nginx EXIT
+trap 'stop_nginx "$prefix"' EXIT
 
 rm -rf "$prefix"
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/html/static"

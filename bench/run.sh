@@ -26,6 +26,8 @@ if [ $# -ne 1 ]; then
 fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 bench="$top/bench"
 out="$bench/out"
 prefix="$out/nginx"
@@ -41,11 +43,6 @@ base="http://127.0.0.1:$port"
 
 GET_TARGET=0.5
 POST_TARGET=0.3
-
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
 
 for tool in wrk curl "$cc" "$nginx"; do
     command -v "$tool" > /dev/null || die "$tool not found: run 'make deps'"
@@ -72,54 +69,10 @@ fi
 
 # --- nginx -----------------------------------------------------------------
 
-stop_nginx() {
-    local pid i w
-
-    [ -f "$prefix/logs/nginx.pid" ] || return 0
-    pid=$(cat "$prefix/logs/nginx.pid" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-
-    kill -TERM "$pid" 2>/dev/null || true
-
-    # workers close the database on the way out, which checkpoints it
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "bench: nginx does not stop, killing it" >&2
-        for w in $(pgrep -P "$pid"); do
-            kill -KILL "$w" 2>/dev/null || true
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-
-    rm -f "$prefix/logs/nginx.pid"
-}
-
-# the long steps (wrk, sqlite_baseline) run in the background, so that
-# Ctrl-C ends the wait for them at once; the EXIT trap then stops them
-child=
-
-# run OUTPUT-FILE COMMAND...: COMMAND's stdout and stderr in OUTPUT-FILE
-run() {
-    local file=$1 rc=0
-    shift
-
-    "$@" > "$file" 2>&1 &
-    child=$!
-    wait "$child" || rc=$?
-    child=
-    return "$rc"
-}
-
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-    if [ -n "$child" ]; then
-        kill -TERM "$child" 2>/dev/null || true
-    fi
-    stop_nginx
+    stop_child
+    stop_nginx "$prefix"
 }
 
 trap cleanup EXIT
@@ -239,7 +192,7 @@ size() {
 db_size=$(size "$prefix/data/collab.db")
 wal_size=$(size "$prefix/data/collab.db-wal")
 
-stop_nginx
+stop_nginx "$prefix"
 
 # the users of (c) are of no further use, and their WAL can be gigabytes
 rm -rf "$prefix/data"

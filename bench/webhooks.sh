@@ -63,6 +63,8 @@ if [ $# -ne 1 ]; then
 fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 bench="$top/bench"
 out="$bench/out"
 prefix="$out/webhooks-collab"
@@ -104,11 +106,6 @@ MEM_TARGET=10       # % of RSS growth from mem1 to mem2
 
 WAIT_LIMIT=300      # seconds that the deliveries of one phase may take
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
 for tool in wrk curl sqlite3 awk "$nginx"; do
     command -v "$tool" > /dev/null || die "$tool not found"
 done
@@ -130,54 +127,9 @@ run_start=$SECONDS
 
 # --- the two nginx ---------------------------------------------------------
 
-# stop_nginx PREFIX: TERM, then KILL after 10 s
-stop_nginx() {
-    local pidfile="$1/logs/nginx.pid" pid i w
-
-    [ -f "$pidfile" ] || return 0
-    pid=$(cat "$pidfile" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-
-    kill -TERM "$pid" 2>/dev/null || true
-
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "bench: nginx ($1) does not stop, killing it" >&2
-        for w in $(pgrep -P "$pid"); do
-            kill -KILL "$w" 2>/dev/null || true
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-
-    rm -f "$pidfile"
-}
-
-# the long steps run in the background, so that Ctrl-C ends the wait for
-# them at once; the EXIT trap then stops them
-child=
-
-# run OUTPUT-FILE COMMAND...: COMMAND's stdout and stderr in OUTPUT-FILE
-run() {
-    local file=$1 rc=0
-    shift
-
-    "$@" > "$file" 2>&1 &
-    child=$!
-    wait "$child" || rc=$?
-    child=
-    return "$rc"
-}
-
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-    if [ -n "$child" ]; then
-        kill -TERM "$child" 2>/dev/null || true
-        wait "$child" 2>/dev/null || true
-    fi
+    stop_child
     stop_nginx "$prefix"
     stop_nginx "$rprefix"
     if [ "${BENCH_KEEP:-0}" != 1 ]; then
