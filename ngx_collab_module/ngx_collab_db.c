@@ -208,6 +208,19 @@ ngx_collab_db_busy(void *data, int count)
 }
 
 
+static int
+ngx_collab_db_busy_short(void *data, int count)
+{
+    if (count >= 20) {
+        return 0;
+    }
+
+    ngx_msleep(1);
+
+    return 1;
+}
+
+
 static ngx_int_t
 ngx_collab_db_exec(sqlite3 *db, const char *sql, ngx_log_t *log)
 {
@@ -566,9 +579,9 @@ ngx_collab_db_stmt(const char *sql)
  * the automatic checkpoints never backfill the whole write-ahead log, and
  * the log is never started over: it grows without bound and reads slow
  * down.  So one worker looks at the log every second and, once it is
- * large, restarts it.  The restart does not wait: without a busy handler
- * it gives up at once if a reader or a writer is in the way, and is tried
- * again a second later.
+ * large, restarts it.  The restart waits for readers and writers of the
+ * moment (they last microseconds) but at most about 20 ms, and is tried
+ * again a second later if it had to give up.
  */
 void
 ngx_collab_db_checkpoint(void)
@@ -586,7 +599,7 @@ ngx_collab_db_checkpoint(void)
         return;
     }
 
-    sqlite3_busy_handler(ngx_collab_db.db, NULL, NULL);
+    sqlite3_busy_handler(ngx_collab_db.db, ngx_collab_db_busy_short, NULL);
 
     rc = sqlite3_wal_checkpoint_v2(ngx_collab_db.db, NULL,
                                    SQLITE_CHECKPOINT_RESTART, &log, &done);
