@@ -15,14 +15,14 @@ CC         ?= cc
 
 MODULE      = $(BUILD)/ngx_http_collab_module.so
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
-SOURCES     = config $(wildcard ngx_collab_module/*.c ngx_collab_module/*.h)
+SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
 
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
-UNIT_LIBS   = ngx_collab_module/ngx_collab_json.c \
-              ngx_collab_module/ngx_collab_sign.c \
-	          ngx_collab_module/ngx_collab_id.c
-UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module
+UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_sign.c \
+              ngx_collab_module/core/ngx_collab_id.c
+UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core
 
 ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	          -fno-sanitize-recover=undefined
@@ -51,13 +51,12 @@ $(ASAN_MODULE): $(SOURCES)
 run: $(MODULE)
 	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_module/*.h)
+$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_module/core/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_LIBS) \
 	    -ljansson -lcrypto -lm
 
 test-unit: $(UNIT_BINS)
-	@util/deps.sh
 	prove --exec '' $(UNIT_BINS)
 	bash t/unit/json-vs-node.sh
 	bash t/unit/sign-vs-node.sh

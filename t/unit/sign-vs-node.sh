@@ -144,8 +144,8 @@ EOF
 
 # shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror ${CFLAGS:--O2} \
-    -I"$root/ngx_collab_module" -o "$tmp/sign_driver" "$tmp/sign_driver.c" \
-    "$root/ngx_collab_module/ngx_collab_sign.c" -lcrypto \
+    -I"$root/ngx_collab_module/core" -o "$tmp/sign_driver" "$tmp/sign_driver.c" \
+    "$root/ngx_collab_module/core/ngx_collab_sign.c" -lcrypto \
     > "$tmp/cc.log" 2>&1 \
     || { sed 's/^/# /' "$tmp/cc.log"; fail "cannot build the driver"; }
 
