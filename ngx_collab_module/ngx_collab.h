@@ -96,7 +96,8 @@ typedef struct {
 typedef enum {
     COLLAB_ROUTE_PUBLIC = 0,
     COLLAB_ROUTE_ADMIN,             /* admin token only */
-    COLLAB_ROUTE_ACCOUNT            /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ACCOUNT,           /* admin or a key of {accountId} */
+    COLLAB_ROUTE_CLIENT             /* a client token of the room's user */
 } ngx_collab_route_auth_e;
 
 
@@ -108,6 +109,14 @@ typedef enum {
     COLLAB_BODY_FILE                /* raw bytes, into a temp file */
 } ngx_collab_body_e;
 
+
+/*
+ * Or'ed into a method of the table: its handler changes no row (or only
+ * through works of its own), so it runs on the event loop, not as a work
+ * of the store.
+ */
+#define COLLAB_METHOD_LOOP      0x40000000
+#define COLLAB_METHOD_MASK      (~(ngx_uint_t) COLLAB_METHOD_LOOP)
 
 typedef struct {
     ngx_uint_t                  method;     /* NGX_HTTP_GET ... */
@@ -141,6 +150,7 @@ struct ngx_collab_req_s {
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
     ngx_collab_work_t           work;       /* a method that writes */
+    ngx_collab_handler_pt       committed;  /* after its commit, if set */
     ngx_int_t                   handler_rc;
     ngx_uint_t                  reply_status;   /* the answer, waiting */
     unsigned                    reply_empty:1;
@@ -320,6 +330,20 @@ void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
 ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
+/* presence/: its routes, and what users and rooms ask of it */
+ngx_int_t ngx_collab_token_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_stream_connect(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_client_authenticate(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_delete(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_session_list(ngx_collab_req_t *cr);
+ngx_uint_t ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user);
+int ngx_collab_presence_revoke_row(ngx_str_t *room, ngx_str_t *user,
+    int64_t now);
+ngx_int_t ngx_collab_presence_user_deleted(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_room_deleted(ngx_collab_req_t *cr);
+
 /* ngx_collab_events.c */
 typedef enum {
     COLLAB_EVENT_PARTICIPANT_JOINED = 0,
@@ -336,6 +360,9 @@ const char *ngx_collab_event_name(ngx_collab_event_e type);
 ngx_int_t ngx_collab_event_lookup(ngx_str_t *name);
 int ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ngx_collab_event_e type, collab_json_t *data, int64_t now);
+int ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
+    ngx_str_t *room, ngx_collab_event_e type, collab_json_t *data,
+    int64_t now);
 void ngx_collab_event_envelope(collab_json_t *j, const char *type,
     ngx_str_t *data, int64_t at);
 ngx_int_t ngx_collab_event_list(ngx_collab_req_t *cr);

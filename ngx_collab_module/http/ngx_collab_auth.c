@@ -70,6 +70,10 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     ngx_http_collab_main_conf_t  *cmcf;
     u_char                        hash[COLLAB_HASH_LEN];
 
+    if (cr->route->auth == COLLAB_ROUTE_CLIENT) {
+        return ngx_collab_client_authenticate(cr);
+    }
+
     r = cr->request;
     h = r->headers_in.authorization;
 
@@ -109,6 +113,12 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
                                "\"Bearer <token>\"");
     }
 
+    if (token.len > 3 && ngx_strncmp(token.data, "ct_", 3) == 0) {
+        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
+                               "a client token only opens a presence "
+                               "connection");
+    }
+
     collab_sha256(token.data, token.len, hash);
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_collab_module);
@@ -145,6 +155,10 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
         }
 
         break;
+
+    case COLLAB_ROUTE_CLIENT:
+        /* the token names its account and room: checked with it */
+        return NGX_OK;
 
     case COLLAB_ROUTE_ACCOUNT:
         if (cr->auth.admin) {

@@ -61,6 +61,30 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
         { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
       NULL },
 
+    { "accounts/:/rooms/:/users/:/tokens", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST|COLLAB_METHOD_LOOP, ngx_collab_token_create,
+          COLLAB_BODY_OBJECT } },
+      NULL },
+
+    { "accounts/:/rooms/:/connect", COLLAB_ROUTE_CLIENT,
+      { { NGX_HTTP_GET, ngx_collab_stream_connect, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/presence", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_presence_get, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/presence/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_PUT|COLLAB_METHOD_LOOP, ngx_collab_presence_put,
+          COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE|COLLAB_METHOD_LOOP, ngx_collab_presence_delete,
+          COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/sessions", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_session_list, COLLAB_BODY_NONE } },
+      NULL },
+
     { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ACCOUNT,
       { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
         { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
@@ -126,7 +150,7 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
 static const char *
 ngx_collab_method_name(ngx_uint_t method)
 {
-    switch (method) {
+    switch (method & COLLAB_METHOD_MASK) {
     case NGX_HTTP_GET:
         return "GET";
     case NGX_HTTP_POST:
@@ -347,7 +371,7 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         cr->route = rt;
 
         for (k = 0; k < 4 && rt->methods[k].handler; k++) {
-            if (rt->methods[k].method == method) {
+            if ((rt->methods[k].method & COLLAB_METHOD_MASK) == method) {
                 cr->method = &rt->methods[k];
                 return NGX_OK;
             }
@@ -364,7 +388,8 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
             p = ngx_sprintf(p, "%s%s", k ? ", " : "",
                             ngx_collab_method_name(rt->methods[k].method));
 
-            if (rt->methods[k].method == NGX_HTTP_GET) {
+            if ((rt->methods[k].method & COLLAB_METHOD_MASK) == NGX_HTTP_GET)
+            {
                 p = ngx_sprintf(p, ", HEAD");
             }
         }

@@ -498,7 +498,9 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
 
     r = cr->request;
 
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || (cr->method->method & COLLAB_METHOD_LOOP))
+    {
         rc = cr->method->handler(cr);
         ngx_collab_db_release();
         return rc;
@@ -551,6 +553,10 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
 
     cr = w->data;
     cr->deferred = 0;
+
+    if (w->rc == NGX_OK && cr->committed) {
+        (void) cr->committed(cr);
+    }
 
     if (w->rc == NGX_ERROR && w->db_rc != SQLITE_OK
         && cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE)

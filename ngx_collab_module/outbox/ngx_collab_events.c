@@ -82,25 +82,37 @@ int
 ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ngx_collab_event_e type, collab_json_t *data, int64_t now)
 {
+    ngx_str_t  id;
+    char       idbuf[COLLAB_ID_MAX];
+
+    id.len = collab_id_new(idbuf, "evt_");
+    id.data = (u_char *) idbuf;
+
+    return ngx_collab_event_record_id(&id, account, room, type, data, now);
+}
+
+
+/* the same, under an id chosen before (presence names its events early) */
+int
+ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
+    ngx_str_t *room, ngx_collab_event_e type, collab_json_t *data,
+    int64_t now)
+{
     int             rc;
-    ngx_str_t       id, payload;
+    ngx_str_t       payload;
     sqlite3_stmt   *st;
     collab_json_t   envelope;
-    char            idbuf[COLLAB_ID_MAX];
 
     if (data->failed) {
         return SQLITE_NOMEM;
     }
-
-    id.len = collab_id_new(idbuf, "evt_");
-    id.data = (u_char *) idbuf;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
     if (st == NULL) {
         return SQLITE_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &id);
+    ngx_collab_db_bind_str(st, 1, id);
     ngx_collab_db_bind_str(st, 2, account);
     ngx_collab_db_bind_str(st, 3, room);
     ngx_collab_db_bind_cstr(st, 4, ngx_collab_event_names[type]);
@@ -133,7 +145,7 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     payload.data = envelope.data;
     payload.len = envelope.len;
 
-    rc = ngx_collab_webhook_fanout(account, room, type, &id, &payload, now);
+    rc = ngx_collab_webhook_fanout(account, room, type, id, &payload, now);
 
     collab_json_free(&envelope);
 
