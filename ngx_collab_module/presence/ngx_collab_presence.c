@@ -1561,6 +1561,11 @@ ngx_collab_presence_claim(u_char *recs, ngx_uint_t max, ngx_uint_t *n,
 
     i = 0;
 
+    /* the start-up reconciliation goes alone, before anything else */
+    if (sh->reconcile) {
+        max = 0;
+    }
+
     for (q = ngx_queue_head(&sh->pending);
          q != ngx_queue_sentinel(&sh->pending) && i < max;
          q = ngx_queue_next(q))

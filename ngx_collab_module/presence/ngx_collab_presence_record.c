@@ -13,8 +13,8 @@
  * committed (known by their ids, chosen when the transition was decided)
  * are skipped.
  *
- * The first batch of a new zone first closes what the database holds as
- * open: the sessions and participants of the nginx that ran before.
+ * The first batch of a new zone closes what the database holds as open:
+ * the sessions and participants of the nginx that ran before.
  */
 
 #include "ngx_collab.h"
@@ -29,6 +29,7 @@
 static ngx_int_t ngx_collab_record_work(ngx_collab_work_t *w);
 static void ngx_collab_record_done(ngx_collab_work_t *w);
 static void ngx_collab_record_retry(ngx_event_t *ev);
+static ngx_uint_t ngx_collab_record_anything_open(void);
 
 
 static const char  ngx_collab_sql_event_exists[] =
@@ -54,11 +55,9 @@ static const char  ngx_collab_sql_participant_join[] =
 static const char  ngx_collab_sql_participant_leave[] =
     "DELETE FROM participants WHERE room_id = ?1 AND user_id = ?2";
 
-static const char  ngx_collab_sql_zone_get[] =
-    "SELECT value FROM meta WHERE name = 'presence_zone'";
-
-static const char  ngx_collab_sql_zone_set[] =
-    "INSERT OR REPLACE INTO meta VALUES ('presence_zone', ?1)";
+static const char  ngx_collab_sql_anything_open[] =
+    "SELECT EXISTS (SELECT 1 FROM sessions WHERE closed_at IS NULL)"
+    " OR EXISTS (SELECT 1 FROM participants)";
 
 static const char  ngx_collab_sql_open_sessions[] =
     "SELECT id, account_id, room_id, started_at FROM sessions"
@@ -83,7 +82,6 @@ static struct {
     u_char             *recs;
     ngx_uint_t          n;
     ngx_uint_t          reconcile;
-    uint64_t            zone;
     int64_t             now;
     ngx_uint_t          busy;
     ngx_event_t         retry;
@@ -111,8 +109,6 @@ ngx_collab_presence_record_init(ngx_cycle_t *cycle)
     ngx_collab_recorder.retry.data = cycle;
     ngx_collab_recorder.retry.cancelable = 1;
 
-    ngx_collab_recorder.zone = ngx_collab_presence_zone_id();
-
     return NGX_OK;
 }
 
@@ -139,12 +135,23 @@ ngx_collab_presence_record(void)
         return;
     }
 
-    if (ngx_collab_presence_claim(ngx_collab_recorder.recs,
-                                  COLLAB_RECORD_BATCH, &ngx_collab_recorder.n,
-                                  &ngx_collab_recorder.reconcile)
-        != NGX_OK)
-    {
-        return;
+    for ( ;; ) {
+        if (ngx_collab_presence_claim(ngx_collab_recorder.recs,
+                                      COLLAB_RECORD_BATCH,
+                                      &ngx_collab_recorder.n,
+                                      &ngx_collab_recorder.reconcile)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        if (!ngx_collab_recorder.reconcile
+            || ngx_collab_record_anything_open())
+        {
+            break;
+        }
+
+        ngx_collab_presence_claimed(0, 1);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_collab_recorder.log, 0,
@@ -418,38 +425,20 @@ ngx_collab_record_close(ngx_collab_open_session_t *os, int64_t now)
 
 
 /*
- * In a storage thread, once per zone: what the database holds as open
- * was open in an nginx that is gone (killed, or stopped with people
- * online), since a new zone knows nobody.  Its participants leave and its
- * sessions close, with their events.  The zone's id, kept in the same
- * transaction, makes sure it happens once even if the recorder dies.
+ * In a storage thread, once per zone, alone in its batch: what the
+ * database holds as open was open in an nginx that is gone (killed, or
+ * stopped with people online), since a new zone knows nobody.  Its
+ * participants leave and its sessions close, with their events.  Should
+ * the recorder die after the commit, doing it again finds nothing open:
+ * no batch of the new zone can have been recorded in between.
  */
 static int
-ngx_collab_record_reconcile(uint64_t zone, int64_t now)
+ngx_collab_record_reconcile(int64_t now)
 {
     int                         rc;
-    ngx_str_t                   v;
     ngx_uint_t                  i, n, max;
     sqlite3_stmt               *st;
     ngx_collab_open_session_t  *open, *more;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_zone_get);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW) {
-        ngx_collab_db_col(st, 0, &v);
-
-        if (v.len == sizeof(zone) && ngx_memcmp(v.data, &zone, v.len) == 0) {
-            return SQLITE_OK;
-        }
-
-    } else if (rc != SQLITE_DONE) {
-        return rc;
-    }
 
     /* the open sessions are read first: few, and nothing else is open */
     st = ngx_collab_db_stmt(ngx_collab_sql_open_sessions);
@@ -506,20 +495,32 @@ ngx_collab_record_reconcile(uint64_t zone, int64_t now)
     }
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_zone_set);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    sqlite3_bind_blob(st, 1, &zone, sizeof(zone), SQLITE_STATIC);
-
-    rc = sqlite3_step(st);
 
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+
+/*
+ * On the event loop: does the database hold anything open at all?  Most
+ * starts find nothing, and then the reconciliation needs no write.
+ */
+static ngx_uint_t
+ngx_collab_record_anything_open(void)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_anything_open);
+    if (st == NULL) {
+        return 1;
+    }
+
+    rc = sqlite3_step(st);
+    rc = (rc != SQLITE_ROW || sqlite3_column_int(st, 0) != 0);
+
+    ngx_collab_db_release();
+
+    return rc;
 }
 
 
@@ -531,8 +532,7 @@ ngx_collab_record_work(ngx_collab_work_t *w)
     ngx_uint_t  i;
 
     if (ngx_collab_recorder.reconcile) {
-        rc = ngx_collab_record_reconcile(ngx_collab_recorder.zone,
-                                         ngx_collab_recorder.now);
+        rc = ngx_collab_record_reconcile(ngx_collab_recorder.now);
         if (rc != SQLITE_OK) {
             w->db_rc = rc;
             return NGX_ERROR;

@@ -372,8 +372,9 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
         }
 
         if (rc == NGX_DECLINED) {
-            return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
+            (void) ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
                                      "the token has been revoked");
+            return ngx_collab_invalid(cr);
         }
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
