@@ -21,7 +21,8 @@ package CollabPresence;
 #                                 the one of stream B (retries on the
 #                                 second port)
 #     head A                      the stream's status line and headers
-#     read A                      its next message, line by line ("A> ")
+#     read A                      its next message, line by line ("A> "),
+#                                 heartbeats passed over
 #     eof A                       waits until the server ends the stream
 #     close A | reset A           the client goes: FIN, or RST
 #     events N                    waits until the account has N events,
@@ -33,6 +34,15 @@ package CollabPresence;
 #     reload                      nginx -s reload (HUP to the master)
 #     kill all                    kill -9 of the master and its workers
 #     print TEXT                  copies TEXT into the transcript
+#     file NAME                   the lines of logs/NAME (say, what the
+#                                 Express receiver printed)
+#     logs TOKEN                  whether error.log or access.log has it
+#     forge expired|foreign USER  a client token of the current room, past
+#                                 its expiry, or signed with another key
+#     bytes A N                   the next N messages of A, byte for byte
+#     beat A                      the next message, a heartbeat included
+#     churn CLIENTS ROOMS OPS     clients come and go at random (see below)
+#     order                       replays the churned rooms' events
 #     # comment
 #
 # Waiting steps give up after 15 s and say so in the transcript.
@@ -81,6 +91,7 @@ sub admin_token {
 
 my @Kinds = (
     [ qr/\bct_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\b/, 'ctok' ],
+    [ qr{whsec_[A-Za-z0-9+/]{32}}, 'secret' ],
     [ qr/\bck_[0-9A-Za-z]{43}\b/, 'tok' ],
     [ qr/\b(acc|key|evt|wh|dlv|user|ses)_[0-9A-Za-z]{22}\b/, undef ],
     [ qr/\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/,
@@ -546,6 +557,18 @@ sub step {
         return;
     }
 
+    if ($line =~ /^file (\S+)$/) {
+        my $file = root() . "/logs/$1";
+        open my $fh, '<', $file or die "$file: $!\n";
+        while (my $l = <$fh>) {
+            chomp $l;
+            next if $l eq 'listening';
+            $self->say($self->hide("$1: $l"));
+        }
+        close $fh;
+        return;
+    }
+
     if ($line =~ /^logs (\S+)$/) {
         my $token = $self->expand($1);
 
@@ -626,6 +649,16 @@ sub step {
         return;
     }
 
+    if ($line =~ /^churn (\d+) (\d+) (\d+)$/) {
+        $self->churn($1, $2, $3);
+        return;
+    }
+
+    if ($line eq 'order') {
+        $self->order();
+        return;
+    }
+
     if ($line =~ /^kill (\w+)$/ && $1 ne 'all') {
         my $pid = $self->stream($1)->{worker};
         kill 'KILL', $pid;
@@ -648,12 +681,168 @@ sub step {
     die "unknown step: $line\n";
 }
 
+# CLIENTS clients of users spread over ROOMS new rooms (two clients per
+# user for some: tabs) connect and go at random, OPS times in all, on the
+# second port, so over both workers; then all go, and the step waits until
+# every room is empty.
+sub churn {
+    my ($self, $clients, $nrooms, $ops) = @_;
+
+    my $nusers = int($clients * 3 / 5) || 1;
+    my (@rooms, @tokens, @open, %workers);
+
+    for my $i (1 .. $nrooms) {
+        my ($status, $body) = $self->request('POST',
+            "/v1/accounts/$self->{account}/rooms", qq({"name":"churn $i"}));
+        die "room: $status $body\n" if $status != 201;
+        my ($id) = $body =~ /"id":"([^"]+)"/;
+        push @rooms, $id;
+        $self->name('room', $id);
+    }
+
+    for my $u (0 .. $nusers - 1) {
+        my $room = $rooms[$u % $nrooms];
+        my $base = "/v1/accounts/$self->{account}/rooms/$room/users";
+        my ($status, $body) = $self->request('POST', $base,
+                                             qq({"userId":"c$u"}));
+        die "user: $status $body\n" if $status != 201;
+        ($status, $body) = $self->request('POST', "$base/c$u/tokens", '{}');
+        die "token: $status $body\n" if $status != 201;
+        my ($token) = $body =~ /"token":"([^"]+)"/;
+        $tokens[$u] = [ $token, $room ];
+    }
+
+    my $opened = 0;
+
+    for (1 .. $ops) {
+        my $c = int(rand($clients));
+
+        if ($open[$c]) {
+            my $st = $open[$c];
+            setsockopt($st->{sock}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0))
+                if rand() < 0.5;
+            close $st->{sock};
+            undef $open[$c];
+
+        } else {
+            my ($token, $room) = @{ $tokens[$c % $nusers] };
+            my $st = $self->open_stream("c$c", $token, 0,
+                                        "$self->{account} $room",
+                                        $ENV{TEST_NGINX_COLLAB_PORT2});
+            die "stream: $st->{status} $st->{data}\n"
+                if $st->{status} != 200;
+            $workers{ $st->{worker} || '' } = 1;
+            $open[$c] = $st;
+            $opened++;
+        }
+
+        Time::HiRes::sleep(rand(0.01));
+    }
+
+    for my $st (grep { defined } @open) {
+        close $st->{sock};
+    }
+
+    local $self->{auth} = admin_token();
+    my $empty = $self->wait_until(sub {
+        for my $room (@rooms) {
+            my ($status, $body) = $self->request('GET',
+                "/v1/accounts/$self->{account}/rooms/$room/presence");
+            return 0 if $body ne '{"data":[]}';
+        }
+        return 1;
+    });
+
+    $self->{churn_rooms} = \@rooms;
+
+    $self->say("churn: $clients clients of $nusers users in $nrooms rooms, "
+               . "$ops connects and disconnects"
+               . (keys %workers > 1 ? ' (several workers)' : ' (one worker)')
+               . ($empty ? ', all gone' : ', NOT all gone'));
+}
+
+# replays the recorded events of each churned room: every session is
+# started -> joins and leaves alternating per user -> closed
+sub order {
+    my ($self) = @_;
+
+    my $events = $self->events();
+
+    for my $room (@{ $self->{churn_rooms} }) {
+        my @list = grep { $_->{data} =~ /"roomId":"\Q$room\E"/
+                          && $_->{event} =~ /^(session|participant)\./ }
+                   @$events;
+
+        my ($session, %in, $problem, $last);
+        my ($sessions, $joins, $leaves) = (0, 0, 0);
+
+        for my $i (0 .. $#list) {
+            my $e = $list[$i];
+            my ($user) = $e->{data} =~ /"userId":"([^"]+)"/;
+            my ($sid) = $e->{data} =~ /"sessionId":"([^"]+)"/;
+            my $ev = $e->{event};
+
+            if ($ev eq 'session.started') {
+                $problem = 'a session starts inside another' if $session;
+                $problem = 'a session starts without its first join'
+                    if !$list[$i + 1]
+                       || $list[$i + 1]{event} ne 'participant.joined';
+                $session = $sid;
+                $sessions++;
+
+            } elsif ($ev eq 'participant.joined') {
+                $problem = "$user joins outside a session" if !$session;
+                $problem = "$user joins twice" if $in{$user};
+                $in{$user} = 1;
+                $joins++;
+
+            } elsif ($ev eq 'participant.left') {
+                $problem = "$user leaves without joining" if !$in{$user};
+                delete $in{$user};
+                $leaves++;
+
+            } else {
+                $problem = 'a session closes with participants'
+                    if keys %in;
+                $problem = 'a session closes without a leave'
+                    if !$last || $last ne 'participant.left';
+                $problem = 'another session closes'
+                    if !$session || $sid ne $session;
+                undef $session;
+            }
+
+            $last = $ev;
+
+            if ($problem) {
+                $problem = "event " . ($i + 1) . " ($ev): $problem";
+                last;
+            }
+        }
+
+        $problem ||= 'a session is left open' if $session;
+
+        $self->say("room " . $self->hide($room) . ": "
+                   . ($problem ? "OUT OF ORDER: $problem"
+                               : "in order"
+                                 . ($sessions ? '' : ' (no session!)')
+                                 . ($joins == $leaves ? ''
+                                                      : ' (joins != leaves)')));
+    }
+}
+
 # runs the steps and writes the transcript where GET /transcript reads it
 sub run {
-    my ($text) = @_;
+    my ($text, %preset) = @_;
 
     my $self = CollabPresence->new();
     $self->{auth} = admin_token();
+
+    # the account and room of an earlier block, named afresh
+    for my $k (qw(account room)) {
+        next if !$preset{$k};
+        $self->{$k} = $preset{$k};
+        $self->hide($preset{$k});
+    }
 
     for my $line (split /\n/, $text) {
         my $t0 = Time::HiRes::time();
