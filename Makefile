@@ -6,6 +6,8 @@
 #   make test-asan  the same suite with AddressSanitizer + UBSan
 #   make bench    benchmarks, as ratios against baselines of the same run
 #   make deps     install the Debian packages all of the above need
+#   make deb      the Debian package libnginx-mod-http-collab, in build/deb
+#   make test-deb install that package into the stock nginx, try it, purge it
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -32,7 +34,11 @@ PROVE_INC   = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 	            || echo "-I t/lib")
 TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
 
-.PHONY: all deps run test test-unit test-nginx test-asan bench clean
+# the Redocly CLI and ajv of t/180-openapi.t, installed from npm
+NPM_TOOLS   = $(BUILD)/npm/node_modules/.package-lock.json
+
+.PHONY: all deps run test test-unit test-nginx test-asan bench clean deb \
+        test-deb
 
 all: $(MODULE)
 
@@ -61,7 +67,12 @@ test-unit: $(UNIT_BINS)
 	bash t/unit/json-vs-node.sh
 	bash t/unit/sign-vs-node.sh
 
-test-nginx: $(MODULE)
+# without node, or when npm fails, t/180-openapi.t is skipped
+$(NPM_TOOLS): t/openapi/package.json t/openapi/package-lock.json
+	@util/npm-tools.sh $(BUILD)/npm
+
+test-nginx: $(MODULE) $(NPM_TOOLS)
+	COLLAB_NPM_TOOLS=$(CURDIR)/$(BUILD)/npm \
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES="$(TEST_MODULES) $(CURDIR)/$(MODULE)" \
 	TEST_NGINX_COLLAB_LIB=$(CURDIR)/t/lib \
@@ -69,8 +80,9 @@ test-nginx: $(MODULE)
 
 test: test-unit test-nginx
 
-test-asan: $(ASAN_MODULE)
-	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
+test-asan: $(ASAN_MODULE) $(NPM_TOOLS)
+	COLLAB_NPM_TOOLS=$(CURDIR)/$(BUILD)/npm \
+	    util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
 bench: $(MODULE)
 	bench/run.sh $(BUILD)
