@@ -198,6 +198,7 @@ ngx_int_t ngx_collab_db_dup(ngx_pool_t *pool, sqlite3_stmt *st, int col,
 /* ngx_collab_shm.c */
 ngx_shm_zone_t *ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name,
     size_t size, ngx_http_collab_main_conf_t *cmcf);
+ngx_int_t ngx_collab_shm_start(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
     ngx_str_t *account);
 ngx_int_t ngx_collab_shm_key_remove(const u_char *hash);

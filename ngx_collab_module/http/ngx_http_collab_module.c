@@ -47,6 +47,7 @@ static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
 static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
@@ -227,7 +228,7 @@ ngx_module_t  ngx_http_collab_module = {
     ngx_http_collab_commands,              /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_collab_init_module,           /* init module */
     ngx_http_collab_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -1384,6 +1385,51 @@ ngx_http_collab_postconfiguration(ngx_conf_t *cf)
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_collab_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the master, once the new cycle is certain (not in "nginx -t"): the
+ * database is created or migrated, the files are checked against it on a
+ * first start, the admin token is read, and the registry zone is taken
+ * into use, filled from the database when it is new.  A first start fails
+ * when any of this fails; a reload cannot be undone this late, so it goes
+ * on with an alert, and its workers answer 503 in collab locations.
+ */
+static ngx_int_t
+ngx_http_collab_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                    start;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_collab_module);
+
+    if (cmcf == NULL || !cmcf->used || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    start = ngx_is_init_cycle(cycle->old_cycle);
+
+    if (ngx_collab_db_prepare(cycle, &cmcf->database, cycle->log) == NGX_OK
+        && ngx_collab_files_prepare(cycle, cmcf, start, cycle->log) == NGX_OK
+        && ngx_collab_admin_token_load(cmcf, cycle->log) == NGX_OK
+        && ngx_collab_shm_start(cmcf->shm_zone) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (start) {
+        return NGX_ERROR;
+    }
+
+    /* the zone of this cycle is the one to use, whatever its contents */
+    (void) ngx_collab_shm_start(cmcf->shm_zone);
+
+    ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                  "collab: the database of the new configuration could not "
+                  "be set up; collab locations answer 503");
 
     return NGX_OK;
 }
