@@ -41,7 +41,10 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial"
-echo "deb-src $uri trixie main" > "$work/sources.list"
+{
+    echo "deb-src $uri trixie main"
+    echo "deb-src ${uri%/debian*}/debian-security trixie-security main"
+} > "$work/sources.list"
 opts=(-o "Dir::Etc::SourceList=$work/sources.list"
       -o "Dir::Etc::SourceParts=/dev/null"
       -o "Dir::State::Lists=$work/lists"
@@ -50,14 +53,25 @@ opts=(-o "Dir::Etc::SourceList=$work/sources.list"
 
 apt-get "${opts[@]}" update -qq >&2
 version=$(apt-cache "${opts[@]}" showsrc "$pkg" \
-          | awk '/^Version:/ { print $2; exit }')
+          | awk '/^Version:/ { print $2 }' | sort -V | tail -1)
 case "$version" in
     "$want"-*|"$want") ;;
     *) echo "debian-source: trixie has $pkg $version, not $want" >&2
        exit 1 ;;
 esac
 
-(cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
-     "$pkg=$version" >&2)
-dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
+# A mirror may lag behind its own index for the Debian part of a package:
+# the upstream tarball is then enough.
+if (cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
+        "$pkg=$version" >&2)
+then
+    dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
+else
+    orig=$(ls "$work/${pkg}_${want}".orig.tar.* 2>/dev/null | head -1)
+    [ -n "$orig" ] || { echo "debian-source: cannot fetch $pkg" >&2; exit 1; }
+    echo "debian-source: using the upstream tarball of $pkg $want" >&2
+    mkdir -p "$out"
+    tar -xf "$orig" -C "$out" --strip-components=1
+fi
+
 echo "$out"
