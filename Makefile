@@ -84,6 +84,12 @@ test-asan: $(ASAN_MODULE) $(NPM_TOOLS)
 	COLLAB_NPM_TOOLS=$(CURDIR)/$(BUILD)/npm \
 	    util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
+deb:
+	util/deb.sh $(BUILD)/deb
+
+test-deb: deb
+	util/test-deb.sh $(BUILD)/deb
+
 bench: $(MODULE)
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)

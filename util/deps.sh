@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building, running, testing and benchmarking need, from
 # Debian's packages; does nothing when everything is there already.
+# "util/deps.sh deb": what building the Debian package needs, too.
 set -euo pipefail
 
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
       libnginx-mod-http-js wrk curl gcc make)
+
+if [ "${1:-}" = deb ]; then
+    pkgs+=(debhelper dpkg-dev lintian)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
