@@ -141,6 +141,8 @@ struct ngx_collab_req_s {
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
     ngx_collab_work_t           work;       /* a method that writes */
+    ngx_collab_handler_pt       undo;       /* when its commit fails */
+    ngx_str_t                   subject;    /* the id undo is about */
     ngx_int_t                   handler_rc;
     ngx_uint_t                  reply_status;   /* the answer, waiting */
     unsigned                    reply_empty:1;

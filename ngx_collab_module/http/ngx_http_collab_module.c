@@ -561,6 +561,10 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
                       &cr->request->method_name, &cr->request->uri,
                       sqlite3_errstr(w->db_rc), w->db_rc);
 
+        if (cr->undo) {
+            (void) cr->undo(cr);
+        }
+
         status = ngx_collab_db_status(w->db_rc);
 
         rc = ngx_collab_fail(cr, status, NULL,
