@@ -58,7 +58,7 @@ case "$version" in
 esac
 
 if (cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
-        "$pkg=$version" >&2)
+        "$pkg=$version" > "$work/source.log" 2>&1)
 then
     dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
     echo "$out"
@@ -76,11 +76,13 @@ read -r dir sum orig < <(apt-cache "${opts[@]}" showsrc "$pkg" \
         /^[^ ]/ { sha = 0 }
         sha && index($3, want) == 1 { sum = $1; orig = $3 }
         END { if (orig != "") print dir, sum, orig }')
-[ -n "${orig:-}" ] || { echo "debian-source: no upstream tarball of" \
+[ -n "${orig:-}" ] || { cat "$work/source.log" >&2
+                        echo "debian-source: no upstream tarball of" \
                              "$pkg $want either" >&2; exit 1; }
 echo "debian-source: $pkg $version is not served; using $orig" >&2
-/usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "${uri%/}/$dir/$orig" \
-    "$work/$orig" "SHA256:$sum" >&2
+/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
+    download-file "${uri%/}/$dir/$orig" "$work/$orig" "SHA256:$sum" >&2
+rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 tar -xf "$work/$orig" -C "$out.tmp" --strip-components=1
 mv "$out.tmp" "$out"
