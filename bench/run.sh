@@ -224,7 +224,9 @@ rm -rf "$prefix/data"
 # --- SQLite alone ----------------------------------------------------------
 
 echo "bench: (d) SQLite alone, compiling bench/sqlite_baseline.c"
-"$cc" -O2 -Wall -o "$out/sqlite_baseline" "$bench/sqlite_baseline.c" \
+"$cc" -O2 -Wall -I"$top/ngx_collab_module/storage" \
+    -o "$out/sqlite_baseline" "$bench/sqlite_baseline.c" \
+    "$top/ngx_collab_module/storage/ngx_collab_schema.c" \
     -lsqlite3 || die "cannot build sqlite_baseline (libsqlite3-dev?)"
 
 mkdir -p "$out/sqlite"
