@@ -5,8 +5,8 @@
 # operation and validates it (ajv, JSON Schema 2020-12 with formats).
 #
 # Needs node and the npm packages of t/openapi/package-lock.json in
-# build/npm (or $COLLAB_NPM_TOOLS), which "make test" installs; without
-# them the file is skipped.
+# TEST_NGINX_COLLAB_OPENAPI_DIR (default build/openapi, where util/deps.sh
+# runs "npm ci"); without them the file is skipped.
 
 use strict;
 use warnings;
@@ -17,8 +17,8 @@ use File::Temp ();
 use Test::More;
 
 my $Top = abs_path(dirname(__FILE__) . '/..');
-my $Tools = $ENV{COLLAB_NPM_TOOLS} || "$Top/build/npm";
-my $Modules = "$Tools/node_modules";
+my $Modules = ($ENV{TEST_NGINX_COLLAB_OPENAPI_DIR} || "$Top/build/openapi")
+              . '/node_modules';
 
 # the scenario files whose answers are checked
 my @Scenarios = qw(t/010-accounts.t t/020-rooms.t t/030-users.t
@@ -31,8 +31,7 @@ if (system('node --version >/dev/null 2>&1') != 0) {
 
 for my $m ('@redocly/cli', 'ajv', 'ajv-formats', 'yaml') {
     if (!-f "$Modules/$m/package.json") {
-        plan skip_all => "$Modules/$m is missing: 'make test' installs it"
-                         . " from t/openapi/package-lock.json";
+        plan skip_all => "$Modules/$m is missing: 'make deps' installs it";
     }
 }
 

@@ -8,7 +8,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 
-"$top/util/deps.sh" deb
+"$top/util/deps.sh" --deb
 
 version=$(sed -n 's/^#define COLLAB_VERSION *"\(.*\)"/\1/p' \
           "$top/ngx_collab_module/ngx_collab.h")

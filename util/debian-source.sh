@@ -41,10 +41,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial"
-{
-    echo "deb-src $uri trixie main"
-    echo "deb-src ${uri%/debian*}/debian-security trixie-security main"
-} > "$work/sources.list"
+echo "deb-src $uri trixie main" > "$work/sources.list"
 opts=(-o "Dir::Etc::SourceList=$work/sources.list"
       -o "Dir::Etc::SourceParts=/dev/null"
       -o "Dir::State::Lists=$work/lists"
@@ -53,25 +50,40 @@ opts=(-o "Dir::Etc::SourceList=$work/sources.list"
 
 apt-get "${opts[@]}" update -qq >&2
 version=$(apt-cache "${opts[@]}" showsrc "$pkg" \
-          | awk '/^Version:/ { print $2 }' | sort -V | tail -1)
+          | awk '/^Version:/ { print $2; exit }')
 case "$version" in
     "$want"-*|"$want") ;;
     *) echo "debian-source: trixie has $pkg $version, not $want" >&2
        exit 1 ;;
 esac
 
-# A mirror may lag behind its own index for the Debian part of a package:
-# the upstream tarball is then enough.
 if (cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
-        "$pkg=$version" >&2)
+        "$pkg=$version" > "$work/source.log" 2>&1)
 then
     dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
-else
-    orig=$(ls "$work/${pkg}_${want}".orig.tar.* 2>/dev/null | head -1)
-    [ -n "$orig" ] || { echo "debian-source: cannot fetch $pkg" >&2; exit 1; }
-    echo "debian-source: using the upstream tarball of $pkg $want" >&2
-    mkdir -p "$out"
-    tar -xf "$orig" -C "$out" --strip-components=1
+    echo "$out"
+    exit 0
 fi
 
+# The index may name a Debian revision whose files the archive no longer
+# serves, while the upstream tarball is still there: take that alone,
+# checked against the SHA-256 of the (signed) index.
+read -r dir sum orig < <(apt-cache "${opts[@]}" showsrc "$pkg" \
+    | awk -v want="${pkg}_$want.orig.tar." '
+        /^$/ && orig != "" { exit }
+        /^Directory:/ { dir = $2 }
+        /^Checksums-Sha256:/ { sha = 1; next }
+        /^[^ ]/ { sha = 0 }
+        sha && index($3, want) == 1 { sum = $1; orig = $3 }
+        END { if (orig != "") print dir, sum, orig }')
+[ -n "${orig:-}" ] || { cat "$work/source.log" >&2
+                        echo "debian-source: no upstream tarball of" \
+                             "$pkg $want either" >&2; exit 1; }
+echo "debian-source: $pkg $version is not served; using $orig" >&2
+/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
+    download-file "${uri%/}/$dir/$orig" "$work/$orig" "SHA256:$sum" >&2
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp"
+tar -xf "$work/$orig" -C "$out.tmp" --strip-components=1
+mv "$out.tmp" "$out"
 echo "$out"
