@@ -42,7 +42,9 @@ chdir $Top or die "chdir $Top: $!\n";
     local $ENV{REDOCLY_TELEMETRY} = 'off';
     local $ENV{REDOCLY_SUPPRESS_UPDATE_NOTICE} = 'true';
 
-    my $out = `node $Modules/\@redocly/cli/bin/cli.js lint --config t/openapi/redocly.yaml docs/openapi.yaml 2>&1`;
+    my $lint = "node $Modules/\@redocly/cli/bin/cli.js lint"
+               . " --config t/openapi/redocly.yaml docs/openapi.yaml";
+    my $out = `$lint 2>&1`;
     my $status = $?;
 
     ok($status == 0 && $out !~ /You have \d+ warnings?/,

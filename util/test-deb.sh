@@ -77,7 +77,8 @@ if dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null \
 then
     die "$pkg is installed already; the test would purge it"
 fi
-[ ! -e /var/lib/collab ] || die "/var/lib/collab exists; purging would remove it"
+[ ! -e /var/lib/collab ] \
+    || die "/var/lib/collab exists; purging would remove it"
 
 command -v curl >/dev/null || die "curl is missing: run 'make deps'"
 
@@ -222,7 +223,8 @@ name=$(call GET "/accounts/$account/rooms/$room/users/user-001" "$token" \
        | field name)
 check "GET the user: 200, Ann" test "$(status) $name" = "200 Ann"
 event=$(call GET "/accounts/$account/events?limit=1" "$token" | field event)
-check "GET /events: 200, user.created" test "$(status) $event" = "200 user.created"
+check "GET /events: 200, user.created" \
+    test "$(status) $event" = "200 user.created"
 call GET "/accounts/$account" "" > /dev/null
 check "without a token: 401" test "$(status)" = 401
 check "the database is in /var/lib/collab, for www-data" \
