@@ -18,6 +18,7 @@
 
 #include "ngx_collab_json.h"
 #include "ngx_collab_id.h"
+#include "ngx_collab_store.h"
 
 
 #define COLLAB_VERSION          "0.1.0"
@@ -56,6 +57,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                   database;
+    ngx_str_t                   thread_pool;
     ngx_shm_zone_t             *shm_zone;
     ngx_str_t                   admin_token_file;
     u_char                      admin_hash[32];
@@ -138,6 +140,11 @@ struct ngx_collab_req_s {
     json_t                     *body;       /* the request's JSON body */
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
+    ngx_collab_work_t           work;       /* a method that writes */
+    ngx_int_t                   handler_rc;
+    ngx_uint_t                  reply_status;   /* the answer, waiting */
+    unsigned                    reply_empty:1;
+    unsigned                    deferred:1; /* the handler runs in the store */
     unsigned                    sending:1;  /* our own answer is on the way */
     unsigned                    replace:1;  /* rewrite nginx's error page */
     ngx_buf_t                  *error_page; /* the replacement */
@@ -152,7 +159,18 @@ ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
     ngx_log_t *log);
 
 /* ngx_collab_db.c */
-typedef struct ngx_collab_db_s  ngx_collab_db_t;
+typedef struct ngx_collab_conn_s  ngx_collab_conn_t;
+
+ngx_collab_conn_t *ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_collab_conn_t *conn);
+void ngx_collab_db_disconnect(ngx_collab_conn_t *conn);
+ngx_collab_conn_t *ngx_collab_db_use(ngx_collab_conn_t *conn);
+void ngx_collab_db_reset(ngx_collab_conn_t *c);
+void ngx_collab_db_batch(ngx_collab_conn_t *c, ngx_uint_t on);
+ngx_uint_t ngx_collab_db_rolled(ngx_collab_conn_t *c);
+sqlite3 *ngx_collab_db_conn_handle(ngx_collab_conn_t *c);
+void ngx_collab_db_wait(ngx_collab_conn_t *c);
+size_t ngx_collab_db_conn_size(void);
 
 ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
     ngx_log_t *log);
@@ -278,7 +296,6 @@ ngx_int_t ngx_collab_delivery_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_retry(ngx_collab_req_t *cr);
 int ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now);
-ngx_uint_t ngx_collab_webhook_queued(ngx_uint_t clear);
 
 /* ngx_collab_sender.c */
 ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,

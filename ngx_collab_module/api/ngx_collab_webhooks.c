@@ -108,7 +108,6 @@ typedef struct {
 } ngx_collab_webhook_input_t;
 
 
-static ngx_uint_t  ngx_collab_deliveries_queued;
 
 
 /* a row of COLLAB_WEBHOOK_COLUMNS */
@@ -634,7 +633,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     if (in.enabled) {
         /* deliveries held while the webhook was disabled may go now */
-        ngx_collab_sender_wake();
+        ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
     }
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
@@ -947,7 +946,7 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "delivery retry");
     }
 
-    ngx_collab_sender_wake();
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
 }
@@ -1091,7 +1090,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     collab_json_int(&cr->out, sqlite3_changes(ngx_collab_db_handle()));
     collab_json_obj_close(&cr->out);
 
-    ngx_collab_sender_wake();
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
 }
@@ -1123,7 +1122,7 @@ ngx_collab_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
         return rc;
     }
 
-    ngx_collab_deliveries_queued = 1;
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     return SQLITE_OK;
 }
@@ -1182,7 +1181,7 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "test delivery");
     }
 
-    ngx_collab_sender_wake();
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
@@ -1235,20 +1234,4 @@ ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
     }
 
     return SQLITE_OK;
-}
-
-
-/* after a commit: were deliveries queued by this transaction? */
-ngx_uint_t
-ngx_collab_webhook_queued(ngx_uint_t clear)
-{
-    ngx_uint_t  queued;
-
-    queued = ngx_collab_deliveries_queued;
-
-    if (clear) {
-        ngx_collab_deliveries_queued = 0;
-    }
-
-    return queued;
 }

@@ -195,6 +195,16 @@ static const char  ngx_collab_sql_purge[] =
     " WHERE created_at < ?1 AND status != 'pending' LIMIT 1000)";
 
 
+/* after a commit of the store that queued deliveries */
+static void
+ngx_collab_sender_committed(ngx_uint_t wake)
+{
+    if (wake & COLLAB_WAKE_DELIVERIES) {
+        ngx_collab_sender_wake();
+    }
+}
+
+
 ngx_int_t
 ngx_collab_sender_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 {
@@ -218,6 +228,10 @@ ngx_collab_sender_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
     ngx_collab_sender.flush.data = &ngx_collab_sender;
 
     ngx_collab_sender.ready = 1;
+
+    if (ngx_collab_store_on_commit(ngx_collab_sender_committed) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* deliveries left by a previous run go out as soon as the worker is up */
     ngx_add_timer(&ngx_collab_sender.poll, 10);

@@ -40,15 +40,15 @@ ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json)
 }
 
 
+/* the wall clock, read afresh: also called in storage threads */
 int64_t
 ngx_collab_now_ms(void)
 {
-    ngx_time_t  *tp;
+    struct timespec  ts;
 
-    ngx_time_update();
-    tp = ngx_timeofday();
+    clock_gettime(CLOCK_REALTIME, &ts);
 
-    return (int64_t) tp->sec * 1000 + tp->msec;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -209,6 +209,13 @@ ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status)
 
     r = cr->request;
 
+    if (cr->deferred) {
+        /* in a storage thread: sent by the work's done handler */
+        cr->reply_status = status;
+        cr->reply_empty = 0;
+        return NGX_OK;
+    }
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -270,6 +277,12 @@ ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status)
     ngx_http_request_t  *r;
 
     r = cr->request;
+
+    if (cr->deferred) {
+        cr->reply_status = status;
+        cr->reply_empty = 1;
+        return NGX_OK;
+    }
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -14,6 +14,8 @@ static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
 static void ngx_http_collab_body_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
+static ngx_int_t ngx_http_collab_work(ngx_collab_work_t *w);
+static void ngx_http_collab_work_done(ngx_collab_work_t *w);
 static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -65,6 +67,13 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       ngx_http_collab_database,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("collab_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, thread_pool),
       NULL },
 
     { ngx_string("collab_zone"),
@@ -475,16 +484,102 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * A method that reads runs its handler here, on the event loop: reads in
+ * WAL mode never wait for the write lock.  A method that writes hands its
+ * handler to the store as a work, and its answer is sent once the work's
+ * group is committed.
+ */
 static ngx_int_t
 ngx_http_collab_run(ngx_collab_req_t *cr)
 {
-    ngx_int_t  rc;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
 
-    rc = cr->method->handler(cr);
+    r = cr->request;
 
-    ngx_collab_db_release();
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = cr->method->handler(cr);
+        ngx_collab_db_release();
+        return rc;
+    }
 
-    return rc;
+    cr->work.handler = ngx_http_collab_work;
+    cr->work.done = ngx_http_collab_work_done;
+    cr->work.data = cr;
+    cr->work.log = r->connection->log;
+    cr->deferred = 1;
+
+    if (ngx_collab_store_post(&cr->work) != NGX_OK) {
+        cr->deferred = 0;
+        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "the database is not available");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* in a storage thread: the resource handler, whose answer waits */
+static ngx_int_t
+ngx_http_collab_work(ngx_collab_work_t *w)
+{
+    ngx_collab_req_t  *cr;
+
+    cr = w->data;
+
+    cr->handler_rc = cr->method->handler(cr);
+
+    if (cr->reply_status == 0) {
+        return NGX_ERROR;
+    }
+
+    return cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE ? NGX_OK
+                                                       : NGX_DECLINED;
+}
+
+
+/* on the event loop, after the commit: the answer goes out */
+static void
+ngx_http_collab_work_done(ngx_collab_work_t *w)
+{
+    ngx_int_t          rc;
+    ngx_uint_t         status;
+    ngx_collab_req_t  *cr;
+
+    cr = w->data;
+    cr->deferred = 0;
+
+    if (w->rc == NGX_ERROR && w->db_rc != SQLITE_OK
+        && cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE)
+    {
+        ngx_log_error(NGX_LOG_ERR, cr->request->connection->log, 0,
+                      "collab: %V %V: sqlite: %s (%d)",
+                      &cr->request->method_name, &cr->request->uri,
+                      sqlite3_errstr(w->db_rc), w->db_rc);
+
+        status = ngx_collab_db_status(w->db_rc);
+
+        rc = ngx_collab_fail(cr, status, NULL,
+                             status == NGX_HTTP_SERVICE_UNAVAILABLE
+                             ? "the database is unavailable, nothing was "
+                               "changed; try again"
+                             : "an internal error occurred, nothing was "
+                               "changed");
+
+    } else if (cr->reply_status == 0) {
+        rc = cr->handler_rc;
+
+    } else if (cr->reply_empty) {
+        rc = ngx_collab_reply_empty(cr, cr->reply_status);
+
+    } else {
+        rc = ngx_collab_reply(cr, cr->reply_status);
+    }
+
+    ngx_http_finalize_request(cr->request, rc);
 }
 
 
@@ -667,6 +762,18 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"collab_api\" needs \"collab_database\" "
                            "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the store's works run on this pool; "default" needs no directive */
+    if (cmcf->thread_pool.len == 0) {
+        ngx_str_set(&cmcf->thread_pool, "default");
+    }
+
+    if (ngx_thread_pool_add(cf, ngx_strcmp(cmcf->thread_pool.data, "default")
+                                == 0 ? NULL : &cmcf->thread_pool)
+        == NULL)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -1303,8 +1410,14 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
      * A worker that cannot open the database still serves, answering 503
      * in the API locations, so that the rest of the server is unharmed.
      */
-    if (ngx_collab_db_open(cycle, &cmcf->database) == NGX_OK) {
+    if (ngx_collab_db_open(cycle, &cmcf->database) == NGX_OK
+        && ngx_collab_store_init(cycle, &cmcf->database, &cmcf->thread_pool)
+           == NGX_OK)
+    {
         (void) ngx_collab_sender_init(cycle, cmcf);
+
+    } else {
+        ngx_collab_db_close();
     }
 
     return NGX_OK;
@@ -1315,5 +1428,6 @@ static void
 ngx_http_collab_exit_process(ngx_cycle_t *cycle)
 {
     ngx_collab_sender_exit();
+    ngx_collab_store_exit();
     ngx_collab_db_close();
 }
