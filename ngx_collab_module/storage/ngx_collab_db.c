@@ -164,7 +164,8 @@ ngx_collab_db_pragmas(sqlite3 *db, ngx_log_t *log)
 
     return ngx_collab_db_exec(db, "PRAGMA foreign_keys = ON;"
                                   "PRAGMA synchronous = NORMAL;"
-                                  "PRAGMA journal_size_limit = 67108864;",
+                                  "PRAGMA journal_size_limit = 67108864;"
+                                  "PRAGMA wal_autocheckpoint = 0;",
                                   log);
 }
 
