@@ -183,7 +183,6 @@ ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
 ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_collab_db_close(void);
 void ngx_collab_db_release(void);
-void ngx_collab_db_checkpoint(void);
 sqlite3 *ngx_collab_db_handle(void);
 sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
 ngx_int_t ngx_collab_db_begin(void);
