@@ -183,7 +183,6 @@ ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
 ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_collab_db_close(void);
 void ngx_collab_db_release(void);
-void ngx_collab_db_checkpoint(void);
 sqlite3 *ngx_collab_db_handle(void);
 sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
 ngx_int_t ngx_collab_db_begin(void);
@@ -303,14 +302,21 @@ ngx_int_t ngx_collab_webhook_recover(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_retry(ngx_collab_req_t *cr);
-int ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now);
 
 /* ngx_collab_sender.c */
 ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
-void ngx_collab_sender_wake(void);
 void ngx_collab_sender_exit(void);
+
+/* ngx_collab_outbox.c */
+ngx_int_t ngx_collab_outbox_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_outbox_exit(void);
+
+/* ngx_collab_wal.c */
+ngx_int_t ngx_collab_wal_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_wal_exit(void);
 /* ngx_collab_stores.c */
 ngx_int_t ngx_collab_store_check(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_store_put(ngx_collab_req_t *cr);
@@ -329,7 +335,7 @@ void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
 ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
-/* ngx_collab_events.c */
+/* ngx_collab_events.c, ngx_collab_outbox.c (recording) */
 typedef enum {
     COLLAB_EVENT_PARTICIPANT_JOINED = 0,
     COLLAB_EVENT_PARTICIPANT_LEFT,

@@ -3,14 +3,13 @@
  *
  * Webhook endpoints and their delivery log: create (the secret is shown
  * once), list, read, update, delete, rotate the secret, send a test event,
- * list and read deliveries, retry one, recover failed ones.  Also the
- * fan-out of the outbox: one pending delivery per matching webhook, in the
- * transaction that records the event.  Subscriptions are matched in the
- * shm registry, so an event costs no SQL to match.
+ * list and read deliveries, retry one, recover failed ones.  The
+ * deliveries themselves are the outbox's (ngx_collab_outbox.c).
  */
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
+#include "ngx_collab_outbox.h"
 
 
 #define COLLAB_WEBHOOKS_MAX      100
@@ -58,11 +57,6 @@ static const char  ngx_collab_sql_webhook_rotate[] =
     " secret = ?3, updated_at = ?5"
     " WHERE account_id = ?1 AND id = ?2";
 
-static const char  ngx_collab_sql_delivery_insert[] =
-    "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
-    " status, next_attempt_at, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
-
 static const char  ngx_collab_sql_delivery_list[] =
     "SELECT " COLLAB_DELIVERY_COLUMNS " FROM deliveries"
     " WHERE webhook_id = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3)"
@@ -74,7 +68,7 @@ static const char  ngx_collab_sql_delivery_get[] =
 
 static const char  ngx_collab_sql_delivery_attempts[] =
     "SELECT at, status_code, duration_ms, error, response"
-    " FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq";
+    " FROM delivery_attempts WHERE delivery_seq = ?1 ORDER BY seq";
 
 static const char  ngx_collab_sql_delivery_retry[] =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3"
@@ -937,7 +931,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
     }
 
-    ngx_collab_db_bind_str(at, 1, &cr->params[2]);
+    sqlite3_bind_int64(at, 1, sqlite3_column_int64(st, 0));
 
     collab_json_key(&cr->out, "attemptLog");
     collab_json_arr_open(&cr->out);
@@ -1164,38 +1158,6 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
 }
 
 
-static int
-ngx_collab_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
-    const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    id->len = collab_id_new((char *) id->data, "dlv_");
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, id);
-    ngx_collab_db_bind_str(st, 2, webhook);
-    ngx_collab_db_bind_str(st, 3, event_id);
-    ngx_collab_db_bind_cstr(st, 4, event);
-    ngx_collab_db_bind_str(st, 5, payload);
-    sqlite3_bind_int64(st, 6, now);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
-
-    return SQLITE_OK;
-}
-
-
 ngx_int_t
 ngx_collab_webhook_test(ngx_collab_req_t *cr)
 {
@@ -1241,15 +1203,13 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     payload.len = body.len;
     id.data = idbuf;
 
-    rc = ngx_collab_delivery_add(&cr->params[1], &event_id, "webhook.test",
-                                 &payload, now, &id);
+    rc = ngx_collab_outbox_delivery_add(&cr->params[1], &event_id,
+                                        "webhook.test", &payload, now, &id);
     collab_json_free(&body);
 
     if (rc != SQLITE_OK) {
         return ngx_collab_fail_db(cr, rc, "test delivery");
     }
-
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
@@ -1267,39 +1227,4 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     ngx_collab_delivery_json(&cr->out, st, 1);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
-}
-
-
-/*
- * The outbox's webhook half: a pending delivery for every enabled webhook
- * of the account that takes this event in this room.  Runs inside the
- * transaction that records the event.
- */
-int
-ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now)
-{
-    int         rc;
-    ngx_str_t   webhook, id;
-    ngx_uint_t  i, n;
-    u_char      ids[COLLAB_WEBHOOKS_MAX][COLLAB_ID_MAX];
-    u_char      idbuf[COLLAB_ID_MAX];
-
-    n = ngx_collab_shm_hooks_match(account, room, type, ids,
-                                   COLLAB_WEBHOOKS_MAX);
-
-    for (i = 0; i < n; i++) {
-        webhook.data = ids[i];
-        webhook.len = ngx_strlen(ids[i]);
-        id.data = idbuf;
-
-        rc = ngx_collab_delivery_add(&webhook, event_id,
-                                     ngx_collab_event_name(type), payload,
-                                     now, &id);
-        if (rc != SQLITE_OK) {
-            return rc;
-        }
-    }
-
-    return SQLITE_OK;
 }

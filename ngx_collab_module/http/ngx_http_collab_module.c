@@ -1005,7 +1005,9 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
         && ngx_collab_store_init(cycle, &cmcf->database, &cmcf->thread_pool)
            == NGX_OK)
     {
+        (void) ngx_collab_outbox_init(cycle, cmcf);
         (void) ngx_collab_sender_init(cycle, cmcf);
+        (void) ngx_collab_wal_init(cycle, cmcf);
 
     } else {
         ngx_collab_db_close();
@@ -1019,6 +1021,8 @@ static void
 ngx_http_collab_exit_process(ngx_cycle_t *cycle)
 {
     ngx_collab_sender_exit();
+    ngx_collab_outbox_exit();
+    ngx_collab_wal_exit();
     ngx_collab_store_exit();
     ngx_collab_db_close();
 }

@@ -152,6 +152,31 @@ const char  *const ngx_collab_migrations[] = {
     "  uploaded_at INTEGER NOT NULL,"
     "  PRIMARY KEY (room_id, name)"
     ") WITHOUT ROWID;",
+
+    /*
+     * 5: attempts refer to their delivery by its integer key, so that the
+     * outbox writes outcomes by sequence number (no lookups of text ids,
+     * and attempts indexed in the order they are written)
+     */
+    "CREATE TABLE delivery_attempts_5 ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  delivery_seq INTEGER NOT NULL"
+    "    REFERENCES deliveries(seq) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL,"
+    "  status_code INTEGER,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  error TEXT,"
+    "  response TEXT"
+    ");"
+    "INSERT INTO delivery_attempts_5 (seq, delivery_seq, at, status_code,"
+    "  duration_ms, error, response)"
+    "  SELECT a.seq, d.seq, a.at, a.status_code, a.duration_ms, a.error,"
+    "  a.response FROM delivery_attempts a"
+    "  JOIN deliveries d ON d.id = a.delivery_id;"
+    "DROP TABLE delivery_attempts;"
+    "ALTER TABLE delivery_attempts_5 RENAME TO delivery_attempts;"
+    "CREATE INDEX delivery_attempts_delivery"
+    "  ON delivery_attempts(delivery_seq, seq);",
 };
 
 const size_t  ngx_collab_nmigrations =
