@@ -20,7 +20,7 @@ $ENV{TEST_NGINX_COLLAB_PORT2} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 1;
 # a port for t/lib/dns-responder.pl, a DNS server that tests start
 $ENV{TEST_NGINX_COLLAB_DNS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 2;
 
-# a file that t/180-openapi.t names: the scenario runner then logs every
+# a file that t/910-openapi.t names: the scenario runner then logs every
 # request and answer to it (see t/lib/collab.js); empty, it logs nothing
 $ENV{TEST_NGINX_COLLAB_CONTRACT_LOG} //= '';
 

@@ -42,7 +42,7 @@
 //
 // {port2} and {port3} in a step stand for $collab_port2 and $collab_port3.
 //
-// When $collab_contract_log names a file (t/180-openapi.t has CollabTest set
+// When $collab_contract_log names a file (t/910-openapi.t has CollabTest set
 // it), every request step appends its request and answer to that file, one
 // JSON line each, for the contract check of docs/openapi.yaml.
 //

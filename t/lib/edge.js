@@ -1,4 +1,4 @@
-// The test side of t/170-edge-verifier.t, on the edge server (the second
+// The test side of t/900-edge-verifier.t, on the edge server (the second
 // port), next to conf/njs/collab-verify.js:
 //
 //     POST /edge-secrets {"secret": "...", "previous": "..."}

@@ -97,7 +97,7 @@ run_tests();
 
     mkdir "$dir/logs";
     my $out = `$nginx -t -q -p $dir/ -c $ENV{TEST_NGINX_COLLAB_EDGE}/edge.conf 2>&1`;
-    is($?, 0, 't/170-edge-verifier.t: conf/njs/edge.conf passes nginx -t')
+    is($?, 0, 't/900-edge-verifier.t: conf/njs/edge.conf passes nginx -t')
         or diag($out);
 }
 

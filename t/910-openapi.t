@@ -23,7 +23,8 @@ my $Modules = ($ENV{TEST_NGINX_COLLAB_OPENAPI_DIR} || "$Top/build/openapi")
 # the scenario files whose answers are checked
 my @Scenarios = qw(t/010-accounts.t t/020-rooms.t t/030-users.t
                    t/040-events.t t/050-http.t t/080-stores.t t/090-files.t
-                   t/100-webhooks-api.t t/110-webhooks-delivery.t);
+                   t/100-webhooks-api.t t/110-webhooks-delivery.t
+                   t/170-webhooks-answers.t t/900-edge-verifier.t);
 
 if (system('node --version >/dev/null 2>&1') != 0) {
     plan skip_all => 'node is not installed';
