@@ -50,7 +50,7 @@ fi
 
 # The npm packages of the tests, each from its lock file, in the build
 # folder: the Express receiver of t/120-webhooks-express.t in
-# build/express, the OpenAPI linter and validator of t/180-openapi.t in
+# build/express, the OpenAPI linter and validator of t/910-openapi.t in
 # build/openapi.  Installed again whenever their package*.json change; a
 # failure fails the make that runs this.
 npm_ci() {
