@@ -3,14 +3,13 @@
  *
  * Webhook endpoints and their delivery log: create (the secret is shown
  * once), list, read, update, delete, rotate the secret, send a test event,
- * list and read deliveries, retry one, recover failed ones.  Also the
- * fan-out of the outbox: one pending delivery per matching webhook, in the
- * transaction that records the event.  Subscriptions are matched in the
- * shm registry, so an event costs no SQL to match.
+ * list and read deliveries, retry one, recover failed ones.  The
+ * deliveries themselves are the outbox's (ngx_collab_outbox.c).
  */
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
+#include "ngx_collab_outbox.h"
 
 
 #define COLLAB_WEBHOOKS_MAX      100
@@ -58,11 +57,6 @@ static const char  ngx_collab_sql_webhook_rotate[] =
     " secret = ?3, updated_at = ?5"
     " WHERE account_id = ?1 AND id = ?2";
 
-static const char  ngx_collab_sql_delivery_insert[] =
-    "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
-    " status, next_attempt_at, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
-
 static const char  ngx_collab_sql_delivery_list[] =
     "SELECT " COLLAB_DELIVERY_COLUMNS " FROM deliveries"
     " WHERE webhook_id = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3)"
@@ -74,7 +68,7 @@ static const char  ngx_collab_sql_delivery_get[] =
 
 static const char  ngx_collab_sql_delivery_attempts[] =
     "SELECT at, status_code, duration_ms, error, response"
-    " FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq";
+    " FROM delivery_attempts WHERE delivery_seq = ?1 ORDER BY seq";
 
 static const char  ngx_collab_sql_delivery_retry[] =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3"
@@ -85,6 +79,10 @@ static const char  ngx_collab_sql_delivery_recover[] =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4"
     " WHERE webhook_id = ?1 AND status = 'failed'"
     " AND created_at >= ?2 AND created_at < ?3";
+
+
+static ngx_int_t ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr,
+    ngx_str_t *id);
 
 
 static const char  *ngx_collab_webhook_create_fields[] = {
@@ -434,11 +432,14 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "webhook insert");
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &id,
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (ngx_collab_webhook_undo_on_failure(cr, &id) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &id,
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
+        cr->undo = NULL;
+
         st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
         if (st) {
             ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -621,10 +622,11 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "webhook update");
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
                       "collab: no room to update webhook \"%V\" in the "
@@ -637,6 +639,61 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     }
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+/*
+ * When the group of a create, update or delete of a webhook could not be
+ * committed, the registry was changed for nothing: it is set back from
+ * the database, which has the webhook as it was (or not at all).
+ */
+static ngx_int_t
+ngx_collab_webhook_resync(ngx_collab_req_t *cr)
+{
+    int            rc;
+    ngx_str_t      room;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->subject);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_collab_shm_hook_remove(&cr->params[0], &cr->subject);
+
+    } else if (rc == SQLITE_ROW) {
+        ngx_collab_db_col(st, 4, &room);
+
+        (void) ngx_collab_shm_hook_set(&cr->params[0], &cr->subject,
+                                       room.data ? &room : NULL,
+                                       (uint32_t) sqlite3_column_int64(st, 9),
+                                       sqlite3_column_int(st, 6));
+    }
+
+    ngx_collab_db_release();
+
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
+{
+    cr->subject.data = ngx_pstrdup(cr->request->pool, id);
+    if (cr->subject.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cr->subject.len = id->len;
+    cr->undo = ngx_collab_webhook_resync;
+
+    return NGX_OK;
 }
 
 
@@ -661,6 +718,11 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
         return ngx_collab_not_found(cr, "webhook");
+    }
+
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
+        return ngx_collab_fail(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                               "an internal error occurred");
     }
 
     ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);
@@ -869,7 +931,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
     }
 
-    ngx_collab_db_bind_str(at, 1, &cr->params[2]);
+    sqlite3_bind_int64(at, 1, sqlite3_column_int64(st, 0));
 
     collab_json_key(&cr->out, "attemptLog");
     collab_json_arr_open(&cr->out);
@@ -1096,38 +1158,6 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
 }
 
 
-static int
-ngx_collab_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
-    const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    id->len = collab_id_new((char *) id->data, "dlv_");
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, id);
-    ngx_collab_db_bind_str(st, 2, webhook);
-    ngx_collab_db_bind_str(st, 3, event_id);
-    ngx_collab_db_bind_cstr(st, 4, event);
-    ngx_collab_db_bind_str(st, 5, payload);
-    sqlite3_bind_int64(st, 6, now);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
-
-    return SQLITE_OK;
-}
-
-
 ngx_int_t
 ngx_collab_webhook_test(ngx_collab_req_t *cr)
 {
@@ -1173,15 +1203,13 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     payload.len = body.len;
     id.data = idbuf;
 
-    rc = ngx_collab_delivery_add(&cr->params[1], &event_id, "webhook.test",
-                                 &payload, now, &id);
+    rc = ngx_collab_outbox_delivery_add(&cr->params[1], &event_id,
+                                        "webhook.test", &payload, now, &id);
     collab_json_free(&body);
 
     if (rc != SQLITE_OK) {
         return ngx_collab_fail_db(cr, rc, "test delivery");
     }
-
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
@@ -1199,39 +1227,4 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     ngx_collab_delivery_json(&cr->out, st, 1);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
-}
-
-
-/*
- * The outbox's webhook half: a pending delivery for every enabled webhook
- * of the account that takes this event in this room.  Runs inside the
- * transaction that records the event.
- */
-int
-ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now)
-{
-    int         rc;
-    ngx_str_t   webhook, id;
-    ngx_uint_t  i, n;
-    u_char      ids[COLLAB_WEBHOOKS_MAX][COLLAB_ID_MAX];
-    u_char      idbuf[COLLAB_ID_MAX];
-
-    n = ngx_collab_shm_hooks_match(account, room, type, ids,
-                                   COLLAB_WEBHOOKS_MAX);
-
-    for (i = 0; i < n; i++) {
-        webhook.data = ids[i];
-        webhook.len = ngx_strlen(ids[i]);
-        id.data = idbuf;
-
-        rc = ngx_collab_delivery_add(&webhook, event_id,
-                                     ngx_collab_event_name(type), payload,
-                                     now, &id);
-        if (rc != SQLITE_OK) {
-            return rc;
-        }
-    }
-
-    return SQLITE_OK;
 }

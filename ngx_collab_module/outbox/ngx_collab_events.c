@@ -1,10 +1,9 @@
 /*
  * Copyright (C) collab
  *
- * Events and the outbox.  This is the one place that knows the event
- * names and writes the envelope {"event", "data", "timestamp"}.  An event
- * is recorded inside the transaction of the change that causes it, so an
- * accepted change never loses its event.
+ * Events: the one place that knows the event names and writes the
+ * envelope {"event", "data", "timestamp"}, and the event list.  Events
+ * are recorded (and fanned out) by the outbox, ngx_collab_outbox.c.
  */
 
 #include "ngx_collab.h"
@@ -20,10 +19,6 @@ static const char  *ngx_collab_event_names[] = {
     "user.deleted",
 };
 
-
-static const char  ngx_collab_sql_event_insert[] =
-    "INSERT INTO events (id, account_id, room_id, type, data, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 static const char  ngx_collab_sql_event_list[] =
     "SELECT seq, id, type, data, created_at FROM events"
@@ -71,85 +66,6 @@ ngx_collab_event_envelope(collab_json_t *j, const char *type,
     collab_json_key(j, "timestamp");
     collab_json_time(j, at);
     collab_json_obj_close(j);
-}
-
-
-/*
- * Records an event; the caller holds the transaction of the change.
- * Returns SQLITE_OK or the SQLite error.
- */
-int
-ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
-    ngx_collab_event_e type, collab_json_t *data, int64_t now)
-{
-    ngx_str_t  id;
-    char       idbuf[COLLAB_ID_MAX];
-
-    id.len = collab_id_new(idbuf, "evt_");
-    id.data = (u_char *) idbuf;
-
-    return ngx_collab_event_record_id(&id, account, room, type, data, now);
-}
-
-
-/* the same, under an id chosen before (presence names its events early) */
-int
-ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
-    ngx_str_t *room, ngx_collab_event_e type, collab_json_t *data,
-    int64_t now)
-{
-    int             rc;
-    ngx_str_t       payload;
-    sqlite3_stmt   *st;
-    collab_json_t   envelope;
-
-    if (data->failed) {
-        return SQLITE_NOMEM;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, id);
-    ngx_collab_db_bind_str(st, 2, account);
-    ngx_collab_db_bind_str(st, 3, room);
-    ngx_collab_db_bind_cstr(st, 4, ngx_collab_event_names[type]);
-    sqlite3_bind_text(st, 5, (char *) data->data, (int) data->len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    /*
-     * The outbox: in this same transaction, one delivery per matching
-     * webhook (and, to come, one execution per matching workflow), so that
-     * they share the event's fate.  Receivers get the envelope.
-     */
-
-    collab_json_init(&envelope);
-    payload.data = data->data;
-    payload.len = data->len;
-    ngx_collab_event_envelope(&envelope, ngx_collab_event_names[type],
-                              &payload, now);
-
-    if (envelope.failed) {
-        collab_json_free(&envelope);
-        return SQLITE_NOMEM;
-    }
-
-    payload.data = envelope.data;
-    payload.len = envelope.len;
-
-    rc = ngx_collab_webhook_fanout(account, room, type, id, &payload, now);
-
-    collab_json_free(&envelope);
-
-    return rc;
 }
 
 
