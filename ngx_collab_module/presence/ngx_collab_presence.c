@@ -185,7 +185,6 @@ ngx_collab_presence_init_zone(ngx_shm_zone_t *shm_zone, void *data)
          */
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
-        ngx_collab_presence = ctx;
         return NGX_OK;
     }
 
@@ -193,7 +192,6 @@ ngx_collab_presence_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (shm_zone->shm.exists) {
         ctx->sh = ctx->shpool->data;
-        ngx_collab_presence = ctx;
         return NGX_OK;
     }
 
@@ -246,9 +244,19 @@ ngx_collab_presence_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(ctx->shpool->log_ctx, " in collab presence zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
-    ngx_collab_presence = ctx;
-
     return NGX_OK;
+}
+
+
+/*
+ * A worker uses the zone of its own cycle: not the one the master set up
+ * last, which may belong to a reload that failed after its zones were
+ * made (a listen socket that cannot be bound, say).
+ */
+void
+ngx_collab_presence_use(ngx_shm_zone_t *shm_zone)
+{
+    ngx_collab_presence = shm_zone->data;
 }
 
 

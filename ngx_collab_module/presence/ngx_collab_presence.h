@@ -101,6 +101,7 @@ extern ngx_module_t  ngx_http_collab_presence_module;
 /* the zone, and this worker's slot in it */
 ngx_shm_zone_t *ngx_collab_presence_zone_add(ngx_conf_t *cf, ngx_str_t *name,
     size_t size);
+void ngx_collab_presence_use(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_collab_presence_ready(void);
 uint64_t ngx_collab_presence_zone_id(void);
 ngx_int_t ngx_collab_presence_slot_take(ngx_log_t *log);

@@ -244,6 +244,7 @@ ngx_http_collab_presence_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_collab_presence_worker.conf = pmcf;
+    ngx_collab_presence_use(pmcf->zone);
 
     if (ngx_collab_presence_slot_take(cycle->log) != NGX_OK) {
         return NGX_OK;
