@@ -13,9 +13,10 @@
  *                                  snapshot, close, CONC at a time
  *   sse_bench post   CONC SECONDS  POST .../users, CONC keep-alive
  *                                  connections at a time, for comparison
- *   sse_bench fanout N ROUNDS      N streams of one viewer in one worker;
- *                                  a heartbeat PUT (join) and DELETE
- *                                  (leave) sent to the other worker; the
+ *   sse_bench fanout N ROUNDS      N streams of one viewer in one worker,
+ *                                  in the last room; a heartbeat PUT (a
+ *                                  join of its user "bot") and DELETE (its
+ *                                  leave) sent to the other worker; the
  *                                  time from each request to the message
  *                                  on every stream, p50 p99 max
  *
@@ -589,9 +590,11 @@ cycle(int conc, int seconds)
                 continue;
             }
 
+            /* a user of its own each time: every cycle a join and a leave */
             c->state = BENCH_HEAD;
             c->tail = 0;
-            snprintf(user, sizeof(user), "cyc%d", c->user);
+            c->messages++;
+            snprintf(user, sizeof(user), "cyc%d-%d", c->user, c->messages);
             stream_request(c, user);
             watch(c, EPOLLIN|EPOLLRDHUP);
         }
@@ -738,7 +741,7 @@ control(int w, int *got)
     len = snprintf(req, sizeof(req),
                    "GET /v1/accounts/%s/rooms/%s/presence HTTP/1.1\r\n"
                    "Host: localhost\r\nAuthorization: Bearer %s\r\n\r\n",
-                   account, rooms[0], admin);
+                   account, rooms[nrooms - 1], admin);
 
     for (i = 0; i < 1000; i++) {
         fd = dial(i);
@@ -783,7 +786,7 @@ api(int fd, const char *method, const char *tail, const char *body)
                    "Host: localhost\r\nAuthorization: Bearer %s\r\n"
                    "Content-Type: application/json\r\n"
                    "Content-Length: %zu\r\n\r\n%s", method, account,
-                   rooms[0], tail, admin, strlen(body), body);
+                   rooms[nrooms - 1], tail, admin, strlen(body), body);
 
     write_all(fd, req, len);
 
@@ -813,9 +816,10 @@ fanout(int n, int rounds)
     w = -1;
     open = 0;
 
+    /* the last room: the cycles of "cycle" use the first ones */
     for (i = 0; i < 4 * n && open < n; i++) {
         c = &conns[i];
-        c->room = 0;
+        c->room = nrooms - 1;
         c->fd = dial(i);
         if (c->fd == -1) {
             die("connect");
@@ -862,7 +866,7 @@ fanout(int n, int rounds)
         char  want = (r % 2 == 0) ? 'j' : 'l';
 
         t0 = now_us();
-        api(fd, r % 2 == 0 ? "PUT" : "DELETE", "bench-bot",
+        api(fd, r % 2 == 0 ? "PUT" : "DELETE", "bot",
             r % 2 == 0 ? "{\"ttl\":600}" : "");
 
         waiting = open;

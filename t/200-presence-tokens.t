@@ -253,7 +253,7 @@ open A 200
 A> HTTP/1.1 200 OK
 A> Content-Type: text/event-stream
 A> Transfer-Encoding: chunked
-A> Connection: keep-alive
+A> Connection: close
 A> Cache-Control: no-cache
 A> X-Accel-Buffering: no
 A| retry: 1000

@@ -480,11 +480,12 @@ ngx_collab_presence_room_free(ngx_collab_presence_room_t *r)
 
 /* transitions */
 
+/* a record with room for a user name of len bytes */
 static ngx_collab_presence_rec_t *
-ngx_collab_presence_rec_alloc(void)
+ngx_collab_presence_rec_alloc(size_t len)
 {
     return ngx_slab_alloc_locked(ngx_collab_presence->shpool,
-                                 COLLAB_PRESENCE_REC_SIZE);
+                                 sizeof(ngx_collab_presence_rec_t) + len);
 }
 
 
@@ -532,7 +533,7 @@ ngx_collab_presence_decide(ngx_collab_presence_rec_t *rec,
 static ngx_collab_presence_user_t *
 ngx_collab_presence_join(ngx_collab_who_t *who, int64_t now)
 {
-    ngx_uint_t                   first, fresh;
+    ngx_uint_t                   first, fresh, raised;
     ngx_slab_pool_t             *shpool;
     ngx_collab_presence_sh_t    *sh;
     ngx_collab_presence_rec_t   *join, *leave, *start, *close;
@@ -561,10 +562,10 @@ ngx_collab_presence_join(ngx_collab_who_t *who, int64_t now)
 
     u = ngx_slab_calloc_locked(shpool, sizeof(ngx_collab_presence_user_t)
                                        + who->user.len);
-    join = ngx_collab_presence_rec_alloc();
-    leave = ngx_collab_presence_rec_alloc();
-    start = first ? ngx_collab_presence_rec_alloc() : NULL;
-    close = first ? ngx_collab_presence_rec_alloc() : NULL;
+    join = ngx_collab_presence_rec_alloc(who->user.len);
+    leave = ngx_collab_presence_rec_alloc(who->user.len);
+    start = first ? ngx_collab_presence_rec_alloc(who->user.len) : NULL;
+    close = first ? ngx_collab_presence_rec_alloc(0) : NULL;
 
     if (u == NULL || join == NULL || leave == NULL
         || (first && (start == NULL || close == NULL)))
@@ -617,8 +618,9 @@ ngx_collab_presence_join(ngx_collab_who_t *who, int64_t now)
     }
 
     r->participants++;
+    raised = (r->participants > r->peak);
 
-    if (r->participants > r->peak) {
+    if (raised) {
         r->peak = r->participants;
     }
 
@@ -629,6 +631,11 @@ ngx_collab_presence_join(ngx_collab_who_t *who, int64_t now)
 
     ngx_collab_presence_decide(join, r, u, COLLAB_EVENT_PARTICIPANT_JOINED,
                                now);
+
+    /* the session's row learns its peak only from the joins that raise it */
+    if (!raised) {
+        join->peak = 0;
+    }
 
     return u;
 }
@@ -1579,6 +1586,12 @@ ngx_collab_presence_claim(u_char *recs, ngx_uint_t max, ngx_uint_t *n,
          q = ngx_queue_next(q))
     {
         rec = ngx_queue_data(q, ngx_collab_presence_rec_t, queue);
+
+        /* a second claim means a recorder died with it: maybe recorded */
+        if (rec->claims < 255) {
+            rec->claims++;
+        }
+
         ngx_memcpy(recs + i * COLLAB_PRESENCE_REC_SIZE, rec,
                    sizeof(ngx_collab_presence_rec_t) + rec->user_len);
         i++;

@@ -59,8 +59,9 @@ typedef struct {
     uint64_t                    seq;        /* of the node, in order */
     int64_t                     at;         /* ms */
     int64_t                     started;    /* the session's start, ms */
-    uint32_t                    peak;
+    uint32_t                    peak;       /* of a join: 0 if not new */
     u_char                      type;       /* ngx_collab_event_e */
+    u_char                      claims;     /* by recorders, so far */
     u_char                      account_len;
     u_char                      user_len;
     u_char                      event_id[COLLAB_PRESENCE_EVENT_ID];

@@ -218,22 +218,24 @@ ngx_collab_record_one(ngx_collab_presence_rec_t *rec)
     session.data = rec->session;
     session.len = COLLAB_PRESENCE_SESSION_ID;
 
-    /* recorded already, by a worker that died before it could say so */
-    st = ngx_collab_db_stmt(ngx_collab_sql_event_exists);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
+    /* claimed before: recorded already, by a worker that died after it? */
+    if (rec->claims > 1) {
+        st = ngx_collab_db_stmt(ngx_collab_sql_event_exists);
+        if (st == NULL) {
+            return SQLITE_ERROR;
+        }
 
-    ngx_collab_db_bind_str(st, 1, &id);
+        ngx_collab_db_bind_str(st, 1, &id);
 
-    rc = sqlite3_step(st);
+        rc = sqlite3_step(st);
 
-    if (rc == SQLITE_ROW) {
-        return SQLITE_OK;
-    }
+        if (rc == SQLITE_ROW) {
+            return SQLITE_OK;
+        }
 
-    if (rc != SQLITE_DONE) {
-        return rc;
+        if (rc != SQLITE_DONE) {
+            return rc;
+        }
     }
 
     switch (rec->type) {
@@ -261,6 +263,10 @@ ngx_collab_record_one(ngx_collab_presence_rec_t *rec)
         ngx_collab_db_bind_str(st, 3, &account);
         ngx_collab_db_bind_str(st, 4, &session);
         sqlite3_bind_int64(st, 5, rec->at);
+
+        if (rec->peak <= 1) {
+            break;
+        }
 
         rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) {

@@ -1,11 +1,20 @@
 /*
  * Copyright (C) collab
  *
- * Presence connections: GET .../connect as Server-Sent Events, a request
- * held open by the module.  The stream starts with "retry: 1000" and an
- * "event: presence" snapshot of the participants, then carries one
- * message per join or leave in the room and a ": heartbeat" comment every
+ * Presence connections: GET .../connect as Server-Sent Events, held open
+ * by the module.  The stream starts with "retry: 1000" and an "event:
+ * presence" snapshot of the participants, then carries one message per
+ * join or leave in the room and a ": heartbeat" comment every
  * collab_presence_heartbeat.  Every write is flushed at once.
+ *
+ * The head and the snapshot go out as the answer of the request, through
+ * nginx's filters (chunked).  Once they are sent, the connection is
+ * handed over from the request to the stream, as nginx does for a
+ * keepalive connection: the request and its pool are freed (its access
+ * log line is written then), and what stays is the connection, its small
+ * pool with the stream in it, and a buffer only while bytes wait for the
+ * client.  The stream then frames its chunks itself.  So an idle stream
+ * costs about a kilobyte instead of the ten of a request.
  *
  * The streams of a worker are indexed by room.  The messages come from
  * the fan-out ring of the presence zone, whoever recorded them: a worker
@@ -15,9 +24,9 @@
  * snapshot already showed.
  *
  * A client that goes away is seen at once: a FIN or a reset ends the
- * stream from the read event, a write that cannot go out within
- * send_timeout ends it too; so does the worker's shutdown (the stream's
- * connection is marked idle, and nginx closes idle connections first).
+ * stream from the read event, bytes that cannot be sent within
+ * send_timeout end it too; so does the worker's shutdown (the connection
+ * is marked idle, and nginx closes idle connections first).
  */
 
 #include "ngx_collab.h"
@@ -27,13 +36,14 @@
 #include <sys/un.h>
 
 
-#define COLLAB_STREAM_BUF        COLLAB_PRESENCE_TEXT_MAX
 #define COLLAB_STREAM_BACKLOG    (64 * 1024)   /* unsent bytes, at most */
 #define COLLAB_STREAM_READ       64            /* ring entries at a time */
+#define COLLAB_STREAM_CHUNK      (COLLAB_PRESENCE_TEXT_MAX + 32)
 
 #define COLLAB_STREAM_START      "retry: 1000\n\n" \
                                  "event: presence\ndata: {\"participants\":"
 #define COLLAB_STREAM_HEARTBEAT  ": heartbeat\n\n"
+#define COLLAB_STREAM_LAST       "0\r\n\r\n"
 
 
 typedef struct {
@@ -43,27 +53,37 @@ typedef struct {
 } ngx_collab_stream_room_t;
 
 
+/* in the connection's pool: it lives as long as the connection */
 typedef struct {
-    ngx_http_request_t         *request;
+    ngx_connection_t           *connection;
+    ngx_http_request_t         *request;    /* until the handover */
     ngx_queue_t                 queue;      /* in its room */
     ngx_collab_stream_room_t   *room;
     ngx_collab_who_t            who;
     uint64_t                    seq;        /* what its snapshot showed */
     uint64_t                    gen;        /* its user entry */
+    ngx_msec_t                  send_timeout;
     ngx_event_t                 heartbeat;
-    ngx_chain_t                *free;
-    ngx_chain_t                *busy;
+    ngx_event_t                 handover;
+    u_char                     *out;        /* bytes waiting, ngx_alloc() */
+    size_t                      out_pos;
+    size_t                      out_len;
     unsigned                    ended:1;
 } ngx_collab_stream_t;
 
 
 static void ngx_collab_stream_cleanup(void *data);
-static void ngx_collab_stream_read(ngx_http_request_t *r);
-static void ngx_collab_stream_write(ngx_http_request_t *r);
-static void ngx_collab_stream_beat(ngx_event_t *ev);
+static void ngx_collab_stream_request_read(ngx_http_request_t *r);
+static void ngx_collab_stream_request_write(ngx_http_request_t *r);
+static void ngx_collab_stream_hand_over(ngx_event_t *ev);
+static void ngx_collab_stream_take(ngx_collab_stream_t *s);
+static void ngx_collab_stream_read(ngx_event_t *rev);
+static void ngx_collab_stream_write(ngx_event_t *wev);
+static ngx_int_t ngx_collab_stream_flush(ngx_collab_stream_t *s);
 static ngx_int_t ngx_collab_stream_send(ngx_collab_stream_t *s, u_char *data,
     size_t len);
-static void ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_int_t rc);
+static void ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_uint_t last);
+static void ngx_collab_stream_beat(ngx_event_t *ev);
 static void ngx_collab_stream_woken(ngx_event_t *ev);
 static void ngx_collab_stream_restart(void);
 
@@ -296,10 +316,29 @@ ngx_collab_stream_copy(ngx_pool_t *pool, ngx_str_t *dst, ngx_str_t *src)
 }
 
 
+static ngx_int_t
+ngx_collab_stream_head(ngx_http_request_t *r)
+{
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_collab_stream_header(r, "Cache-Control", "no-cache") != NGX_OK
+        || ngx_collab_stream_header(r, "X-Accel-Buffering", "no") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_send_header(r);
+}
+
+
 /*
  * The connect route, once the client token is checked: the connection
- * counts in the table, the stream starts with its snapshot, and the
- * request is held until either side ends it.
+ * counts in the table, the answer starts with its snapshot, and the
+ * connection is handed over to the stream once that is sent.
  */
 ngx_int_t
 ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
@@ -312,13 +351,16 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
     ngx_int_t                              rc;
     ngx_buf_t                             *b;
     ngx_chain_t                            out;
+    ngx_connection_t                      *c;
     ngx_http_request_t                    *r;
     ngx_pool_cleanup_t                    *cln;
     ngx_collab_stream_t                   *s;
     ngx_collab_snapshot_t                  snap;
+    ngx_http_core_loc_conf_t              *clcf;
     ngx_http_collab_presence_main_conf_t  *pmcf;
 
     r = cr->request;
+    c = r->connection;
     pmcf = ngx_collab_presence_conf();
 
     if (!ngx_collab_streams.ready || !ngx_collab_presence_ready()) {
@@ -326,21 +368,32 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
                                "presence is not available");
     }
 
-    s = ngx_pcalloc(r->pool, sizeof(ngx_collab_stream_t));
+    cr->sending = 1;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        /* the head alone: nobody connects */
+        rc = ngx_collab_stream_head(r);
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    }
+
+    /* the stream ends with the connection: no next request on it */
+    r->keepalive = 0;
+
+    s = ngx_pcalloc(c->pool, sizeof(ngx_collab_stream_t));
     if (s == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_collab_stream_copy(r->pool, &s->who.account, &who->account)
+    if (ngx_collab_stream_copy(c->pool, &s->who.account, &who->account)
            != NGX_OK
-        || ngx_collab_stream_copy(r->pool, &s->who.room, &who->room) != NGX_OK
-        || ngx_collab_stream_copy(r->pool, &s->who.user, &who->user)
+        || ngx_collab_stream_copy(c->pool, &s->who.room, &who->room) != NGX_OK
+        || ngx_collab_stream_copy(c->pool, &s->who.user, &who->user)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    cln = ngx_pool_cleanup_add(c->pool, 0);
     if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -364,6 +417,8 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
             ngx_free(s->room);
         }
 
+        cr->sending = 0;
+
         if (rc == NGX_OK) {
             /* counted, but no snapshot: the connection ends */
             ngx_collab_presence_disconnect(&s->who, snap.gen, now,
@@ -377,7 +432,7 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
             return ngx_collab_invalid(cr);
         }
 
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "collab: the presence zone is full");
 
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
@@ -385,26 +440,39 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
                                "try again");
     }
 
-    /* from here on, the connection counts until the request ends */
+    /* from here on, the connection counts until it closes */
 
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    s->connection = c;
     s->request = r;
     s->seq = snap.seq;
     s->gen = snap.gen;
+    s->send_timeout = clcf->send_timeout;
     ngx_queue_insert_tail(&s->room->streams, &s->queue);
     ngx_collab_streams.count++;
 
     cln->handler = ngx_collab_stream_cleanup;
     cln->data = s;
 
+    s->heartbeat.handler = ngx_collab_stream_beat;
+    s->heartbeat.data = c;
+    s->heartbeat.log = c->log;
+    s->heartbeat.cancelable = 1;
+
+    s->handover.handler = ngx_collab_stream_hand_over;
+    s->handover.data = c;
+    s->handover.log = c->log;
+
     if (recorded) {
         ngx_collab_presence_record();
     }
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "collab stream: \"%V\" in room \"%V\", %ui streams",
                    &s->who.user, &s->who.room, ngx_collab_streams.count);
 
-    /* the answer: the headers, then the snapshot */
+    /* the answer: the head, then the snapshot */
 
     len = sizeof(COLLAB_STREAM_START) - 1 + snap.json.len + sizeof("}\n\n");
 
@@ -423,23 +491,9 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
 
     collab_json_free(&snap.json);
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = -1;
-    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
+    rc = ngx_collab_stream_head(r);
 
-    if (ngx_collab_stream_header(r, "Cache-Control", "no-cache") != NGX_OK
-        || ngx_collab_stream_header(r, "X-Accel-Buffering", "no") != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cr->sending = 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+    if (rc == NGX_ERROR || rc > NGX_OK) {
         return rc;
     }
 
@@ -452,29 +506,35 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
         return NGX_ERROR;
     }
 
-    /* held: the cleanup runs when either side ends the request */
+    ngx_http_set_ctx(r, s, ngx_http_collab_presence_module);
 
     r->main->count++;
-    r->read_event_handler = ngx_collab_stream_read;
-    r->write_event_handler = ngx_collab_stream_write;
+    r->read_event_handler = ngx_collab_stream_request_read;
+    r->write_event_handler = ngx_collab_stream_request_write;
 
     /* closed first when the worker shuts down: clients go to the new ones */
-    r->connection->idle = 1;
+    c->idle = 1;
 
-    s->heartbeat.handler = ngx_collab_stream_beat;
-    s->heartbeat.data = r->connection;
-    s->heartbeat.log = r->connection->log;
-    s->heartbeat.cancelable = 1;
     ngx_add_timer(&s->heartbeat, pmcf->heartbeat);
 
-    if (rc == NGX_AGAIN) {
-        ngx_collab_stream_write(r);
+    if (rc == NGX_AGAIN || c->buffered || r->buffered || r->postponed) {
+        /* the snapshot waits for the socket: handed over once it is out */
+        if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_add_timer(c->write, clcf->send_timeout);
+
+    } else {
+        /* handed over once this handler has returned */
+        ngx_post_event(&s->handover, &ngx_posted_events);
     }
 
     return NGX_DONE;
 }
 
 
+/* when the connection closes, however: it no longer counts */
 static void
 ngx_collab_stream_cleanup(void *data)
 {
@@ -489,6 +549,15 @@ ngx_collab_stream_cleanup(void *data)
         ngx_del_timer(&s->heartbeat);
     }
 
+    if (s->handover.posted) {
+        ngx_delete_posted_event(&s->handover);
+    }
+
+    if (s->out) {
+        ngx_free(s->out);
+        s->out = NULL;
+    }
+
     ngx_queue_remove(&s->queue);
     ngx_collab_streams.count--;
 
@@ -497,7 +566,7 @@ ngx_collab_stream_cleanup(void *data)
         ngx_free(s->room);
     }
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, s->request->connection->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, s->heartbeat.log, 0,
                    "collab stream: \"%V\" left room \"%V\", %ui streams",
                    &s->who.user, &s->who.room, ngx_collab_streams.count);
 
@@ -518,21 +587,16 @@ ngx_collab_stream_cleanup(void *data)
 
 
 /*
- * Clients send nothing after the request: whatever arrives is read and
- * dropped, and the end of the input (FIN) or an error (RST) ends the
- * stream.
+ * Reads and drops what a client sends: the end of its input (FIN) or an
+ * error (RST) is the end of the stream.  NGX_AGAIN: nothing more to read;
+ * NGX_DONE: the client is gone.
  */
-static void
-ngx_collab_stream_read(ngx_http_request_t *r)
+static ngx_int_t
+ngx_collab_stream_drain(ngx_connection_t *c)
 {
-    int                n;
-    ngx_err_t          err;
-    ngx_event_t       *rev;
-    ngx_connection_t  *c;
-    u_char             buf[64];
-
-    c = r->connection;
-    rev = c->read;
+    int        n;
+    ngx_err_t  err;
+    u_char     buf[64];
 
     for ( ;; ) {
         n = recv(c->fd, buf, sizeof(buf), 0);
@@ -544,18 +608,15 @@ ngx_collab_stream_read(ngx_http_request_t *r)
         if (n == 0) {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
                            "collab stream: the client closed");
-            rev->eof = 1;
-            break;
+            c->read->eof = 1;
+            return NGX_DONE;
         }
 
         err = ngx_socket_errno;
 
         if (err == NGX_EAGAIN) {
-            if (ngx_handle_read_event(rev, 0) != NGX_OK) {
-                break;
-            }
-
-            return;
+            return ngx_handle_read_event(c->read, 0) == NGX_OK ? NGX_AGAIN
+                                                               : NGX_DONE;
         }
 
         if (err == NGX_EINTR) {
@@ -564,23 +625,34 @@ ngx_collab_stream_read(ngx_http_request_t *r)
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, err,
                        "collab stream: the connection failed: %d", err);
-        rev->eof = 1;
-        rev->error = 1;
-        break;
+        c->read->eof = 1;
+        c->read->error = 1;
+        return NGX_DONE;
+    }
+}
+
+
+/* before the handover: the request's read event */
+static void
+ngx_collab_stream_request_read(ngx_http_request_t *r)
+{
+    if (ngx_collab_stream_drain(r->connection) == NGX_AGAIN) {
+        return;
     }
 
-    c->error = 1;
+    r->connection->error = 1;
     ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
 
-/* the socket can take more: what is left goes out, or the client is slow */
+/* before the handover: the snapshot goes out, then the hand-over */
 static void
-ngx_collab_stream_write(ngx_http_request_t *r)
+ngx_collab_stream_request_write(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
     ngx_event_t               *wev;
     ngx_connection_t          *c;
+    ngx_collab_stream_t       *s;
     ngx_http_core_loc_conf_t  *clcf;
 
     c = r->connection;
@@ -588,7 +660,7 @@ ngx_collab_stream_write(ngx_http_request_t *r)
 
     if (wev->timedout) {
         ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
-                      "collab stream: the client timed out");
+                      "client timed out");
         c->timedout = 1;
         c->error = 1;
         ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
@@ -605,103 +677,330 @@ ngx_collab_stream_write(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (c->buffered || r->buffered) {
+    if (c->buffered || r->buffered || r->postponed) {
         if (!wev->delayed) {
             ngx_add_timer(wev, clcf->send_timeout);
         }
 
-    } else if (wev->timer_set) {
+        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+            c->error = 1;
+            ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        }
+
+        return;
+    }
+
+    if (wev->timer_set) {
         ngx_del_timer(wev);
     }
 
-    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-        c->error = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+    s = ngx_http_get_module_ctx(r, ngx_http_collab_presence_module);
+
+    /*
+     * Called from the request's write event: nginx runs the request's
+     * posted requests after it, which a handed-over connection (marked
+     * destroyed, as a keepalive one is) skips.
+     */
+    ngx_collab_stream_take(s);
+}
+
+
+static void
+ngx_collab_stream_hand_over(ngx_event_t *ev)
+{
+    ngx_connection_t     *c;
+    ngx_collab_stream_t  *s;
+
+    c = ev->data;
+    s = (ngx_collab_stream_t *)
+        ((u_char *) ev - offsetof(ngx_collab_stream_t, handover));
+
+    if (c->buffered || s->request->buffered || s->request->postponed) {
+        ngx_collab_stream_request_write(s->request);
+
+        /* not from the request's event: its posted requests run here */
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    ngx_collab_stream_take(s);
+}
+
+
+/*
+ * The hand-over: the request is done (its access log line is written)
+ * and freed with its pool; its header buffers go too.  The connection
+ * stays, with the stream in its pool.
+ */
+static void
+ngx_collab_stream_take(ngx_collab_stream_t *s)
+{
+    ngx_buf_t              *b;
+    ngx_chain_t            *cl, *ln;
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_connection_t  *hc;
+
+    r = s->request;
+    c = s->connection;
+    hc = r->http_connection;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    s->request = NULL;
+    ngx_http_free_request(r, 0);
+
+    c->data = s;
+    c->log->action = "sending presence";
+
+    /* as nginx's keepalive: the header buffers are not needed any more */
+
+    b = c->buffer;
+
+    if (b && b->start && ngx_pfree(c->pool, b->start) == NGX_OK) {
+        b->pos = NULL;
+    }
+
+    for (cl = hc->free; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->free = NULL;
+
+    for (cl = hc->busy; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->busy = NULL;
+    hc->nbusy = 0;
+
+    c->read->handler = ngx_collab_stream_read;
+    c->write->handler = ngx_collab_stream_write;
+
+    /* closed first when the worker shuts down: clients go to the new ones */
+    c->idle = 1;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "collab stream: handed over");
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_collab_stream_end(s, 0);
+        return;
+    }
+
+    /* what came while the request answered, and any message meanwhile */
+    if (c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+
+    if (s->out_len > s->out_pos && ngx_collab_stream_flush(s) != NGX_OK) {
+        ngx_collab_stream_end(s, 0);
+    }
+}
+
+
+/* after the hand-over: a FIN, a reset, or the worker's shutdown */
+static void
+ngx_collab_stream_read(ngx_event_t *rev)
+{
+    ngx_connection_t     *c;
+    ngx_collab_stream_t  *s;
+
+    c = rev->data;
+    s = c->data;
+
+    if (c->close) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "collab stream: the worker is shutting down");
+        ngx_collab_stream_end(s, 0);
+        return;
+    }
+
+    if (ngx_collab_stream_drain(c) != NGX_AGAIN) {
+        ngx_collab_stream_end(s, 0);
+    }
+}
+
+
+/* after the hand-over: the socket takes more, or the client is too slow */
+static void
+ngx_collab_stream_write(ngx_event_t *wev)
+{
+    ngx_connection_t     *c;
+    ngx_collab_stream_t  *s;
+
+    c = wev->data;
+    s = c->data;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "collab stream: the client timed out");
+        c->timedout = 1;
+        ngx_collab_stream_end(s, 0);
+        return;
+    }
+
+    if (ngx_collab_stream_flush(s) != NGX_OK) {
+        ngx_collab_stream_end(s, 0);
     }
 }
 
 
 /*
- * Writes bytes to the stream, flushed.  Buffers are taken from the
- * stream's own free list, so a long stream does not grow its pool.
- * NGX_ERROR: the stream must end (the client is gone, or so slow that
- * COLLAB_STREAM_BACKLOG bytes wait for it).
+ * Sends what waits.  NGX_OK: sent, or the rest waits for the socket (with
+ * send_timeout); NGX_ERROR: the stream must end.
  */
 static ngx_int_t
-ngx_collab_stream_send(ngx_collab_stream_t *s, u_char *data, size_t len)
+ngx_collab_stream_flush(ngx_collab_stream_t *s)
 {
-    off_t                      waiting;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t               *cl;
-    ngx_http_request_t        *r;
+    ssize_t            n;
+    ngx_event_t       *wev;
+    ngx_connection_t  *c;
 
-    r = s->request;
+    c = s->connection;
+    wev = c->write;
 
-    if (s->ended || len > COLLAB_STREAM_BUF) {
-        return NGX_ERROR;
-    }
+    while (s->out_pos < s->out_len) {
+        n = c->send(c, s->out + s->out_pos, s->out_len - s->out_pos);
 
-    waiting = 0;
-
-    for (cl = s->busy; cl; cl = cl->next) {
-        waiting += ngx_buf_size(cl->buf);
-    }
-
-    if (waiting + (off_t) len > COLLAB_STREAM_BACKLOG) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "collab stream: the client does not read, "
-                      "%O bytes wait", waiting);
-        return NGX_ERROR;
-    }
-
-    cl = ngx_chain_get_free_buf(r->pool, &s->free);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    b = cl->buf;
-
-    if (b->start == NULL) {
-        b->start = ngx_palloc(r->pool, COLLAB_STREAM_BUF);
-        if (b->start == NULL) {
+        if (n == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        b->end = b->start + COLLAB_STREAM_BUF;
+        if (n == NGX_AGAIN) {
+            if (!wev->timer_set) {
+                ngx_add_timer(wev, s->send_timeout);
+            }
+
+            return ngx_handle_write_event(wev, 0);
+        }
+
+        s->out_pos += n;
     }
 
-    b->pos = b->start;
-    b->last = ngx_cpymem(b->start, data, len);
-    b->temporary = 1;
-    b->flush = 1;
-    b->tag = (ngx_buf_tag_t) &ngx_http_collab_presence_module;
+    /* all out: the buffer goes, an idle stream holds none */
+    ngx_free(s->out);
+    s->out = NULL;
+    s->out_pos = 0;
+    s->out_len = 0;
 
-    rc = ngx_http_output_filter(r, cl);
-
-    ngx_chain_update_chains(r->pool, &s->free, &s->busy, &cl,
-                            (ngx_buf_tag_t) &ngx_http_collab_presence_module);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_AGAIN) {
-        ngx_collab_stream_write(r);
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
     }
 
     return NGX_OK;
 }
 
 
+/* keeps bytes for later; NGX_ERROR if too many wait already */
+static ngx_int_t
+ngx_collab_stream_keep(ngx_collab_stream_t *s, u_char *data, size_t len)
+{
+    u_char  *p;
+    size_t   waiting;
+
+    waiting = s->out_len - s->out_pos;
+
+    if (waiting + len > COLLAB_STREAM_BACKLOG) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "collab stream: the client does not read, "
+                      "%uz bytes wait", waiting);
+        return NGX_ERROR;
+    }
+
+    p = ngx_alloc(waiting + len, s->connection->log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (waiting) {
+        ngx_memcpy(p, s->out + s->out_pos, waiting);
+    }
+
+    ngx_memcpy(p + waiting, data, len);
+
+    if (s->out) {
+        ngx_free(s->out);
+    }
+
+    s->out = p;
+    s->out_pos = 0;
+    s->out_len = waiting + len;
+
+    return NGX_OK;
+}
+
+
 /*
- * The server ends a stream (its user or room deleted, the client too
- * slow): the last chunk, and the connection closes.  From a timer or the
- * fan-out, not from the request's own event: posted requests are run
- * here.
+ * Writes one message as a chunk of the answer, flushed: at once when the
+ * connection is the stream's and nothing waits, else after what waits.
+ * NGX_ERROR: the stream must end.
+ */
+static ngx_int_t
+ngx_collab_stream_send(ngx_collab_stream_t *s, u_char *data, size_t len)
+{
+    u_char             *p;
+    ssize_t             n;
+    ngx_connection_t   *c;
+    u_char              chunk[COLLAB_STREAM_CHUNK];
+
+    if (s->ended || len > COLLAB_PRESENCE_TEXT_MAX) {
+        return NGX_ERROR;
+    }
+
+    c = s->connection;
+
+    p = ngx_sprintf(chunk, "%xz" CRLF, len);
+    p = ngx_cpymem(p, data, len);
+    *p++ = CR;
+    *p++ = LF;
+
+    if (s->request || s->out_len > s->out_pos) {
+        return ngx_collab_stream_keep(s, chunk, p - chunk);
+    }
+
+    n = c->send(c, chunk, p - chunk);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (n == p - chunk) {
+        return NGX_OK;
+    }
+
+    if (n == NGX_AGAIN) {
+        n = 0;
+    }
+
+    if (ngx_collab_stream_keep(s, chunk + n, p - chunk - n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_collab_stream_flush(s);
+}
+
+
+/*
+ * The stream ends: with the answer's last chunk (last: its user or room
+ * was deleted, so that the client sees a finished answer), or not (the
+ * client is gone or too slow, the worker shuts down).  From a timer, an
+ * event or the fan-out.
  */
 static void
-ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_int_t rc)
+ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_uint_t last)
 {
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
@@ -711,20 +1010,32 @@ ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_int_t rc)
     }
 
     s->ended = 1;
+    c = s->connection;
     r = s->request;
-    c = r->connection;
 
-    if (rc == NGX_OK) {
-        r->keepalive = 0;
-        rc = ngx_http_send_special(r, NGX_HTTP_LAST);
-        ngx_http_finalize_request(r, rc == NGX_ERROR ? NGX_ERROR : NGX_OK);
+    if (r) {
+        /* still the request's: it ends as a request does */
+        if (last) {
+            r->keepalive = 0;
+            ngx_http_finalize_request(r,
+                ngx_http_send_special(r, NGX_HTTP_LAST) == NGX_ERROR
+                ? NGX_ERROR : NGX_OK);
 
-    } else {
-        c->error = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        } else {
+            c->error = 1;
+            ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        }
+
+        ngx_http_run_posted_requests(c);
+        return;
     }
 
-    ngx_http_run_posted_requests(c);
+    if (last && s->out_len == s->out_pos) {
+        (void) c->send(c, (u_char *) COLLAB_STREAM_LAST,
+                       sizeof(COLLAB_STREAM_LAST) - 1);
+    }
+
+    ngx_http_close_connection(c);
 }
 
 
@@ -743,7 +1054,7 @@ ngx_collab_stream_beat(ngx_event_t *ev)
                                sizeof(COLLAB_STREAM_HEARTBEAT) - 1)
         != NGX_OK)
     {
-        ngx_collab_stream_end(s, NGX_ERROR);
+        ngx_collab_stream_end(s, 0);
         return;
     }
 
@@ -755,7 +1066,7 @@ ngx_collab_stream_beat(ngx_event_t *ev)
 static void
 ngx_collab_stream_deliver(ngx_collab_ring_entry_t *e)
 {
-    ngx_uint_t                 end;
+    ngx_uint_t                 last;
     ngx_queue_t               *q, *next;
     ngx_collab_stream_t       *s;
     ngx_collab_stream_room_t  *room;
@@ -786,7 +1097,7 @@ ngx_collab_stream_deliver(ngx_collab_ring_entry_t *e)
                 continue;
             }
 
-            end = NGX_ERROR;
+            last = 0;
             break;
 
         case COLLAB_RING_END_USER:
@@ -796,20 +1107,20 @@ ngx_collab_stream_deliver(ngx_collab_ring_entry_t *e)
                 continue;
             }
 
-            end = NGX_OK;
+            last = 1;
             break;
 
         default:
-            end = NGX_OK;
+            last = 1;
             break;
         }
 
         if (next == ngx_queue_sentinel(&room->streams)) {
-            ngx_collab_stream_end(s, end);
+            ngx_collab_stream_end(s, last);
             return;
         }
 
-        ngx_collab_stream_end(s, end);
+        ngx_collab_stream_end(s, last);
     }
 }
 
@@ -891,6 +1202,6 @@ ngx_collab_stream_restart(void)
             return;
         }
 
-        ngx_collab_stream_end(s, NGX_ERROR);
+        ngx_collab_stream_end(s, 0);
     }
 }
