@@ -97,6 +97,7 @@ test-deb: deb
 bench: $(MODULE) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/presence.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*

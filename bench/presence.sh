@@ -118,7 +118,7 @@ memory() {
     echo "$total $shared"
 }
 
-rm -rf "$prefix"
+rm -rf "$prefix" "$out"/presence-*.txt "$out"/presence-*.err
 mkdir -p "$prefix/logs" "$prefix/tmp"
 ( umask 077
   od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > "$prefix/admin.token" )
@@ -230,6 +230,10 @@ for i in $(seq 600); do
     ready=$(cat "$out"/presence-hold-*.err 2>/dev/null | grep -c holding \
             || true)
     [ "$ready" -ge "$clients" ] && break
+    for p in "${pids[@]}"; do
+        kill -0 "$p" 2>/dev/null \
+            || { cat "$out"/presence-hold-*.err >&2; die "a client died"; }
+    done
     sleep 0.5
 done
 sleep $(( hold / 2 ))

@@ -60,8 +60,14 @@ typedef struct {
     int64_t         last;           /* ms of the last message */
     int64_t         gap;            /* the longest, ms */
     size_t          tail;           /* bytes kept across reads */
-    char            keep[64];
+    char            keep[1024];
 } bench_conn_t;
+
+#define BENCH_HEARTBEAT  0x01
+#define BENCH_JOINED     0x02
+#define BENCH_LEFT       0x04
+#define BENCH_PRESENCE   0x08
+
 
 enum {
     BENCH_CONNECTING = 1,
@@ -295,14 +301,16 @@ stream_request(bench_conn_t *c, const char *user)
 /*
  * Reads what arrived: the head (its X-Worker), then the messages, each
  * counted when its end ("\n\n") arrives.  Returns -1 when the connection
- * ended, else the number of new complete messages; *what gets the kind
- * of the last one: 'h' heartbeat, 'j' joined, 'l' left, 'p' presence.
+ * ended, else the number of new complete messages; *what gets a bit for
+ * each kind among them: BENCH_HEARTBEAT, BENCH_JOINED, BENCH_LEFT,
+ * BENCH_PRESENCE.
  */
 static int
 stream_read(bench_conn_t *c, char *what)
 {
     int      msgs;
-    char     buf[BENCH_BUF + 64], *p, *end, *w;
+    char     buf[BENCH_BUF + sizeof(((bench_conn_t *) 0)->keep) + 1];
+    char    *p, *end, *w;
     size_t   have;
     ssize_t  n;
 
@@ -358,17 +366,19 @@ stream_read(bench_conn_t *c, char *what)
             char  *m;
 
             m = memmem(p, w - p, "event: participant.joined", 25);
-            *what = m ? 'j' : 0;
 
-            if (!m && memmem(p, w - p, "event: participant.left", 23)) {
-                *what = 'l';
+            if (m) {
+                *what |= BENCH_JOINED;
 
-            } else if (!m && memmem(p, w - p, ": heartbeat", 11)) {
-                *what = 'h';
+            } else if (memmem(p, w - p, "event: participant.left", 23)) {
+                *what |= BENCH_LEFT;
+
+            } else if (memmem(p, w - p, ": heartbeat", 11)) {
+                *what |= BENCH_HEARTBEAT;
                 c->heartbeats++;
 
-            } else if (!m && memmem(p, w - p, "event: presence", 15)) {
-                *what = 'p';
+            } else if (memmem(p, w - p, "event: presence", 15)) {
+                *what |= BENCH_PRESENCE;
             }
 
             msgs++;
@@ -402,7 +412,7 @@ hold(int n, int seconds, int first)
 {
     int                 i, k, opened, open, failed, ended, lost, mincount;
     int64_t             deadline, gap, t;
-    char                what, user[64];
+    char                what = 0, user[64];
     bench_conn_t       *conns, *c;
     struct epoll_event  evs[512];
 
@@ -555,7 +565,7 @@ static int
 cycle(int conc, int seconds)
 {
     int                 i, k, done, failed;
-    char                what, user[64];
+    char                what = 0, user[64];
     int64_t             deadline;
     bench_conn_t       *conns, *c;
     struct epoll_event  evs[512];
@@ -617,7 +627,7 @@ cycle(int conc, int seconds)
             }
 
             /* the snapshot is in: a join, and now the leave */
-            if (what == 'p' || (c->state == BENCH_OPEN && what)) {
+            if (what & BENCH_PRESENCE) {
                 done++;
                 close(c->fd);
                 c->fd = -1;
@@ -800,7 +810,7 @@ static int
 fanout(int n, int rounds)
 {
     int                 i, k, r, w, other, fd, open, waiting, samples;
-    char                what;
+    char                what = 0;
     double             *lat, t0, t;
     bench_conn_t       *conns, *c;
     struct epoll_event  evs[512];
@@ -863,7 +873,7 @@ fanout(int n, int rounds)
     samples = 0;
 
     for (r = 0; r < 2 * rounds; r++) {
-        char  want = (r % 2 == 0) ? 'j' : 'l';
+        char  want = (r % 2 == 0) ? BENCH_JOINED : BENCH_LEFT;
 
         t0 = now_us();
         api(fd, r % 2 == 0 ? "PUT" : "DELETE", "bot",
@@ -894,7 +904,7 @@ fanout(int n, int rounds)
                     exit(1);
                 }
 
-                if (what == want && c->messages == 0) {
+                if ((what & want) && c->messages == 0) {
                     c->messages = 1;
                     lat[samples++] = (t - t0) / 1000;
                     waiting--;

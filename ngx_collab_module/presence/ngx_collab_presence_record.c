@@ -25,6 +25,14 @@
 #define COLLAB_RECORD_BATCH   256
 #define COLLAB_RECORD_RETRY   1000      /* ms after a failed batch */
 
+/*
+ * After this many failed batches in a row, records go one at a time; a
+ * record that fails alone this many times for a reason other than a busy
+ * or full database is given up, so that one bad record cannot hold the
+ * others back for ever.
+ */
+#define COLLAB_RECORD_TRIES   3
+
 
 static ngx_int_t ngx_collab_record_work(ngx_collab_work_t *w);
 static void ngx_collab_record_done(ngx_collab_work_t *w);
@@ -84,6 +92,7 @@ static struct {
     ngx_uint_t          reconcile;
     int64_t             now;
     ngx_uint_t          busy;
+    ngx_uint_t          failures;   /* batches in a row */
     ngx_event_t         retry;
     ngx_log_t          *log;
 } ngx_collab_recorder;
@@ -94,8 +103,9 @@ ngx_collab_presence_record_init(ngx_cycle_t *cycle)
 {
     ngx_collab_recorder.log = cycle->log;
 
-    ngx_collab_recorder.recs = ngx_palloc(cycle->pool, COLLAB_RECORD_BATCH
-                                                       * COLLAB_PRESENCE_REC_SIZE);
+    ngx_collab_recorder.recs = ngx_palloc(cycle->pool,
+                                          COLLAB_RECORD_BATCH
+                                          * COLLAB_PRESENCE_REC_SIZE);
     if (ngx_collab_recorder.recs == NULL) {
         return NGX_ERROR;
     }
@@ -108,6 +118,7 @@ ngx_collab_presence_record_init(ngx_cycle_t *cycle)
     ngx_collab_recorder.retry.log = cycle->log;
     ngx_collab_recorder.retry.data = cycle;
     ngx_collab_recorder.retry.cancelable = 1;
+    ngx_collab_recorder.failures = 0;
 
     return NGX_OK;
 }
@@ -137,7 +148,9 @@ ngx_collab_presence_record(void)
 
     for ( ;; ) {
         if (ngx_collab_presence_claim(ngx_collab_recorder.recs,
-                                      COLLAB_RECORD_BATCH,
+                                      ngx_collab_recorder.failures
+                                      >= COLLAB_RECORD_TRIES
+                                      ? 1 : COLLAB_RECORD_BATCH,
                                       &ngx_collab_recorder.n,
                                       &ngx_collab_recorder.reconcile)
             != NGX_OK)
@@ -569,7 +582,34 @@ ngx_collab_record_done(ngx_collab_work_t *w)
 
     ngx_collab_recorder.busy = 0;
 
+    upto = 0;
+
+    if (ngx_collab_recorder.n) {
+        last = (ngx_collab_presence_rec_t *)
+               (ngx_collab_recorder.recs
+                + (ngx_collab_recorder.n - 1) * COLLAB_PRESENCE_REC_SIZE);
+        upto = last->seq;
+    }
+
     if (w->rc != NGX_OK) {
+        ngx_collab_recorder.failures++;
+
+        if (ngx_collab_recorder.n == 1 && !ngx_collab_recorder.reconcile
+            && ngx_collab_recorder.failures >= 2 * COLLAB_RECORD_TRIES
+            && ngx_collab_db_status(w->db_rc) != NGX_HTTP_SERVICE_UNAVAILABLE)
+        {
+            ngx_log_error(NGX_LOG_ALERT, ngx_collab_recorder.log, 0,
+                          "collab: a presence transition (%uL) cannot be "
+                          "recorded: sqlite: %s (%d); it is given up",
+                          upto, sqlite3_errstr(w->db_rc), w->db_rc);
+
+            ngx_collab_recorder.failures = 0;
+            ngx_collab_presence_claimed(upto, 0);
+            ngx_collab_stream_notify();
+            ngx_collab_presence_record();
+            return;
+        }
+
         ngx_log_error(NGX_LOG_ERR, ngx_collab_recorder.log, 0,
                       "collab: recording %ui presence transitions failed: "
                       "sqlite: %s (%d); trying again", ngx_collab_recorder.n,
@@ -584,14 +624,7 @@ ngx_collab_record_done(ngx_collab_work_t *w)
         return;
     }
 
-    upto = 0;
-
-    if (ngx_collab_recorder.n) {
-        last = (ngx_collab_presence_rec_t *)
-               (ngx_collab_recorder.recs
-                + (ngx_collab_recorder.n - 1) * COLLAB_PRESENCE_REC_SIZE);
-        upto = last->seq;
-    }
+    ngx_collab_recorder.failures = 0;
 
     ngx_collab_presence_claimed(upto, ngx_collab_recorder.reconcile);
 
