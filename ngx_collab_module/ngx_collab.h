@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
+#include "ngx_collab_utf8.h"
 #include "ngx_collab_json.h"
 #include "ngx_collab_id.h"
 
@@ -231,7 +232,6 @@ ngx_int_t ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present);
 ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     ngx_uint_t *present);
-ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
 ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
 ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,

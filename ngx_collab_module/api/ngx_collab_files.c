@@ -104,7 +104,7 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
                                  COLLAB_FILE_NAME_MAX);
     }
 
-    if (!ngx_collab_utf8_valid(name->data, name->len)) {
+    if (!collab_utf8_valid(name->data, name->len)) {
         return ngx_collab_reject(cr, "name", "name: must be valid UTF-8");
     }
 
@@ -763,10 +763,14 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     ngx_str_null(&prefix);
     ngx_str_null(&end);
 
-    if (ngx_collab_arg(cr, "prefix", &prefix) == NGX_OK) {
-        if (prefix.len > COLLAB_FILE_NAME_MAX
-            || !ngx_collab_utf8_valid(prefix.data, prefix.len))
-        {
+    rc = ngx_collab_arg(cr, "prefix", &prefix);
+
+    if (rc == NGX_ERROR) {
+        return ngx_collab_invalid(cr);
+    }
+
+    if (rc == NGX_OK) {
+        if (prefix.len > COLLAB_FILE_NAME_MAX) {
             return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "prefix",
                                    "prefix: must be at most %d bytes of "
                                    "UTF-8", COLLAB_FILE_NAME_MAX);

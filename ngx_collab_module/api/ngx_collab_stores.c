@@ -52,7 +52,7 @@ ngx_collab_store_name(ngx_collab_req_t *cr, ngx_str_t *s, const char *field)
                                  field, COLLAB_STORE_NAME_MAX);
     }
 
-    if (!ngx_collab_utf8_valid(s->data, s->len)) {
+    if (!collab_utf8_valid(s->data, s->len)) {
         return ngx_collab_reject(cr, field, "%s: must be valid UTF-8", field);
     }
 

@@ -792,6 +792,7 @@ ngx_int_t
 ngx_collab_delivery_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
     sqlite3_stmt  *st;
@@ -800,7 +801,13 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
-    has_status = (ngx_collab_arg(cr, "status", &status) == NGX_OK);
+    rc = ngx_collab_arg(cr, "status", &status);
+
+    if (rc == NGX_ERROR) {
+        return ngx_collab_invalid(cr);
+    }
+
+    has_status = (rc == NGX_OK);
 
     if (has_status
         && !(status.len == 7 && ngx_strncmp(status.data, "pending", 7) == 0)

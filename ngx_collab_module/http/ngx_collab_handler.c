@@ -227,7 +227,7 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
         cr->body = json_object();
 
-    } else if (!ngx_collab_utf8_valid(body, len)) {
+    } else if (!collab_utf8_valid(body, len)) {
         ngx_http_finalize_request(r,
             ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
                             "the request body is not valid UTF-8"));

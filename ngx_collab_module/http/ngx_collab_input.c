@@ -34,33 +34,6 @@ ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json)
 }
 
 
-ngx_int_t
-ngx_collab_utf8_valid(const u_char *p, size_t len)
-{
-    const u_char  *last;
-    uint32_t       c;
-
-    last = p + len;
-
-    while (p < last) {
-
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        c = ngx_utf8_decode((u_char **) &p, last - p);
-
-        /* ngx_utf8_decode() lets surrogates through */
-        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 /* rejects a field the resource does not know */
 ngx_int_t
 ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
@@ -232,7 +205,10 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
 }
 
 
-/* a query argument, percent-decoded; NGX_DECLINED when absent */
+/*
+ * A query argument, percent-decoded: NGX_OK, NGX_DECLINED when absent, or
+ * NGX_ERROR with cr->err set when it is not UTF-8.
+ */
 ngx_int_t
 ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 {
@@ -247,7 +223,8 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 
     dst = ngx_pnalloc(cr->request->pool, raw.len);
     if (dst == NULL) {
-        return NGX_ERROR;
+        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                                 "an internal error occurred");
     }
 
     value->data = dst;
@@ -257,6 +234,10 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 
     value->len = dst - value->data;
 
+    if (!collab_utf8_valid(value->data, value->len)) {
+        return ngx_collab_reject(cr, name, "%s: must be valid UTF-8", name);
+    }
+
     return NGX_OK;
 }
 
@@ -265,22 +246,30 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 static ngx_int_t
 ngx_collab_page_limit(ngx_collab_req_t *cr, ngx_uint_t *limit)
 {
-    ngx_int_t  n;
+    ngx_int_t  n, rc;
     ngx_str_t  v;
 
     *limit = COLLAB_LIMIT_DEFAULT;
 
-    if (ngx_collab_arg(cr, "limit", &v) == NGX_OK) {
-        n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
+    rc = ngx_collab_arg(cr, "limit", &v);
 
-        if (n < 1 || n > COLLAB_LIMIT_MAX) {
-            return ngx_collab_reject(cr, "limit",
-                                     "limit: must be an integer from 1 "
-                                     "to %d", COLLAB_LIMIT_MAX);
-        }
-
-        *limit = n;
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
     }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
+
+    if (n < 1 || n > COLLAB_LIMIT_MAX) {
+        return ngx_collab_reject(cr, "limit",
+                                 "limit: must be an integer from 1 to %d",
+                                 COLLAB_LIMIT_MAX);
+    }
+
+    *limit = n;
 
     return NGX_OK;
 }
@@ -294,6 +283,7 @@ ngx_int_t
 ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, int64_t *before)
 {
+    ngx_int_t  rc;
     ngx_str_t  v;
 
     *before = INT64_MAX;
@@ -302,14 +292,22 @@ ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
         return NGX_ERROR;
     }
 
-    if (ngx_collab_arg(cr, "cursor", &v) == NGX_OK) {
-        if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32,
-                                 kind, before)
-            != 0)
-        {
-            return ngx_collab_reject(cr, "cursor",
-                                     "cursor: not a cursor of this list");
-        }
+    rc = ngx_collab_arg(cr, "cursor", &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32, kind,
+                             before)
+        != 0)
+    {
+        return ngx_collab_reject(cr, "cursor",
+                                 "cursor: not a cursor of this list");
     }
 
     return NGX_OK;
@@ -324,6 +322,7 @@ ngx_int_t
 ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, ngx_str_t *from)
 {
+    ngx_int_t  rc;
     ngx_str_t  v;
 
     ngx_str_set(from, "");
@@ -332,8 +331,14 @@ ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
         return NGX_ERROR;
     }
 
-    if (ngx_collab_arg(cr, "cursor", &v) != NGX_OK) {
+    rc = ngx_collab_arg(cr, "cursor", &v);
+
+    if (rc == NGX_DECLINED) {
         return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     from->data = ngx_pnalloc(cr->request->pool, COLLAB_CURSOR_NAME_MAX);

@@ -165,6 +165,7 @@ ngx_int_t
 ngx_collab_event_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      type, room;
     ngx_uint_t     limit, has_type, has_room;
     sqlite3_stmt  *st;
@@ -173,14 +174,26 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
-    has_type = (ngx_collab_arg(cr, "type", &type) == NGX_OK);
+    rc = ngx_collab_arg(cr, "type", &type);
+
+    if (rc == NGX_ERROR) {
+        return ngx_collab_invalid(cr);
+    }
+
+    has_type = (rc == NGX_OK);
 
     if (has_type && ngx_collab_event_lookup(&type) == NGX_ERROR) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "type",
                                "type: not an event name");
     }
 
-    has_room = (ngx_collab_arg(cr, "roomId", &room) == NGX_OK);
+    rc = ngx_collab_arg(cr, "roomId", &room);
+
+    if (rc == NGX_ERROR) {
+        return ngx_collab_invalid(cr);
+    }
+
+    has_room = (rc == NGX_OK);
 
     if (has_room && !collab_uuid_valid(room.data, room.len)) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "roomId",
