@@ -377,6 +377,23 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
+    id.len = collab_id_new(idbuf, "wh_");
+    id.data = (u_char *) idbuf;
+
+    if (collab_secret_new(secret) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * The count and the insert in one transaction: creates in the other
+     * workers cannot slip in between and pass the limit together.
+     */
+
+    rc = ngx_collab_db_begin();
+    if (rc != SQLITE_OK) {
+        return ngx_collab_fail_db(cr, rc, "webhook create");
+    }
+
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
     if (st == NULL) {
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook count");
@@ -389,17 +406,15 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "webhook count");
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: the account has %d webhooks",
+                   sqlite3_column_int(st, 0));
+
     if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
+        ngx_collab_db_rollback();
         return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
                                "an account has at most %d webhooks",
                                COLLAB_WEBHOOKS_MAX);
-    }
-
-    id.len = collab_id_new(idbuf, "wh_");
-    id.data = (u_char *) idbuf;
-
-    if (collab_secret_new(secret) != 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     now = ngx_collab_now_ms();
@@ -429,7 +444,12 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
     ngx_collab_webhook_json(&cr->out, st, secret);
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
+    }
+
+    if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
         return ngx_collab_fail_db(cr, rc, "webhook insert");
