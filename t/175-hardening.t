@@ -1,6 +1,7 @@
 # What an attacker would try: bytes that are not UTF-8 in every place a
-# client can put them (paths, query arguments, bodies), and data already
-# in the database that is not UTF-8.
+# client can put them (paths, query arguments, bodies), data already in
+# the database that is not UTF-8, and "." and ".." path segments in every
+# spelling.
 
 use lib 't/inc';
 use CollabTest;
@@ -168,3 +169,61 @@ main::sql("INSERT INTO store_items (room_id, store, key, value, updated_at)"
 --- response_body eval
 ["{\"data\":[{\"key\":\"a$::FFFD$::FFFD\x62\",\"value\":[\"$::FFFD$::FFFD$::FFFD\",\"x$::FFFD$::FFFD$::FFFD\"],\"updatedAt\":\"1970-01-01T00:00:00.000Z\"}],\"nextCursor\":null}\n",
  "{\"userId\":\"u1\",\"roomId\":\"$::Room\",\"name\":\"$::FFFD\",\"email\":null,\"metadata\":{},\"online\":false,\"createdAt\":\"1970-01-01T00:00:00.000Z\",\"updatedAt\":\"1970-01-01T00:00:00.000Z\"}\n"]
+
+=== TEST 6: "." and ".." path segments are refused in every spelling
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/rooms {"name":"r"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 1
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/./k 2
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.. 2
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/%2e/k 2
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/%2E%2e 2
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.%2e 2
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/%2e%2E
+GET /v1/accounts/{acc1}/rooms/%2e%2e/users
+GET /v1/accounts/{acc1}/rooms/{room1}/users/.
+GET /v1/accounts/{acc1}/./rooms
+GET /v1/accounts/{acc1}/rooms/{room1}/../{room1}/users
+GET /v1/./accounts/{acc1}
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s/k
+count GET /v1/accounts/{acc1}/rooms/{room1}/stores/s
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 201 {"key":"k","value":1,"updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/./k 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.. 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/%2e/k 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/%2E%2e 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.%2e 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/%2e%2E 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/accounts/{acc1}/rooms/%2e%2e/users 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/users/. 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/accounts/{acc1}/./rooms 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/../{room1}/users 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/./accounts/{acc1} 400 {"error":{"code":"invalid_request","message":"the path must not have a \".\" or \"..\" segment"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 200 1
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s 200 1 items, last page
+
+=== TEST 7: dots that do not make a whole segment are names like any other
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/rooms {"name":"r"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/.../k 1
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.k 2
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k. 3
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/%2e%2e%2e 4
+count GET /v1/accounts/{acc1}/rooms/{room1}/stores/s
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/.../k 201 {"key":"k","value":1,"updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.k 201 {"key":".k","value":2,"updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k. 201 {"key":"k.","value":3,"updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/%2e%2e%2e 201 {"key":"...","value":4,"updatedAt":"<ts>"}
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s 200 3 items, last page

@@ -51,6 +51,14 @@ ngx_http_collab_handler(ngx_http_request_t *r)
 
     rc = ngx_collab_route(r, cr, &allow);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: route \"%s\": %i",
+                   cr->route ? cr->route->pattern : "", rc);
+
+    if (rc == NGX_HTTP_BAD_REQUEST) {
+        return ngx_collab_invalid(cr);
+    }
+
     if (rc == NGX_HTTP_NOT_FOUND) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "no such route");
