@@ -1,7 +1,7 @@
 # What an attacker would try: bytes that are not UTF-8 in every place a
 # client can put them (paths, query arguments, bodies), data already in
-# the database that is not UTF-8, and "." and ".." path segments in every
-# spelling.
+# the database that is not UTF-8, "." and ".." path segments in every
+# spelling, and request bodies sent chunked or empty.
 
 use lib 't/inc';
 use CollabTest;
@@ -227,3 +227,58 @@ PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/.k 201 {"key":".k","value":2,"upd
 PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k. 201 {"key":"k.","value":3,"updatedAt":"<ts>"}
 PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/%2e%2e%2e 201 {"key":"...","value":4,"updatedAt":"<ts>"}
 GET /v1/accounts/{acc1}/rooms/{room1}/stores/s 200 3 items, last page
+
+=== TEST 8: a chunked JSON body is read whole
+--- request eval
+"POST /v1/accounts\n" . "5\r\n{\"nam\r\n" . "a\r\ne\":\"Acme\"}\r\n" . "0\r\n\r\n"
+--- more_headers eval
+"$::Json\nTransfer-Encoding: chunked"
+--- error_code: 201
+--- response_body_like chomp
+^\{"id":"acc_\w{22}","name":"Acme","createdAt":"[^"]+"\}$
+
+=== TEST 9: an empty chunked body on a create reads as {}
+--- request eval
+"POST /v1/accounts\n" . "0\r\n\r\n"
+--- more_headers eval
+"$::Json\nTransfer-Encoding: chunked"
+--- error_code: 400
+--- response_body
+{"error":{"code":"invalid_request","message":"name: is required","field":"name"}}
+
+=== TEST 10: "Content-Length: 0" on a create reads as {}, and on a store value is refused
+--- init
+main::make_room();
+--- request eval
+["POST /v1/accounts\n", "PUT $::Base/stores/s/k\n", "POST $::Base/users\n",
+ "PUT $::Base/files/empty.txt\n"]
+--- more_headers eval
+["$::Json\nContent-Length: 0", "$::Json\nContent-Length: 0",
+ "$::Json\nContent-Length: 0", "$::Admin\nContent-Length: 0"]
+--- error_code eval
+[400, 400, 201, 201]
+--- response_body_like eval
+['^\{"error":\{"code":"invalid_request","message":"name: is required","field":"name"\}\}\n\z',
+ '^\{"error":\{"code":"invalid_request","message":"the request body must be a JSON value"\}\}\n\z',
+ '^\{"userId":"user_\w{22}",',
+ '^\{"name":"empty.txt","size":0,']
+
+=== TEST 11: a chunked body of a store value and of a file upload
+--- init
+main::make_room();
+--- request eval
+["PUT $::Base/stores/s/k\n" . "3\r\n[1,\r\n" . "2\r\n2]\r\n" . "0\r\n\r\n",
+ "PUT $::Base/files/chunked.txt\n" . "6\r\nchunks\r\n" . "0\r\n\r\n",
+ "GET $::Base/files/chunked.txt",
+ "PUT $::Base/stores/s/e\n" . "0\r\n\r\n"]
+--- more_headers eval
+["$::Json\nTransfer-Encoding: chunked",
+ "$::Admin\nTransfer-Encoding: chunked", $::Admin,
+ "$::Json\nTransfer-Encoding: chunked"]
+--- error_code eval
+[201, 201, 200, 400]
+--- response_body_like eval
+['^\{"key":"k","value":\[1,2\],"updatedAt":"[^"]+"\}\n\z',
+ '^\{"name":"chunked.txt","size":6,',
+ '^chunks\z',
+ '^\{"error":\{"code":"invalid_request","message":"the request body must be a JSON value"\}\}\n\z']

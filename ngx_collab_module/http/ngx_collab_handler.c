@@ -150,12 +150,16 @@ ngx_http_collab_is_json(ngx_http_request_t *r)
 }
 
 
+/*
+ * The body in one NUL-ended piece of memory.  Buffers may be empty: the
+ * last one of a chunked body, or the only one of "Content-Length: 0",
+ * which has no memory at all (pos is NULL).
+ */
 static u_char *
 ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
 {
     u_char       *p, *data;
-    size_t        size;
-    ssize_t       n;
+    size_t        size, n;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
@@ -173,6 +177,13 @@ ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
                            : (size_t) (b->last - b->pos);
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: request body of %uz bytes", size);
+
+    if (size == 0) {
+        return (u_char *) "";
+    }
+
     data = ngx_pnalloc(r->pool, size + 1);
     if (data == NULL) {
         return NULL;
@@ -184,17 +195,23 @@ ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
         b = cl->buf;
 
         if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
+            n = b->file_last - b->file_pos;
+
+            if (n
+                && ngx_read_file(b->file, p, n, b->file_pos) != (ssize_t) n)
+            {
                 return NULL;
             }
 
-            p += n;
-
         } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            n = b->last - b->pos;
+
+            if (n) {
+                ngx_memcpy(p, b->pos, n);
+            }
         }
+
+        p += n;
     }
 
     *p = '\0';
