@@ -618,6 +618,200 @@ ngx_collab_file_open(ngx_collab_req_t *cr, ngx_open_file_info_t *of,
 }
 
 
+/*
+ * Can a browser run script in a document of this type?  The media type
+ * is compared without parameters and case; one that does not parse is
+ * taken as active too.
+ */
+static ngx_uint_t
+ngx_collab_file_active(ngx_str_t *type)
+{
+    u_char      *p, *last, *slash, c;
+    size_t       len;
+    ngx_uint_t   i;
+    u_char       essence[COLLAB_CONTENT_TYPE_MAX];
+
+    static ngx_str_t  active[] = {
+        ngx_string("text/html"),
+        ngx_string("text/xsl"),
+        ngx_string("text/javascript"),
+        ngx_string("text/ecmascript"),
+        ngx_string("text/x-component"),
+        ngx_string("application/javascript"),
+        ngx_string("application/ecmascript"),
+        ngx_string("application/x-javascript"),
+        ngx_string("application/pdf"),
+        ngx_string("application/x-shockwave-flash"),
+        ngx_string("multipart/x-mixed-replace"),
+    };
+
+    p = type->data;
+    last = type->data + type->len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    len = 0;
+    slash = NULL;
+
+    for ( /* void */ ;
+         p < last && *p != ';' && *p != ',' && len < sizeof(essence);
+         p++)
+    {
+        c = ngx_tolower(*p);
+
+        if (c == '/' && slash == NULL && len > 0) {
+            slash = &essence[len];
+
+        } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                     || ngx_strchr("!#$&^_.+-", c)))
+        {
+            break;
+        }
+
+        essence[len++] = c;
+    }
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    if (slash == NULL || slash == &essence[len - 1]
+        || (p < last && *p != ';'))
+    {
+        return 1;
+    }
+
+    /* XML of any kind: application/xml, image/svg+xml, xhtml ... */
+    if ((size_t) (&essence[len] - slash) == 4
+        && ngx_strncmp(slash + 1, "xml", 3) == 0)
+    {
+        return 1;
+    }
+
+    if (len > 4 && ngx_strncmp(&essence[len - 4], "+xml", 4) == 0) {
+        return 1;
+    }
+
+    for (i = 0; i < sizeof(active) / sizeof(active[0]); i++) {
+        if (len == active[i].len
+            && ngx_strncmp(essence, active[i].data, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Content-Disposition: attachment with the last part of the file name:
+ * as printable ASCII in filename, the rest of it replaced by "_", and as
+ * percent-encoded UTF-8 in filename* (RFC 6266).
+ */
+static ngx_int_t
+ngx_collab_file_attachment(ngx_http_request_t *r, ngx_str_t *name)
+{
+    u_char           *p, *q, *base, *last, c;
+    ngx_table_elt_t  *h;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    last = name->data + name->len;
+    base = name->data;
+
+    for (p = name->data; p < last; p++) {
+        if (*p == '/') {
+            base = p + 1;
+        }
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, sizeof("attachment; filename=\"\"; "
+                                                "filename*=UTF-8''") - 1
+                                         + 4 * (last - base));
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(h->value.data, "attachment; filename=\"",
+                   sizeof("attachment; filename=\"") - 1);
+
+    for (p = base; p < last; p++) {
+        c = *p;
+
+        if ((c & 0xc0) == 0x80) {
+            continue;
+        }
+
+        *q++ = (c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%'
+                && c != ';')
+               ? c : '_';
+    }
+
+    q = ngx_cpymem(q, "\"; filename*=UTF-8''",
+                   sizeof("\"; filename*=UTF-8''") - 1);
+
+    for (p = base; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || ngx_strchr("!#$&+-.^_`|~", c))
+        {
+            *q++ = c;
+
+        } else {
+            *q++ = '%';
+            *q++ = hex[c >> 4];
+            *q++ = hex[c & 0xf];
+        }
+    }
+
+    h->value.len = q - h->value.data;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+
+    return NGX_OK;
+}
+
+
+/*
+ * Headers that keep an uploaded file from running as a page of this
+ * origin: no type sniffing, ever, and documents that can hold script are
+ * downloaded rather than shown.
+ */
+static ngx_int_t
+ngx_collab_file_safety(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *type)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
+
+    if (!ngx_collab_file_active(type)) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: \"%V\" is sent as an attachment", type);
+
+    return ngx_collab_file_attachment(r, name);
+}
+
+
 ngx_int_t
 ngx_collab_file_get(ngx_collab_req_t *cr)
 {
@@ -647,6 +841,10 @@ ngx_collab_file_get(ngx_collab_req_t *cr)
     r->headers_out.content_type = type;
     r->headers_out.content_type_len = type.len;
     r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_collab_file_safety(r, &cr->params[2], &type) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
