@@ -151,6 +151,8 @@ extern ngx_module_t  ngx_http_collab_module;
 /* ngx_http_collab_module.c */
 ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
     ngx_log_t *log);
+ngx_int_t ngx_collab_data_check(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log);
 
 /* ngx_collab_handler.c */
 ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);

@@ -257,6 +257,8 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                                     octx == NULL && !ngx_test_config,
                                     shm_zone->shm.log)
            != NGX_OK
+        || ngx_collab_data_check(ctx->cycle, cmcf, shm_zone->shm.log)
+           != NGX_OK
         || ngx_collab_admin_token_load(cmcf, shm_zone->shm.log) != NGX_OK)
     {
         return NGX_ERROR;
