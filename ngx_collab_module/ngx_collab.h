@@ -95,7 +95,9 @@ typedef struct {
 typedef enum {
     COLLAB_ROUTE_PUBLIC = 0,
     COLLAB_ROUTE_ADMIN,             /* admin token only */
-    COLLAB_ROUTE_ACCOUNT            /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ACCOUNT,           /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ROOM               /* as ACCOUNT, and {roomId} must be a
+                                       room of {accountId}: 404 if not */
 } ngx_collab_route_auth_e;
 
 
@@ -257,14 +259,15 @@ ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
-int ngx_collab_account_exists(ngx_str_t *account);
+ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
 
 ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
-int ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room);
+ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room);
 
 ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);

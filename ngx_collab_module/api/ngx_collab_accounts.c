@@ -134,19 +134,31 @@ ngx_collab_account_get(ngx_collab_req_t *cr)
 }
 
 
-int
-ngx_collab_account_exists(ngx_str_t *account)
+/* NGX_OK, NGX_DECLINED if there is no such account, or NGX_ERROR */
+ngx_int_t
+ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account)
 {
+    int            rc;
     sqlite3_stmt  *st;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_account_exists);
     if (st == NULL) {
-        return SQLITE_ERROR;
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account lookup");
     }
 
     ngx_collab_db_bind_str(st, 1, account);
 
-    return sqlite3_step(st);
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "account lookup");
 }
 
 

@@ -36,9 +36,8 @@ static const char  ngx_collab_sql_file_upsert[] =
     " uploaded_at = excluded.uploaded_at";
 
 static const char  ngx_collab_sql_file_get[] =
-    "SELECT f.blob, f.size, f.content_type, f.uploaded_at FROM rooms r"
-    " LEFT JOIN files f ON f.room_id = r.id AND f.name = ?3"
-    " WHERE r.account_id = ?1 AND r.id = ?2";
+    "SELECT blob, size, content_type, uploaded_at FROM files"
+    " WHERE room_id = ?1 AND name = ?2";
 
 static const char  ngx_collab_sql_file_list[] =
     "SELECT name, blob, size, content_type, uploaded_at FROM files"
@@ -184,9 +183,9 @@ ngx_collab_file_type(ngx_collab_req_t *cr, ngx_str_t *type)
 
 
 /*
- * The room must exist in the account, and a file of size bytes under
- * this name must fit the room's file count and the account's quota.  The
- * blob the name has now, if any, is copied to *old.
+ * A file of size bytes under this name must fit the room's file count
+ * and the account's quota.  The blob the name has now, if any, is copied
+ * to *old.
  */
 static ngx_int_t
 ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
@@ -198,17 +197,6 @@ ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
     ngx_http_collab_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "room lookup");
-    }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_file_find);
     if (st == NULL) {
@@ -288,8 +276,8 @@ ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
 
 /*
  * The route's check: the name of the path; for an upload also the type
- * and, before its bytes are read, the room and the limits (with the size
- * the client announces).
+ * and, before its bytes are read, the limits (with the size the client
+ * announces).
  */
 ngx_int_t
 ngx_collab_file_check(ngx_collab_req_t *cr)
@@ -430,6 +418,14 @@ ngx_collab_file_commit(ngx_collab_req_t *cr, ngx_str_t *blob, off_t size,
     sqlite3_bind_int64(st, 6, now);
 
     rc = sqlite3_step(st);
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        /* the room was deleted since the route's rule found it */
+        ngx_collab_db_rollback();
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "room not found");
+    }
+
     if (rc != SQLITE_DONE) {
         return ngx_collab_refuse_db(cr, rc, "file upsert");
     }
@@ -547,24 +543,18 @@ ngx_collab_file_open(ngx_collab_req_t *cr, ngx_open_file_info_t *of,
             return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file get");
         }
 
-        ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-        ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-        ngx_collab_db_bind_str(st, 3, &cr->params[2]);
+        ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+        ngx_collab_db_bind_str(st, 2, &cr->params[2]);
 
         rc = sqlite3_step(st);
 
         if (rc == SQLITE_DONE) {
             return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                     "room not found");
+                                     "file not found");
         }
 
         if (rc != SQLITE_ROW) {
             return ngx_collab_refuse_db(cr, rc, "file get");
-        }
-
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-            return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                     "file not found");
         }
 
         ngx_collab_db_col(st, 0, &s);
@@ -986,16 +976,6 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
         }
     }
 
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "room lookup");
-    }
-
     st = ngx_collab_db_stmt(ngx_collab_sql_file_list);
     if (st == NULL) {
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "file list");
@@ -1057,17 +1037,7 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-        if (rc == SQLITE_ROW) {
-            return ngx_collab_not_found(cr, "file");
-        }
-
-        if (rc == SQLITE_DONE) {
-            return ngx_collab_not_found(cr, "room");
-        }
-
-        return ngx_collab_fail_db(cr, rc, "room lookup");
+        return ngx_collab_not_found(cr, "file");
     }
 
     if (rc != SQLITE_ROW) {

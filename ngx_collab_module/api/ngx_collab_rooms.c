@@ -280,18 +280,34 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
 }
 
 
-int
-ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room)
+/*
+ * Is room one of the account's rooms?  NGX_OK, NGX_DECLINED if not, or
+ * NGX_ERROR with cr->err set.
+ */
+ngx_int_t
+ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room)
 {
+    int            rc;
     sqlite3_stmt  *st;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_exists);
     if (st == NULL) {
-        return SQLITE_ERROR;
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room lookup");
     }
 
     ngx_collab_db_bind_str(st, 1, account);
     ngx_collab_db_bind_str(st, 2, room);
 
-    return sqlite3_step(st);
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }

@@ -14,10 +14,8 @@
 
 
 static const char  ngx_collab_sql_store_get[] =
-    "SELECT s.value FROM rooms r"
-    " LEFT JOIN store_items s"
-    "  ON s.room_id = r.id AND s.store = ?3 AND s.key = ?4"
-    " WHERE r.account_id = ?1 AND r.id = ?2";
+    "SELECT value FROM store_items"
+    " WHERE room_id = ?1 AND store = ?2 AND key = ?3";
 
 static const char  ngx_collab_sql_store_update[] =
     "UPDATE store_items SET value = ?4, updated_at = ?5"
@@ -89,27 +87,6 @@ ngx_collab_store_check(ngx_collab_req_t *cr)
 }
 
 
-/* the room of the path, in the account of the path */
-static ngx_int_t
-ngx_collab_store_room(ngx_collab_req_t *cr)
-{
-    int  rc;
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "room lookup");
-}
-
-
 static void
 ngx_collab_store_item_json(collab_json_t *j, ngx_str_t *key,
     ngx_str_t *value, int64_t updated)
@@ -169,11 +146,6 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "store put");
     }
 
-    if (ngx_collab_store_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
-    }
-
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_update);
@@ -207,6 +179,13 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
         sqlite3_bind_int64(st, 5, now);
 
         rc = sqlite3_step(st);
+
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            /* the room was deleted since the route's rule found it */
+            ngx_collab_db_rollback();
+            return ngx_collab_not_found(cr, "room");
+        }
+
         if (rc != SQLITE_DONE) {
             return ngx_collab_fail_db(cr, rc, "store insert");
         }
@@ -236,23 +215,18 @@ ngx_collab_store_get(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "store get");
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &cr->params[2]);
-    ngx_collab_db_bind_str(st, 4, &cr->params[3]);
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
+    ngx_collab_db_bind_str(st, 3, &cr->params[3]);
 
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_not_found(cr, "key");
     }
 
     if (rc != SQLITE_ROW) {
         return ngx_collab_fail_db(cr, rc, "store get");
-    }
-
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        return ngx_collab_not_found(cr, "key");
     }
 
     ngx_collab_db_col(st, 0, &value);
@@ -271,9 +245,7 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     ngx_uint_t     limit, n;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK
-        || ngx_collab_store_room(cr) != NGX_OK)
-    {
+    if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK) {
         return ngx_collab_invalid(cr);
     }
 
@@ -317,7 +289,7 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
 
 /*
  * Deletes one key (the path's four parameters) or a whole store (its
- * first three); 404 names what was missing: the room, or the key/store.
+ * first three); 404 names what was missing, the key or the store.
  */
 static ngx_int_t
 ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
@@ -342,10 +314,6 @@ ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        if (ngx_collab_store_room(cr) != NGX_OK) {
-            return ngx_collab_invalid(cr);
-        }
-
         return ngx_collab_not_found(cr, what);
     }
 

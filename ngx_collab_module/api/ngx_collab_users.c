@@ -145,30 +145,6 @@ ngx_collab_user_input(ngx_collab_req_t *cr, ngx_str_t *name,
 }
 
 
-/*
- * The room of the path must exist in the account of the path: NGX_OK, or
- * NGX_ERROR with cr->err saying why (answered by ngx_collab_invalid()).
- */
-static ngx_int_t
-ngx_collab_user_room(ngx_collab_req_t *cr)
-{
-    int  rc;
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "room lookup");
-}
-
-
 /* data of user.* events: {userId, roomId[, fields]} */
 static void
 ngx_collab_user_event_data(collab_json_t *j, ngx_str_t *room,
@@ -230,11 +206,6 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "user create");
     }
 
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
-    }
-
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_insert);
@@ -255,6 +226,12 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
         ngx_collab_db_rollback();
         return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, "userId",
                                "userId: this room already has that user");
+    }
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        /* the room was deleted since the route's rule found it */
+        ngx_collab_db_rollback();
+        return ngx_collab_not_found(cr, "room");
     }
 
     if (rc != SQLITE_ROW) {
@@ -307,10 +284,6 @@ ngx_collab_user_list(ngx_collab_req_t *cr)
         return ngx_collab_invalid(cr);
     }
 
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
     st = ngx_collab_db_stmt(ngx_collab_sql_user_list);
     if (st == NULL) {
         return ngx_collab_fail_db(cr, SQLITE_ERROR, "user list");
@@ -330,10 +303,6 @@ ngx_collab_user_get(ngx_collab_req_t *cr)
 {
     int            rc;
     sqlite3_stmt  *st;
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
     if (st == NULL) {
@@ -400,11 +369,6 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
         return ngx_collab_fail_db(cr, rc, "user update");
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
@@ -532,11 +496,6 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
         return ngx_collab_fail_db(cr, rc, "user delete");
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_delete);

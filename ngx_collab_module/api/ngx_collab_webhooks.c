@@ -259,7 +259,7 @@ static ngx_int_t
 ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
     ngx_collab_webhook_input_t *in)
 {
-    int          rc;
+    ngx_int_t    rc;
     json_t      *v;
     ngx_uint_t   present;
 
@@ -320,16 +320,16 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
             in->room.len = json_string_length(v);
 
             rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(&cr->params[0], &in->room)
-                 : SQLITE_DONE;
+                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
+                 : NGX_DECLINED;
 
-            if (rc == SQLITE_DONE) {
+            if (rc == NGX_DECLINED) {
                 return ngx_collab_reject(cr, "roomId", "roomId: no such room "
                                          "in this account");
             }
 
-            if (rc != SQLITE_ROW) {
-                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
     }

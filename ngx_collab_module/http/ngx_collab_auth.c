@@ -129,11 +129,15 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
 }
 
 
-/* the route's rule applied to the caller, before any handler runs */
+/*
+ * The route's rule applied to the caller, before any check of the route
+ * and before the body is read: who may call it, and that the account and
+ * the room of the path exist.
+ */
 ngx_int_t
 ngx_collab_authorize(ngx_collab_req_t *cr)
 {
-    int         rc;
+    ngx_int_t   rc;
     ngx_str_t  *account;
 
     switch (cr->route->auth) {
@@ -147,6 +151,7 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
         break;
 
     case COLLAB_ROUTE_ACCOUNT:
+    case COLLAB_ROUTE_ROOM:
         if (cr->auth.admin) {
             break;
         }
@@ -169,17 +174,31 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
 
     /* a live key implies its account: only the admin can name any */
     if (cr->auth.admin && cr->nparams > 0) {
-        rc = ngx_collab_account_exists(&cr->params[0]);
+        rc = ngx_collab_account_exists(cr, &cr->params[0]);
 
-        if (rc == SQLITE_DONE) {
+        if (rc == NGX_DECLINED) {
             return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
                                      "account not found");
         }
 
-        if (rc != SQLITE_ROW) {
-            return ngx_collab_refuse_db(cr, rc, "account lookup");
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
-    return NGX_OK;
+    if (cr->route->auth != COLLAB_ROUTE_ROOM) {
+        return NGX_OK;
+    }
+
+    rc = ngx_collab_room_exists(cr, &cr->params[0], &cr->params[1]);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: room \"%V\": %i", &cr->params[1], rc);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "room not found");
+    }
+
+    return rc;
 }
