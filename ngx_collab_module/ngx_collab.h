@@ -203,17 +203,18 @@ ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
 /* ngx_collab_reply.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
 ngx_int_t ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status);
+/*
+ * The two error verbs: ngx_collab_fail() answers now; ngx_collab_refuse()
+ * records the refusal and returns NGX_ERROR, which a handler returns for
+ * the runner to answer.  ngx_collab_refuse_db() is ngx_collab_refuse()
+ * for a failed SQLite call.
+ */
 ngx_int_t ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_invalid(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
-    const char *fmt, ...);
 ngx_int_t ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what);
 ngx_int_t ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc,
     const char *what);
-ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
 const char *ngx_collab_status_code(ngx_uint_t status);
 ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
     const char *field, const u_char *msg, size_t len);

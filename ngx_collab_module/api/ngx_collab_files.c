@@ -65,7 +65,8 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
     raw = *name;
 
     if (raw.len == 0) {
-        return ngx_collab_reject(cr, "name", "name: is required");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: is required");
     }
 
     p = ngx_pnalloc(cr->request->pool, raw.len);
@@ -85,7 +86,7 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
         }
 
         if (last - src < 3 || !isxdigit(src[1]) || !isxdigit(src[2])) {
-            return ngx_collab_reject(cr, "name",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                      "name: invalid percent-encoding");
         }
 
@@ -98,28 +99,30 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
     last = p;
 
     if (name->len > COLLAB_FILE_NAME_MAX) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must be at most %d bytes",
                                  COLLAB_FILE_NAME_MAX);
     }
 
     if (!collab_utf8_valid(name->data, name->len)) {
-        return ngx_collab_reject(cr, "name", "name: must be valid UTF-8");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must be valid UTF-8");
     }
 
     if (ngx_collab_has_control(name->data, name->len)) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must not contain NUL or control "
                                  "characters");
     }
 
     if (ngx_strlchr(name->data, last, '\\')) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must not contain a backslash");
     }
 
     if (name->data[0] == '/') {
-        return ngx_collab_reject(cr, "name", "name: must not start with /");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must not start with /");
     }
 
     for (p = name->data; p <= last; p++) {
@@ -130,15 +133,15 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
         }
 
         if (p == start) {
-            return ngx_collab_reject(cr, "name",
-                                     "name: must not have an empty folder "
-                                     "or file name");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                     "name: must not have an empty folder or "
+                                     "file name");
         }
 
         if (start[0] == '.'
             && (p - start == 1 || (p - start == 2 && start[1] == '.')))
         {
-            return ngx_collab_reject(cr, "name",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                      "name: must not have . or .. as a "
                                      "folder or file name");
         }
@@ -172,10 +175,9 @@ ngx_collab_file_type(ngx_collab_req_t *cr, ngx_str_t *type)
     }
 
     if (p != last || type->len > COLLAB_CONTENT_TYPE_MAX) {
-        return ngx_collab_reject(cr, "Content-Type",
-                                 "Content-Type: must be at most %d "
-                                 "characters of printable ASCII",
-                                 COLLAB_CONTENT_TYPE_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "Content-Type",
+                                 "Content-Type: must be at most %d characters "
+                                 "of printable ASCII", COLLAB_CONTENT_TYPE_MAX);
     }
 
     return NGX_OK;
@@ -474,7 +476,7 @@ ngx_collab_file_put(ngx_collab_req_t *cr)
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_collab_module);
 
     if (ngx_collab_file_type(cr, &type) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     blob.len = collab_id_new(idbuf, COLLAB_BLOB_PREFIX);
@@ -498,7 +500,7 @@ ngx_collab_file_put(ngx_collab_req_t *cr)
 
     if (ngx_collab_file_commit(cr, &blob, size, &type, now, &old) != NGX_OK) {
         ngx_collab_file_unlink(r->connection->log, &path);
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (old.len) {
@@ -821,7 +823,7 @@ ngx_collab_file_get(ngx_collab_req_t *cr)
     if (ngx_collab_file_open(cr, &of, &path, &type, &blob, &uploaded)
         != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     r->headers_out.status = NGX_HTTP_OK;
@@ -945,7 +947,7 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_name_args(cr, "files", &limit, &from) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_str_null(&prefix);
@@ -954,7 +956,7 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     rc = ngx_collab_arg(cr, "prefix", &prefix);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (rc == NGX_OK) {
@@ -978,7 +980,7 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_file_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "file list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1006,7 +1008,7 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "file list");
+        return ngx_collab_refuse_db(cr, rc, "file list");
     }
 
     ngx_collab_page_name_end(cr, "files", &next);
@@ -1027,7 +1029,7 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_file_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "file delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -1037,11 +1039,11 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "file");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "file not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "file delete");
+        return ngx_collab_refuse_db(cr, rc, "file delete");
     }
 
     ngx_collab_db_col(st, 0, &s);
@@ -1049,13 +1051,13 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
     blob.data = ngx_pstrdup(cr->request->pool, &s);
 
     if (blob.data == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_NOMEM, "file delete");
+        return ngx_collab_refuse_db(cr, SQLITE_NOMEM, "file delete");
     }
 
     /* a RETURNING statement commits only when stepped to the end */
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "file delete");
+        return ngx_collab_refuse_db(cr, rc, "file delete");
     }
 
     if (ngx_collab_file_path(cr->request->pool, &cmcf->files_path,

@@ -46,23 +46,25 @@ static ngx_int_t
 ngx_collab_store_name(ngx_collab_req_t *cr, ngx_str_t *s, const char *field)
 {
     if (s->len > COLLAB_STORE_NAME_MAX) {
-        return ngx_collab_reject(cr, field, "%s: must be 1 to %d bytes long",
-                                 field, COLLAB_STORE_NAME_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be 1 to %d bytes long", field,
+                                 COLLAB_STORE_NAME_MAX);
     }
 
     if (!collab_utf8_valid(s->data, s->len)) {
-        return ngx_collab_reject(cr, field, "%s: must be valid UTF-8", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be valid UTF-8", field);
     }
 
     if (ngx_collab_has_control(s->data, s->len)) {
-        return ngx_collab_reject(cr, field,
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
                                  "%s: must not contain control characters",
                                  field);
     }
 
     if (ngx_strlchr(s->data, s->data + s->len, '/')) {
-        return ngx_collab_reject(cr, field, "%s: must not contain \"/\"",
-                                 field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must not contain \"/\"", field);
     }
 
     return NGX_OK;
@@ -143,14 +145,14 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "store put");
+        return ngx_collab_refuse_db(cr, rc, "store put");
     }
 
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -161,7 +163,7 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store update");
+        return ngx_collab_refuse_db(cr, rc, "store update");
     }
 
     created = (sqlite3_changes(ngx_collab_db_handle()) == 0);
@@ -169,7 +171,7 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
     if (created) {
         st = ngx_collab_db_stmt(ngx_collab_sql_store_insert);
         if (st == NULL) {
-            return ngx_collab_fail_db(cr, SQLITE_ERROR, "store insert");
+            return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store insert");
         }
 
         ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -183,17 +185,18 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
             /* the room was deleted since the route's rule found it */
             ngx_collab_db_rollback();
-            return ngx_collab_not_found(cr, "room");
+            return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                   "room not found");
         }
 
         if (rc != SQLITE_DONE) {
-            return ngx_collab_fail_db(cr, rc, "store insert");
+            return ngx_collab_refuse_db(cr, rc, "store insert");
         }
     }
 
     rc = ngx_collab_db_commit();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "store put");
+        return ngx_collab_refuse_db(cr, rc, "store put");
     }
 
     ngx_collab_store_item_json(&cr->out, &cr->params[3], &value, now);
@@ -212,7 +215,7 @@ ngx_collab_store_get(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -222,11 +225,11 @@ ngx_collab_store_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "key");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "key not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "store get");
+        return ngx_collab_refuse_db(cr, rc, "store get");
     }
 
     ngx_collab_db_col(st, 0, &value);
@@ -246,12 +249,12 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -278,7 +281,7 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store list");
+        return ngx_collab_refuse_db(cr, rc, "store list");
     }
 
     ngx_collab_page_name_end(cr, "store", &next);
@@ -301,7 +304,7 @@ ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
 
     st = ngx_collab_db_stmt(sql);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, what);
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, what);
     }
 
     for (i = 0; i < nparams; i++) {
@@ -310,11 +313,12 @@ ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, what);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, what);
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "%s not found",
+                               what);
     }
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);

@@ -160,7 +160,8 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
     ngx_http_collab_main_conf_t  *cmcf;
 
     if (collab_url_parse((char *) url->data, url->len, &u, &err) != 0) {
-        return ngx_collab_reject(cr, "url", "url: %s", err);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url", "url: %s",
+                                 err);
     }
 
     cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
@@ -169,8 +170,9 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
         rule = collab_host_forbidden(&u);
 
         if (rule) {
-            return ngx_collab_reject(cr, "url", "url: the address is %s; "
-                                     "webhooks may not reach it", rule);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: the address is %s; webhooks may "
+                                     "not reach it", rule);
         }
     }
 
@@ -189,15 +191,16 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
     collab_json_t   j;
 
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_reject(cr, "events", "events: must be a non-empty "
-                                 "array of event names");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                 "events: must be a non-empty array of event "
+                                 "names");
     }
 
     in->mask = 0;
 
     json_array_foreach(v, i, e) {
         if (!json_is_string(e)) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: must be a string", i);
         }
 
@@ -206,9 +209,9 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
 
         for (k = 0; k < i; k++) {
             if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_reject(cr, "events",
-                                         "events[%uz]: \"%V\" is listed "
-                                         "twice", i, &name);
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                         "events[%uz]: \"%V\" is listed twice",
+                                         i, &name);
             }
         }
 
@@ -222,7 +225,7 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
         if (type == NGX_ERROR || ngx_collab_validate_name(&name, 64)
                                  != NGX_OK)
         {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: unknown event \"%V\"", i,
                                      ngx_collab_validate_name(&name, 64)
                                      == NGX_OK ? &name : &(ngx_str_t)
@@ -275,11 +278,13 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "url", "url: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: is required");
         }
 
         if (!json_is_string(v)) {
-            return ngx_collab_reject(cr, "url", "url: must be a string");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: must be a string");
         }
 
         in->url.data = (u_char *) json_string_value(v);
@@ -295,7 +300,8 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "events", "events: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                     "events: is required");
         }
 
         if (ngx_collab_webhook_events(cr, v, in) != NGX_OK) {
@@ -312,7 +318,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
         if (!json_is_null(v)) {
             if (!json_is_string(v)) {
-                return ngx_collab_reject(cr, "roomId",
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
                                          "roomId: must be a string or null");
             }
 
@@ -324,8 +330,9 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
                  : NGX_DECLINED;
 
             if (rc == NGX_DECLINED) {
-                return ngx_collab_reject(cr, "roomId", "roomId: no such room "
-                                         "in this account");
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
+                                         "roomId: no such room in this "
+                                         "account");
             }
 
             if (rc != NGX_OK) {
@@ -347,7 +354,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v) {
         if (!json_is_boolean(v)) {
-            return ngx_collab_reject(cr, "enabled",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
                                      "enabled: must be true or false");
         }
 
@@ -374,7 +381,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
     char                         secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_webhook_input(cr, 1, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     id.len = collab_id_new(idbuf, "wh_");
@@ -391,19 +398,19 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "webhook create");
+        return ngx_collab_refuse_db(cr, rc, "webhook create");
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook count");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook count");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook count");
+        return ngx_collab_refuse_db(cr, rc, "webhook count");
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
@@ -421,7 +428,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -438,7 +445,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
     }
 
     ngx_collab_webhook_json(&cr->out, st, secret);
@@ -452,7 +459,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
     if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
     }
 
     if (ngx_collab_shm_hook_set(&cr->params[0], &id,
@@ -498,12 +505,12 @@ ngx_collab_webhook_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -553,7 +560,7 @@ ngx_collab_webhook_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -571,17 +578,17 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     ngx_collab_webhook_input_t   in;
 
     if (ngx_collab_webhook_input(cr, 0, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
         ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     /* what the request does not change keeps the row's value */
@@ -609,7 +616,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -625,7 +632,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -639,7 +646,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     if (ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
@@ -669,7 +676,7 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -677,11 +684,12 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook delete");
+        return ngx_collab_refuse_db(cr, rc, "webhook delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
     }
 
     ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);
@@ -699,7 +707,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
     char           secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (collab_secret_new(secret) != 0) {
@@ -710,7 +718,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_rotate);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook rotate");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook rotate");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -721,11 +729,12 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook rotate");
+        return ngx_collab_refuse_db(cr, rc, "webhook rotate");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
     }
 
     collab_json_obj_open(&cr->out);
@@ -818,13 +827,13 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_arg(cr, "status", &status);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     has_status = (rc == NGX_OK);
@@ -839,12 +848,12 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -865,12 +874,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st, *at;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -879,11 +888,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 0);
@@ -894,7 +904,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
 
     at = ngx_collab_db_stmt(ngx_collab_sql_delivery_attempts);
     if (at == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery attempts");
     }
 
     ngx_collab_db_bind_str(at, 1, &cr->params[2]);
@@ -926,7 +936,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery attempts");
+        return ngx_collab_refuse_db(cr, rc, "delivery attempts");
     }
 
     collab_json_arr_close(&cr->out);
@@ -943,12 +953,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_retry);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery retry");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery retry");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -958,11 +968,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);
@@ -971,7 +982,7 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
     ngx_collab_sender_wake();
@@ -1033,23 +1044,25 @@ ngx_collab_get_time(ngx_collab_req_t *cr, const char *field,
 
     if (v == NULL) {
         if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         return NGX_DECLINED;
     }
 
     if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be a string", field);
     }
 
     *ms = ngx_collab_parse_time((u_char *) json_string_value(v),
                                 json_string_length(v));
 
     if (*ms < 0) {
-        return ngx_collab_reject(cr, field, "%s: must be an ISO 8601 UTC "
-                                 "time such as 2026-05-29T10:06:00.000Z",
-                                 field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be an ISO 8601 UTC time such as "
+                                 "2026-05-29T10:06:00.000Z", field);
     }
 
     return NGX_OK;
@@ -1071,13 +1084,13 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
         != NGX_OK
         || ngx_collab_get_time(cr, "since", 1, &since) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     res = ngx_collab_get_time(cr, "until", 0, &until);
 
     if (res == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (res == NGX_DECLINED) {
@@ -1095,12 +1108,12 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_recover);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery recover");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery recover");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1110,7 +1123,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "delivery recover");
+        return ngx_collab_refuse_db(cr, rc, "delivery recover");
     }
 
     collab_json_obj_open(&cr->out);
@@ -1168,11 +1181,11 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     u_char          idbuf[COLLAB_ID_MAX];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     now = ngx_collab_now_ms();
@@ -1206,14 +1219,14 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     collab_json_free(&body);
 
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "test delivery");
+        return ngx_collab_refuse_db(cr, rc, "test delivery");
     }
 
     ngx_collab_sender_wake();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1221,7 +1234,7 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);

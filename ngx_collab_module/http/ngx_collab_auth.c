@@ -75,7 +75,7 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
 
     if (h == NULL) {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "an Authorization: Bearer token is required");
+                                 "an Authorization: Bearer token is required");
     }
 
     p = h->value.data;
@@ -84,8 +84,8 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     if (h->value.len < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0)
     {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the Authorization header must be "
-                               "\"Bearer <token>\"");
+                                 "the Authorization header must be "
+                                 "\"Bearer <token>\"");
     }
 
     for (p += 7; p < last && *p == ' '; p++) { /* void */ }
@@ -105,8 +105,8 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
 
     if (token.len == 0 || p != last) {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the Authorization header must be "
-                               "\"Bearer <token>\"");
+                                 "the Authorization header must be "
+                                 "\"Bearer <token>\"");
     }
 
     collab_sha256(token.data, token.len, hash);
@@ -125,7 +125,7 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     }
 
     return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                           "the token is unknown or has been revoked");
+                             "the token is unknown or has been revoked");
 }
 
 
@@ -145,7 +145,7 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
     case COLLAB_ROUTE_ADMIN:
         if (!cr->auth.admin) {
             return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                                   "this route needs the admin token");
+                                     "this route needs the admin token");
         }
 
         break;
@@ -163,7 +163,7 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
                != 0)
         {
             return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                                   "this key belongs to another account");
+                                     "this key belongs to another account");
         }
 
         break;

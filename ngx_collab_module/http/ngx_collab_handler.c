@@ -14,6 +14,7 @@
 static void ngx_http_collab_body_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
+static ngx_int_t ngx_http_collab_refused(ngx_collab_req_t *cr);
 static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -56,7 +57,7 @@ ngx_http_collab_handler(ngx_http_request_t *r)
                    cr->route ? cr->route->pattern : "", rc);
 
     if (rc == NGX_HTTP_BAD_REQUEST) {
-        return ngx_collab_invalid(cr);
+        return ngx_http_collab_refused(cr);
     }
 
     if (rc == NGX_HTTP_NOT_FOUND) {
@@ -92,7 +93,7 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     ngx_collab_db_release();
 
     if (rc != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return ngx_http_collab_refused(cr);
     }
 
     if (cr->method->body == COLLAB_BODY_NONE) {
@@ -291,6 +292,10 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * Runs the resource handler.  A handler that returns NGX_ERROR with a
+ * refusal recorded (ngx_collab_refuse()) gets that refusal answered here.
+ */
 static ngx_int_t
 ngx_http_collab_run(ngx_collab_req_t *cr)
 {
@@ -300,7 +305,25 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
 
     ngx_collab_db_release();
 
+    if (rc == NGX_ERROR && cr->err.status && !cr->sending) {
+        return ngx_http_collab_refused(cr);
+    }
+
     return rc;
+}
+
+
+/* answers what ngx_collab_refuse() recorded */
+static ngx_int_t
+ngx_http_collab_refused(ngx_collab_req_t *cr)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: refused: %ui \"%s\"", cr->err.status,
+                   cr->err.message);
+
+    return ngx_collab_fail(cr, cr->err.status ? cr->err.status
+                                              : NGX_HTTP_BAD_REQUEST,
+                           cr->err.field, "%s", cr->err.message);
 }
 
 

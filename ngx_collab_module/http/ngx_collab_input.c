@@ -50,7 +50,8 @@ ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
         }
 
         if (*a == NULL) {
-            return ngx_collab_reject(cr, key, "%s: unknown field", key);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, key,
+                                     "%s: unknown field", key);
         }
     }
 
@@ -116,7 +117,8 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
 
     if (v == NULL) {
         if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         return NGX_OK;
@@ -128,7 +130,8 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     }
 
     if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be a string", field);
     }
 
     out->data = (u_char *) json_string_value(v);
@@ -138,15 +141,15 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     rc = ngx_collab_validate_name(out, max);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_reject(cr, field,
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
                                  "%s: must not contain control characters",
                                  field);
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_collab_reject(cr, field,
-                                 "%s: must be 1 to %uz characters long",
-                                 field, max);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be 1 to %uz characters long", field,
+                                 max);
     }
 
     return NGX_OK;
@@ -169,7 +172,7 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     }
 
     if (!json_is_object(v)) {
-        return ngx_collab_reject(cr, "metadata",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
                                  "metadata: must be a JSON object");
     }
 
@@ -178,15 +181,15 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
 
     if (j.failed) {
         collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
                                  "metadata: nested too deeply");
     }
 
     if (j.len > COLLAB_METADATA_MAX) {
         collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
-                                 "metadata: must be at most %d bytes of "
-                                 "JSON", COLLAB_METADATA_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
+                                 "metadata: must be at most %d bytes of JSON",
+                                 COLLAB_METADATA_MAX);
     }
 
     out->data = ngx_pnalloc(cr->request->pool, j.len);
@@ -235,7 +238,8 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
     value->len = dst - value->data;
 
     if (!collab_utf8_valid(value->data, value->len)) {
-        return ngx_collab_reject(cr, name, "%s: must be valid UTF-8", name);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, name,
+                                 "%s: must be valid UTF-8", name);
     }
 
     return NGX_OK;
@@ -264,7 +268,7 @@ ngx_collab_page_limit(ngx_collab_req_t *cr, ngx_uint_t *limit)
     n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
 
     if (n < 1 || n > COLLAB_LIMIT_MAX) {
-        return ngx_collab_reject(cr, "limit",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "limit",
                                  "limit: must be an integer from 1 to %d",
                                  COLLAB_LIMIT_MAX);
     }
@@ -306,7 +310,7 @@ ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
                              before)
         != 0)
     {
-        return ngx_collab_reject(cr, "cursor",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "cursor",
                                  "cursor: not a cursor of this list");
     }
 
@@ -351,7 +355,7 @@ ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
                                   kind, from->data, &from->len)
         != 0)
     {
-        return ngx_collab_reject(cr, "cursor",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "cursor",
                                  "cursor: not a cursor of this list");
     }
 

@@ -433,8 +433,9 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "collab: a dot segment in the path");
 
-        (void) ngx_collab_reject(cr, NULL, "the path must not have a \".\" "
-                                 "or \"..\" segment");
+        (void) ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                                 "the path must not have a \".\" or \"..\" "
+                                 "segment");
         return NGX_HTTP_BAD_REQUEST;
     }
 

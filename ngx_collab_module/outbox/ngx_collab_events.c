@@ -171,13 +171,13 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "events", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_arg(cr, "type", &type);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     has_type = (rc == NGX_OK);
@@ -190,7 +190,7 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
     rc = ngx_collab_arg(cr, "roomId", &room);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     has_room = (rc == NGX_OK);
@@ -202,7 +202,7 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_event_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "event list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "event list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
