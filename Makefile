@@ -25,6 +25,7 @@ SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_sign.c \
               ngx_collab_module/core/ngx_collab_id.c \
               ngx_collab_module/core/ngx_collab_ctoken.c

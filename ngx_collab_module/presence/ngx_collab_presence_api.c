@@ -88,27 +88,12 @@ ngx_collab_presence_api_init(ngx_cycle_t *cycle)
 }
 
 
-/* the room of the path in the account of the path, and its user */
+/* the user of the path in its room (the route checked the room) */
 static ngx_int_t
 ngx_collab_presence_find(ngx_collab_req_t *cr, ngx_str_t *user)
 {
     int            rc;
     sqlite3_stmt  *st;
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "room lookup");
-    }
-
-    if (user == NULL) {
-        return NGX_OK;
-    }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_exists);
     if (st == NULL) {
@@ -145,7 +130,8 @@ ngx_collab_presence_seconds(ngx_collab_req_t *cr, const char *field,
 
     if (j == NULL) {
         if (dflt < 0) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         *out = dflt;
@@ -155,7 +141,7 @@ ngx_collab_presence_seconds(ngx_collab_req_t *cr, const char *field,
     v = json_is_number(j) ? json_number_value(j) : -1;
 
     if (v != (double) (ngx_int_t) v || v < min || v > max) {
-        return ngx_collab_reject(cr, field,
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
                                  "%s: must be a whole number of seconds "
                                  "from %i to %i", field, min, max);
     }
@@ -183,7 +169,7 @@ ngx_collab_token_create(ngx_collab_req_t *cr)
            != NGX_OK
         || ngx_collab_presence_find(cr, &cr->params[2]) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (!ngx_collab_token_ready) {
@@ -246,7 +232,8 @@ ngx_collab_presence_scrub(ngx_str_t *where, u_char *token, size_t len)
 /*
  * The connect route's authentication: a client token, from the
  * Authorization header or, for EventSource, the query string; never an
- * account key.  The token must name the account and room of the path.
+ * account key.  The token must name the account and room of the path
+ * (which no database read checks: a deleted room's tokens are revoked).
  */
 ngx_int_t
 ngx_collab_client_authenticate(ngx_collab_req_t *cr)
@@ -401,10 +388,6 @@ ngx_collab_stream_connect(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_presence_get(ngx_collab_req_t *cr)
 {
-    if (ngx_collab_presence_find(cr, NULL) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
     if (!ngx_collab_presence_ready()) {
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                "presence is not available");
@@ -532,7 +515,7 @@ ngx_collab_presence_put(ngx_collab_req_t *cr)
            != NGX_OK
         || ngx_collab_presence_find(cr, &cr->params[2]) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_db_release();
@@ -557,7 +540,8 @@ ngx_collab_presence_put(ngx_collab_req_t *cr)
     if (rc == NGX_DECLINED) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_not_found(cr, "user");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "user not found");
     }
 
     if (rc != NGX_OK) {
@@ -582,7 +566,7 @@ ngx_collab_presence_delete(ngx_collab_req_t *cr)
     ngx_collab_who_t  who;
 
     if (ngx_collab_presence_find(cr, &cr->params[2]) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_db_release();
@@ -638,15 +622,13 @@ ngx_collab_session_list(ngx_collab_req_t *cr)
     ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_page_args(cr, "sessions", &limit, &before) != NGX_OK
-        || ngx_collab_presence_find(cr, NULL) != NGX_OK)
-    {
-        return ngx_collab_invalid(cr);
+    if (ngx_collab_page_args(cr, "sessions", &limit, &before) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_session_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "session list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "session list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);

@@ -427,9 +427,8 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
         }
 
         if (rc == NGX_DECLINED) {
-            (void) ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
+            return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
                                      "the token has been revoked");
-            return ngx_collab_invalid(cr);
         }
 
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
