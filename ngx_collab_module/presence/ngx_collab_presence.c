@@ -1386,21 +1386,6 @@ ngx_collab_presence_revoke_locked(ngx_str_t *room, ngx_str_t *user,
 }
 
 
-ngx_int_t
-ngx_collab_presence_revoke(ngx_str_t *room, ngx_str_t *user, int64_t at)
-{
-    ngx_int_t  rc;
-
-    ngx_collab_presence_lock();
-
-    rc = ngx_collab_presence_revoke_locked(room, user, at);
-
-    ngx_collab_presence_unlock();
-
-    return rc;
-}
-
-
 /* was a token issued at that time revoked since, for the user or room? */
 static ngx_uint_t
 ngx_collab_presence_revoked_locked(ngx_str_t *room, ngx_str_t *user,
@@ -1417,22 +1402,6 @@ ngx_collab_presence_revoked_locked(ngx_str_t *room, ngx_str_t *user,
     v = ngx_collab_presence_revocation(room, user);
 
     return v && issued_at <= v->at;
-}
-
-
-ngx_uint_t
-ngx_collab_presence_revoked(ngx_str_t *room, ngx_str_t *user,
-    int64_t issued_at)
-{
-    ngx_uint_t  revoked;
-
-    ngx_collab_presence_lock();
-
-    revoked = ngx_collab_presence_revoked_locked(room, user, issued_at);
-
-    ngx_collab_presence_unlock();
-
-    return revoked;
 }
 
 
@@ -1678,17 +1647,6 @@ uint64_t
 ngx_collab_presence_recorded(void)
 {
     return ngx_collab_presence->sh->recorded;
-}
-
-
-ngx_uint_t
-ngx_collab_presence_pending(void)
-{
-    ngx_collab_presence_sh_t  *sh;
-
-    sh = ngx_collab_presence->sh;
-
-    return !ngx_queue_empty(&sh->pending) || sh->reconcile;
 }
 
 

@@ -140,11 +140,10 @@ int64_t ngx_collab_presence_next(void);
 ngx_uint_t ngx_collab_presence_sweep(int64_t now, ngx_msec_t grace,
     ngx_log_t *log);
 
-/* revocations of client tokens: of a user, or of a whole room (NULL) */
-ngx_int_t ngx_collab_presence_revoke(ngx_str_t *room, ngx_str_t *user,
-    int64_t at);
-ngx_uint_t ngx_collab_presence_revoked(ngx_str_t *room, ngx_str_t *user,
-    int64_t issued_at);
+/*
+ * Revocations of client tokens (made by ngx_collab_presence_remove()):
+ * the old ones go, a new zone loads them from the database.
+ */
 void ngx_collab_presence_revocations_prune(int64_t now);
 ngx_int_t ngx_collab_presence_revocations_load(sqlite3 *db, int64_t now,
     ngx_log_t *log);
@@ -162,7 +161,6 @@ ngx_int_t ngx_collab_presence_claim(u_char *recs, ngx_uint_t max,
 void ngx_collab_presence_claimed(uint64_t upto, ngx_uint_t reconciled);
 void ngx_collab_presence_unclaim(void);
 uint64_t ngx_collab_presence_recorded(void);
-ngx_uint_t ngx_collab_presence_pending(void);
 void ngx_collab_presence_event_data(collab_json_t *j,
     ngx_collab_presence_rec_t *rec);
 
