@@ -19,6 +19,7 @@
 #include "ngx_collab_utf8.h"
 #include "ngx_collab_json.h"
 #include "ngx_collab_id.h"
+#include "ngx_collab_clock.h"
 #include "ngx_collab_store.h"
 
 
@@ -82,6 +83,8 @@ typedef struct {
     unsigned                    admin:1;
     u_char                      account[COLLAB_ID_MAX];
     size_t                      account_len;
+    ngx_str_t                   user;       /* of a client token */
+    int64_t                     issued_at;  /* of a client token */
 } ngx_collab_auth_t;
 
 
@@ -254,7 +257,6 @@ ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     const char *what);
 void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
     ngx_str_t *next);
-int64_t ngx_collab_now_ms(void);
 void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
@@ -283,6 +285,9 @@ ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
 /* ngx_collab_auth.c */
 ngx_int_t ngx_collab_authenticate(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_authorize(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
+ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room);
 
 /* resources */
 ngx_int_t ngx_collab_account_create(ngx_collab_req_t *cr);
@@ -290,15 +295,12 @@ ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
 
 ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
-    ngx_str_t *room);
 
 ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
@@ -351,21 +353,24 @@ void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
 ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
-/* presence/: its routes, and what users and rooms ask of it */
+/* api/ngx_collab_presence_api.c: the presence routes */
+void ngx_collab_presence_api_init(void);
 ngx_int_t ngx_collab_token_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_stream_connect(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_client_authenticate(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_presence_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_presence_put(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_presence_delete(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_session_list(ngx_collab_req_t *cr);
-ngx_uint_t ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user);
-int ngx_collab_presence_revoke_row(ngx_str_t *room, ngx_str_t *user,
-    int64_t now);
 ngx_int_t ngx_collab_presence_user_deleted(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_presence_room_deleted(ngx_collab_req_t *cr);
 
-/* ngx_collab_events.c, ngx_collab_outbox.c (recording) */
+/* presence/: what authentication, users and rooms ask of the layer */
+const u_char *ngx_collab_presence_token_key(void);
+ngx_uint_t ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user);
+int ngx_collab_presence_revoke_row(ngx_str_t *room, ngx_str_t *user,
+    int64_t now);
+
+/* outbox/ngx_collab_event.c, ngx_collab_outbox.c (recording) */
 typedef enum {
     COLLAB_EVENT_PARTICIPANT_JOINED = 0,
     COLLAB_EVENT_PARTICIPANT_LEFT,
@@ -386,6 +391,8 @@ int ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
     int64_t now);
 void ngx_collab_event_envelope(collab_json_t *j, const char *type,
     ngx_str_t *data, int64_t at);
+
+/* api/ngx_collab_events.c */
 ngx_int_t ngx_collab_event_list(ngx_collab_req_t *cr);
 
 

@@ -174,7 +174,7 @@ ngx_collab_presence_record(void)
                                                    " reconciliation" : "");
 
     ngx_collab_recorder.busy = 1;
-    ngx_collab_recorder.now = ngx_collab_now_ms();
+    ngx_collab_recorder.now = collab_now_ms();
 
     if (ngx_collab_store_post(&ngx_collab_recorder.work) != NGX_OK) {
         ngx_collab_recorder.busy = 0;

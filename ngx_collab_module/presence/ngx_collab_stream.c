@@ -97,6 +97,7 @@ static struct {
     ngx_log_t                  *log;
     ngx_collab_ring_entry_t    *entries;
     ngx_uint_t                  ready;
+    ngx_collab_recorded_pt      recorded;
 } ngx_collab_streams;
 
 
@@ -341,7 +342,7 @@ ngx_collab_stream_head(ngx_http_request_t *r)
  * connection is handed over to the stream once that is sent.
  */
 ngx_int_t
-ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
+ngx_collab_stream_start(ngx_http_request_t *r, ngx_collab_who_t *who,
     int64_t issued_at)
 {
     u_char                                *p;
@@ -352,23 +353,18 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
     ngx_buf_t                             *b;
     ngx_chain_t                            out;
     ngx_connection_t                      *c;
-    ngx_http_request_t                    *r;
     ngx_pool_cleanup_t                    *cln;
     ngx_collab_stream_t                   *s;
     ngx_collab_snapshot_t                  snap;
     ngx_http_core_loc_conf_t              *clcf;
     ngx_http_collab_presence_main_conf_t  *pmcf;
 
-    r = cr->request;
     c = r->connection;
     pmcf = ngx_collab_presence_conf();
 
     if (!ngx_collab_streams.ready || !ngx_collab_presence_ready()) {
-        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                               "presence is not available");
+        return NGX_ABORT;
     }
-
-    cr->sending = 1;
 
     if (r->method == NGX_HTTP_HEAD) {
         /* the head alone: nobody connects */
@@ -405,7 +401,7 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
 
     collab_json_init(&snap.json);
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
     rc = ngx_collab_presence_connect(&s->who, issued_at, now, &snap,
                                      &recorded);
 
@@ -417,8 +413,6 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
             ngx_free(s->room);
         }
 
-        cr->sending = 0;
-
         if (rc == NGX_OK) {
             /* counted, but no snapshot: the connection ends */
             ngx_collab_presence_disconnect(&s->who, snap.gen, now,
@@ -427,16 +421,13 @@ ngx_collab_stream_start(ngx_collab_req_t *cr, ngx_collab_who_t *who,
         }
 
         if (rc == NGX_DECLINED) {
-            return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                                     "the token has been revoked");
+            return NGX_DECLINED;
         }
 
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "collab: the presence zone is full");
 
-        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                               "too many participants on this server, "
-                               "try again");
+        return NGX_BUSY;
     }
 
     /* from here on, the connection counts until it closes */
@@ -573,7 +564,7 @@ ngx_collab_stream_cleanup(void *data)
         return;
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     ngx_collab_presence_disconnect(&s->who, s->gen, now, pmcf->grace);
 
@@ -1156,7 +1147,17 @@ ngx_collab_stream_fanout(void)
 
     } while (n == COLLAB_STREAM_READ);
 
-    ngx_collab_presence_api_recorded();
+    if (ngx_collab_streams.recorded) {
+        ngx_collab_streams.recorded();
+    }
+}
+
+
+/* the layer above hears of recorded transitions, as the ring is read */
+void
+ngx_collab_stream_on_recorded(ngx_collab_recorded_pt handler)
+{
+    ngx_collab_streams.recorded = handler;
 }
 
 

@@ -1,11 +1,9 @@
 /*
  * Copyright (C) collab
  *
- * The presence module: the collab_presence_* directives, the zone, and
- * the life of a worker's part in presence: its slot, taken at start and
- * given back at exit, and its clock, which ends grace periods on time
- * (a heartbeat lapses with no request to notice it), finds workers that
- * died and starts the recorder when transitions wait.
+ * The presence module: the collab_presence_* directives and the zone;
+ * its init_process starts the presence layer of the worker (presence/)
+ * and the routes' part of it (api/ngx_collab_presence_api.c).
  *
  * It is a module of its own, in the same shared object as
  * ngx_http_collab_module, after it: the database is open when its
@@ -19,8 +17,6 @@
 
 #define COLLAB_PRESENCE_ZONE_DEFAULT   (32 * 1024 * 1024)
 #define COLLAB_PRESENCE_ZONE_MIN       (4 * 1024 * 1024)
-#define COLLAB_PRESENCE_TICK           1000      /* ms */
-#define COLLAB_PRESENCE_PRUNE          60        /* ticks */
 
 
 static void *ngx_http_collab_presence_create_main_conf(ngx_conf_t *cf);
@@ -30,7 +26,6 @@ static char *ngx_http_collab_presence_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_collab_presence_init_process(ngx_cycle_t *cycle);
 static void ngx_http_collab_presence_exit_process(ngx_cycle_t *cycle);
-static void ngx_collab_presence_tick(ngx_event_t *ev);
 
 
 static ngx_command_t  ngx_http_collab_presence_commands[] = {
@@ -91,15 +86,6 @@ ngx_module_t  ngx_http_collab_presence_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
-
-
-static struct {
-    ngx_http_collab_presence_main_conf_t  *conf;
-    ngx_event_t                            tick;
-    ngx_event_t                            deadline;
-    ngx_uint_t                             ticks;
-    ngx_uint_t                             running;
-} ngx_collab_presence_worker;
 
 
 static void *
@@ -212,18 +198,9 @@ ngx_http_collab_presence_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-ngx_http_collab_presence_main_conf_t *
-ngx_collab_presence_conf(void)
-{
-    return ngx_collab_presence_worker.conf;
-}
-
-
 static ngx_int_t
 ngx_http_collab_presence_init_process(ngx_cycle_t *cycle)
 {
-    int64_t                                now;
-    ngx_event_t                           *ev;
     ngx_http_collab_main_conf_t           *cmcf;
     ngx_http_collab_presence_main_conf_t  *pmcf;
 
@@ -237,51 +214,15 @@ ngx_http_collab_presence_init_process(ngx_cycle_t *cycle)
     pmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_collab_presence_module);
 
+    /* a worker without its database or presence still serves the rest */
     if (cmcf == NULL || !cmcf->used || pmcf->zone == NULL
-        || ngx_collab_db_handle() == NULL)
+        || ngx_collab_db_handle() == NULL
+        || ngx_collab_presence_worker_init(cycle, pmcf) != NGX_OK)
     {
         return NGX_OK;
     }
 
-    ngx_collab_presence_worker.conf = pmcf;
-    ngx_collab_presence_use(pmcf->zone);
-
-    if (ngx_collab_presence_slot_take(cycle->log) != NGX_OK) {
-        return NGX_OK;
-    }
-
-    now = ngx_collab_now_ms();
-
-    /* a predecessor killed with its connections: they end now */
-    (void) ngx_collab_presence_sweep(now, pmcf->grace, cycle->log);
-
-    if (ngx_collab_presence_revocations_load(ngx_collab_db_handle(), now,
-                                             cycle->log)
-           != NGX_OK
-        || ngx_collab_presence_api_init(cycle) != NGX_OK
-        || ngx_collab_presence_record_init(cycle) != NGX_OK
-        || ngx_collab_stream_init(cycle) != NGX_OK)
-    {
-        ngx_collab_presence_slot_release(now, pmcf->grace);
-        return NGX_OK;
-    }
-
-    ev = &ngx_collab_presence_worker.tick;
-    ev->handler = ngx_collab_presence_tick;
-    ev->log = cycle->log;
-    ev->data = cycle;
-    ev->cancelable = 1;
-
-    ev = &ngx_collab_presence_worker.deadline;
-    ev->handler = ngx_collab_presence_tick;
-    ev->log = cycle->log;
-    ev->data = cycle;
-    ev->cancelable = 1;
-
-    ngx_collab_presence_worker.running = 1;
-
-    /* the start-up reconciliation, and what a dead recorder left */
-    ngx_add_timer(&ngx_collab_presence_worker.tick, 10);
+    ngx_collab_presence_api_init();
 
     return NGX_OK;
 }
@@ -290,86 +231,5 @@ ngx_http_collab_presence_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_collab_presence_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_collab_presence_main_conf_t  *pmcf;
-
-    if (!ngx_collab_presence_worker.running) {
-        return;
-    }
-
-    ngx_collab_presence_worker.running = 0;
-    pmcf = ngx_collab_presence_worker.conf;
-
-    ngx_collab_stream_exit();
-    ngx_collab_presence_record_exit();
-    ngx_collab_presence_slot_release(ngx_collab_now_ms(), pmcf->grace);
-}
-
-
-/*
- * Arms this worker's clock for a deadline it decided (the end of a grace
- * or of a heartbeat plus grace), so that the leave is decided on time;
- * the other workers' clocks run every second in any case.
- */
-void
-ngx_collab_presence_deadline(int64_t at)
-{
-    int64_t       now;
-    ngx_msec_t    delay;
-    ngx_event_t  *ev;
-
-    if (!ngx_collab_presence_worker.running || at <= 0) {
-        return;
-    }
-
-    ev = &ngx_collab_presence_worker.deadline;
-    now = ngx_collab_now_ms();
-    delay = (at > now) ? (ngx_msec_t) (at - now) : 0;
-
-    if (ev->timer_set) {
-        if ((int64_t) (ev->timer.key - ngx_current_msec) <= (int64_t) delay) {
-            return;
-        }
-
-        ngx_del_timer(ev);
-    }
-
-    ngx_add_timer(ev, delay);
-}
-
-
-static void
-ngx_collab_presence_tick(ngx_event_t *ev)
-{
-    int64_t                                now, next;
-    ngx_http_collab_presence_main_conf_t  *pmcf;
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    pmcf = ngx_collab_presence_worker.conf;
-    now = ngx_collab_now_ms();
-
-    ngx_collab_presence_expire(now, pmcf->grace);
-
-    if (ev == &ngx_collab_presence_worker.tick) {
-        (void) ngx_collab_presence_sweep(now, pmcf->grace, ev->log);
-
-        if (++ngx_collab_presence_worker.ticks % COLLAB_PRESENCE_PRUNE == 0) {
-            ngx_collab_presence_revocations_prune(now);
-        }
-
-        /* messages whose wake-up was lost, should one ever be */
-        ngx_collab_stream_fanout();
-
-        ngx_add_timer(ev, COLLAB_PRESENCE_TICK);
-    }
-
-    next = ngx_collab_presence_next();
-
-    if (next && next - now < COLLAB_PRESENCE_TICK) {
-        ngx_collab_presence_deadline(next);
-    }
-
-    ngx_collab_presence_record();
+    ngx_collab_presence_worker_exit();
 }

@@ -1,11 +1,12 @@
 /*
  * Copyright (C) collab
  *
- * The presence routes: client tokens, the connect route's authentication
- * (a client token, as a Bearer header or ?token=), server heartbeats
+ * The presence routes: client tokens, the connect route (its token is
+ * checked by authentication, http/ngx_collab_auth.c), server heartbeats
  * (PUT and DELETE .../presence/{userId}), the participants (GET
  * .../presence), the sessions, and what the deletion of a user or a room
- * does to presence.
+ * does to presence.  The table, the recorder and the streams are the
+ * presence layer's (presence/).
  *
  * A heartbeat that makes a user join or leave answers once the events of
  * that transition are recorded: a 2xx means the events are in the
@@ -21,13 +22,6 @@
 #define COLLAB_TOKEN_TTL_DEFAULT  3600
 #define COLLAB_HEARTBEAT_TTL_MAX  3600
 #define COLLAB_RECORD_WAIT        10000    /* ms, at most */
-
-
-/* the verified client token of a connect request */
-typedef struct {
-    ngx_str_t                   user;
-    int64_t                     issued_at;
-} ngx_collab_client_t;
 
 
 /* an answer that waits for its events to be recorded */
@@ -51,40 +45,18 @@ static const char  ngx_collab_sql_session_list[] =
 static const char  *ngx_collab_token_fields[] = { "ttl", NULL };
 
 
-static u_char       ngx_collab_token_key[COLLAB_CTOKEN_KEY_LEN];
-static ngx_uint_t   ngx_collab_token_ready;
 static ngx_queue_t  ngx_collab_waiters;
 
 
-ngx_int_t
-ngx_collab_presence_api_init(ngx_cycle_t *cycle)
+static void ngx_collab_presence_api_recorded(void);
+
+
+/* init_process, once the presence layer runs */
+void
+ngx_collab_presence_api_init(void)
 {
-    int            rc;
-    sqlite3_stmt  *st;
-
     ngx_queue_init(&ngx_collab_waiters);
-
-    rc = sqlite3_prepare_v2(ngx_collab_db_handle(),
-                            "SELECT value FROM meta"
-                            " WHERE name = 'client_token_key'", -1, &st,
-                            NULL);
-
-    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW
-        || sqlite3_column_bytes(st, 0) != COLLAB_CTOKEN_KEY_LEN)
-    {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "collab: the database has no client token key");
-        sqlite3_finalize(st);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_collab_token_key, sqlite3_column_blob(st, 0),
-               COLLAB_CTOKEN_KEY_LEN);
-    sqlite3_finalize(st);
-
-    ngx_collab_token_ready = 1;
-
-    return NGX_OK;
+    ngx_collab_stream_on_recorded(ngx_collab_presence_api_recorded);
 }
 
 
@@ -159,6 +131,7 @@ ngx_collab_token_create(ngx_collab_req_t *cr)
     size_t           n;
     int64_t          now;
     ngx_int_t        ttl;
+    const u_char    *key;
     collab_ctoken_t  t;
     char             token[COLLAB_CTOKEN_MAX + 1];
 
@@ -172,12 +145,14 @@ ngx_collab_token_create(ngx_collab_req_t *cr)
         return NGX_ERROR;
     }
 
-    if (!ngx_collab_token_ready) {
+    key = ngx_collab_presence_token_key();
+
+    if (key == NULL) {
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                "presence is not available");
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     t.issued_at = now;
     t.expires_at = now + (int64_t) ttl * 1000;
@@ -188,8 +163,7 @@ ngx_collab_token_create(ngx_collab_req_t *cr)
     t.user = cr->params[2].data;
     t.user_len = cr->params[2].len;
 
-    n = collab_ctoken_sign(token, ngx_collab_token_key,
-                           COLLAB_CTOKEN_KEY_LEN, &t);
+    n = collab_ctoken_sign(token, key, COLLAB_CTOKEN_KEY_LEN, &t);
     if (n == 0) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
                                "no token can be made for this user");
@@ -208,179 +182,37 @@ ngx_collab_token_create(ngx_collab_req_t *cr)
 }
 
 
-/* every copy of the token in what nginx may log is overwritten */
-static void
-ngx_collab_presence_scrub(ngx_str_t *where, u_char *token, size_t len)
-{
-    u_char  *p, *last;
-
-    if (where->data == NULL || where->len < len || len == 0) {
-        return;
-    }
-
-    last = where->data + where->len - len;
-
-    for (p = where->data; p <= last; p++) {
-        if (*p == token[0] && ngx_memcmp(p, token, len) == 0) {
-            ngx_memset(p, '*', len);
-            p += len - 1;
-        }
-    }
-}
-
-
-/*
- * The connect route's authentication: a client token, from the
- * Authorization header or, for EventSource, the query string; never an
- * account key.  The token must name the account and room of the path
- * (which no database read checks: a deleted room's tokens are revoked).
- */
-ngx_int_t
-ngx_collab_client_authenticate(ngx_collab_req_t *cr)
-{
-    u_char               *p, *last;
-    int64_t               now;
-    ngx_int_t             rc;
-    ngx_str_t             token, raw;
-    ngx_table_elt_t      *h;
-    collab_ctoken_t       t;
-    ngx_http_request_t   *r;
-    ngx_collab_client_t  *client;
-    u_char                copy[COLLAB_CTOKEN_MAX];
-    u_char                scratch[COLLAB_CTOKEN_PAYLOAD_MAX];
-
-    r = cr->request;
-    h = r->headers_in.authorization;
-
-    token.len = 0;
-
-    if (ngx_http_arg(r, (u_char *) "token", 5, &raw) == NGX_OK) {
-        /* the query form: out of the logs before anything else */
-        token.len = ngx_min(raw.len, sizeof(copy));
-        token.data = ngx_cpymem(copy, raw.data, token.len) - token.len;
-
-        ngx_collab_presence_scrub(&r->request_line, copy, token.len);
-        ngx_collab_presence_scrub(&r->unparsed_uri, copy, token.len);
-        ngx_collab_presence_scrub(&r->args, copy, token.len);
-
-        if (h || raw.len > sizeof(copy)) {
-            return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                                   "the client token is not valid");
-        }
-
-    } else if (h) {
-        p = h->value.data;
-        last = p + h->value.len;
-
-        if (h->value.len < 7
-            || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0)
-        {
-            return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                                   "the Authorization header must be "
-                                   "\"Bearer <token>\"");
-        }
-
-        for (p += 7; p < last && *p == ' '; p++) { /* void */ }
-
-        while (last > p && last[-1] == ' ') {
-            last--;
-        }
-
-        token.data = p;
-        token.len = last - p;
-    }
-
-    if (token.len == 0) {
-        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "a client token is required, as "
-                               "\"Authorization: Bearer <token>\" or "
-                               "?token=");
-    }
-
-    if (token.len > 3 && ngx_strncmp(token.data, "ck_", 3) == 0) {
-        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "an account key cannot connect; "
-                               "use a client token of the user");
-    }
-
-    if (!ngx_collab_token_ready) {
-        return ngx_collab_refuse(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                                 "presence is not available");
-    }
-
-    now = ngx_collab_now_ms();
-
-    rc = collab_ctoken_verify(token.data, token.len, ngx_collab_token_key,
-                              COLLAB_CTOKEN_KEY_LEN, now, &t, scratch);
-
-    if (rc == COLLAB_CTOKEN_EXPIRED) {
-        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the client token has expired");
-    }
-
-    if (rc != COLLAB_CTOKEN_OK) {
-        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the client token is not valid");
-    }
-
-    if (t.account_len != cr->params[0].len
-        || ngx_memcmp(t.account, cr->params[0].data, t.account_len) != 0)
-    {
-        return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                               "this client token belongs to another "
-                               "account");
-    }
-
-    if (t.room_len != cr->params[1].len
-        || ngx_memcmp(t.room, cr->params[1].data, t.room_len) != 0)
-    {
-        return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                               "this client token is for another room");
-    }
-
-    client = ngx_palloc(r->pool, sizeof(ngx_collab_client_t));
-    if (client == NULL) {
-        return NGX_ERROR;
-    }
-
-    client->user.data = ngx_pnalloc(r->pool, t.user_len);
-    if (client->user.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(client->user.data, t.user, t.user_len);
-    client->user.len = t.user_len;
-    client->issued_at = t.issued_at;
-
-    ngx_http_set_ctx(r, client, ngx_http_collab_presence_module);
-
-    ngx_memcpy(cr->auth.account, t.account, t.account_len);
-    cr->auth.account_len = t.account_len;
-
-    ngx_explicit_memzero(copy, sizeof(copy));
-
-    return NGX_OK;
-}
-
-
-/* GET .../connect */
+/* GET .../connect: authentication has checked the client token */
 ngx_int_t
 ngx_collab_stream_connect(ngx_collab_req_t *cr)
 {
-    ngx_collab_who_t      who;
-    ngx_collab_client_t  *client;
-
-    client = ngx_http_get_module_ctx(cr->request,
-                                     ngx_http_collab_presence_module);
-    if (client == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_int_t         rc;
+    ngx_collab_who_t  who;
 
     who.account = cr->params[0];
     who.room = cr->params[1];
-    who.user = client->user;
+    who.user = cr->auth.user;
 
-    return ngx_collab_stream_start(cr, &who, client->issued_at);
+    rc = ngx_collab_stream_start(cr->request, &who, cr->auth.issued_at);
+
+    switch (rc) {
+
+    case NGX_DECLINED:
+        return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
+                                 "the token has been revoked");
+
+    case NGX_BUSY:
+        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "too many participants on this server, "
+                               "try again");
+
+    case NGX_ABORT:
+        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "presence is not available");
+
+    default:
+        return rc;
+    }
 }
 
 
@@ -396,7 +228,7 @@ ngx_collab_presence_get(ngx_collab_req_t *cr)
     collab_json_obj_open(&cr->out);
     collab_json_key(&cr->out, "data");
 
-    if (ngx_collab_presence_list(&cr->params[1], ngx_collab_now_ms(),
+    if (ngx_collab_presence_list(&cr->params[1], collab_now_ms(),
                                  &cr->out)
         != NGX_OK)
     {
@@ -432,7 +264,7 @@ ngx_collab_presence_answer(ngx_collab_req_t *cr, uint64_t seq,
 
     w->cr = cr;
     w->seq = seq;
-    w->since = ngx_collab_now_ms();
+    w->since = collab_now_ms();
     w->status = status;
     ngx_queue_insert_tail(&ngx_collab_waiters, &w->queue);
 
@@ -453,7 +285,7 @@ ngx_collab_presence_answer(ngx_collab_req_t *cr, uint64_t seq,
  * transitions are in.  One that waited too long, because the database
  * failed, goes too: the transition is decided and will be recorded.
  */
-void
+static void
 ngx_collab_presence_api_recorded(void)
 {
     int64_t               now;
@@ -468,7 +300,7 @@ ngx_collab_presence_api_recorded(void)
     }
 
     recorded = ngx_collab_presence_recorded();
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     for (q = ngx_queue_head(&ngx_collab_waiters);
          q != ngx_queue_sentinel(&ngx_collab_waiters);
@@ -507,7 +339,7 @@ ngx_collab_presence_put(ngx_collab_req_t *cr)
 
     static const char  *fields[] = { "ttl", NULL };
 
-    checked = ngx_collab_now_ms();
+    checked = collab_now_ms();
 
     if (ngx_collab_check_fields(cr, fields) != NGX_OK
         || ngx_collab_presence_seconds(cr, "ttl", 1, COLLAB_HEARTBEAT_TTL_MAX,
@@ -531,7 +363,7 @@ ngx_collab_presence_put(ngx_collab_req_t *cr)
     who.room = cr->params[1];
     who.user = cr->params[2];
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     rc = ngx_collab_presence_heartbeat(&who, checked, now,
                                        now + (int64_t) ttl * 1000,
@@ -580,7 +412,7 @@ ngx_collab_presence_delete(ngx_collab_req_t *cr)
     who.room = cr->params[1];
     who.user = cr->params[2];
 
-    (void) ngx_collab_presence_heartbeat_end(&who, ngx_collab_now_ms(),
+    (void) ngx_collab_presence_heartbeat_end(&who, collab_now_ms(),
                                              &recorded);
 
     return ngx_collab_presence_answer(cr, recorded, NGX_HTTP_NO_CONTENT);
@@ -640,18 +472,6 @@ ngx_collab_session_list(ngx_collab_req_t *cr)
 }
 
 
-/* the "online" of a user object (also called in storage threads) */
-ngx_uint_t
-ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user)
-{
-    if (ngx_collab_presence_conf() == NULL) {
-        return 0;
-    }
-
-    return ngx_collab_presence_online(room, user);
-}
-
-
 /* after the commit of a user's deletion: it leaves, its streams end */
 ngx_int_t
 ngx_collab_presence_user_deleted(ngx_collab_req_t *cr)
@@ -667,7 +487,7 @@ ngx_collab_presence_user_deleted(ngx_collab_req_t *cr)
     who.room = cr->params[1];
     who.user = cr->params[2];
 
-    if (ngx_collab_presence_remove(&who, ngx_collab_now_ms(), &recorded)
+    if (ngx_collab_presence_remove(&who, collab_now_ms(), &recorded)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
@@ -699,7 +519,7 @@ ngx_collab_presence_room_deleted(ngx_collab_req_t *cr)
     who.user.len = 0;
     who.user.data = NULL;
 
-    if (ngx_collab_presence_remove(&who, ngx_collab_now_ms(), &recorded)
+    if (ngx_collab_presence_remove(&who, collab_now_ms(), &recorded)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
