@@ -94,7 +94,8 @@ my @Kinds = (
     [ qr{whsec_[A-Za-z0-9+/]{32}}, 'secret' ],
     [ qr/\bck_[0-9A-Za-z]{43}\b/, 'tok' ],
     [ qr/\b(acc|key|evt|wh|dlv|user|ses)_[0-9A-Za-z]{22}\b/, undef ],
-    [ qr/\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/,
+    [ qr/\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}
+          -[0-9a-f]{12}\b/x,
       'room' ],
 );
 
@@ -113,7 +114,8 @@ sub name {
 sub hide {
     my ($self, $text) = @_;
 
-    $text =~ s{("nextCursor":")([^"]+)"}{$1 . $self->name('cursor', $2) . '"'}ge;
+    $text =~ s{("nextCursor":")([^"]+)"}
+              {$1 . $self->name('cursor', $2) . '"'}ge;
 
     for my $k (@Kinds) {
         my ($re, $kind) = @$k;
@@ -134,7 +136,8 @@ sub hide {
 sub expand {
     my ($self, $text) = @_;
 
-    $text =~ s/(\{[a-z]+\d+\})/defined $self->{values}{$1} ? $self->{values}{$1} : $1/ge;
+    $text =~ s{(\{[a-z]+\d+\})}
+              {defined $self->{values}{$1} ? $self->{values}{$1} : $1}ge;
 
     return $text;
 }
@@ -343,7 +346,10 @@ sub events {
         my ($status, $body) = $self->request('GET', $path);
         die "GET $path: $status $body\n" if $status != 200;
 
-        while ($body =~ /\{"id":"([^"]+)","event":"([^"]+)","data":((?:[^{}]|\{[^{}]*\})*?),"timestamp":"([^"]+)"\}/g) {
+        while ($body =~ /\{"id":"([^"]+)","event":"([^"]+)",
+                         "data":((?:[^{}]|\{[^{}]*\})*?),
+                         "timestamp":"([^"]+)"\}/gx)
+        {
             push @all, { id => $1, event => $2, data => $3, ts => $4 };
         }
 
@@ -385,7 +391,8 @@ sub b64url {
 
 sub token_key {
     my $db = root() . '/logs/collab.db';
-    my $hex = `sqlite3 '$db' "SELECT hex(value) FROM meta WHERE name = 'client_token_key'"`;
+    my $hex = `sqlite3 '$db' "SELECT hex(value) FROM meta
+                              WHERE name = 'client_token_key'"`;
     chomp $hex;
     die "no client token key in $db\n" if length $hex != 64;
     return pack('H*', $hex);
@@ -446,7 +453,9 @@ sub step {
         return;
     }
 
-    if ($line =~ /^open (\w+) (\S+)((?: query)?)(?: in (\S+ \S+))?(?: beside (\w+))?$/) {
+    if ($line =~ /^open\ (\w+)\ (\S+)((?:\ query)?)
+                   (?:\ in\ (\S+\ \S+))?(?:\ beside\ (\w+))?$/x)
+    {
         my ($name, $token, $query, $room, $beside) = ($1, $2, $3, $4, $5);
         $token = $self->expand($token);
 
