@@ -376,3 +376,13 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
 
     return NGX_HTTP_NOT_FOUND;
 }
+
+
+/* the table, for those who count by route (metrics) */
+const ngx_collab_route_t *
+ngx_collab_route_table(ngx_uint_t *n)
+{
+    *n = sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+
+    return ngx_collab_routes;
+}

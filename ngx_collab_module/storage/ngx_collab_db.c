@@ -60,10 +60,12 @@ ngx_collab_db_busy(void *data, int count)
 
     if (count == 0) {
         start = now;
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_LOOP, 1);
 
     } else if ((now.tv_sec - start.tv_sec) * 1000
                + (now.tv_nsec - start.tv_nsec) / 1000000 >= 2000)
     {
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_TIMEOUT_LOOP, 1);
         return 0;
     }
 
@@ -89,11 +91,13 @@ ngx_collab_db_busy_thread(void *data, int count)
 
     if (count == 0) {
         start = now;
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_THREAD, 1);
 
     } else if ((now.tv_sec - start.tv_sec) * 1000
                + (now.tv_nsec - start.tv_nsec) / 1000000
                >= COLLAB_BUSY_THREAD_MS)
     {
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_TIMEOUT_THREAD, 1);
         return 0;
     }
 
