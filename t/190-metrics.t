@@ -74,6 +74,13 @@ sub samples {
     };
 }
 
+# values above zero, for those that depend on timing or sizes
+sub positive {
+    my $text = shift;
+    $text =~ s/ [1-9]\d*$/ >0/mg;
+    return $text;
+}
+
 sub promtool {
     my $text = shift;
     my ($fh, $file) = tempfile();
@@ -314,7 +321,37 @@ collab_webhook_deliveries_pending 2
 
 
 
-=== TEST 6: a reload keeps the counts: the zone goes on, the new workers count on
+=== TEST 6: waits for SQLite's lock, and the write-ahead log's size
+Another process holds the write lock for a while: the store's thread
+waits for it, and the account is created once it is free.
+--- init
+my $db = Test::Nginx::Socket::server_root() . '/logs/collab.db';
+system("(echo '.timeout 2000'; echo 'BEGIN IMMEDIATE;'; sleep 1.5;"
+       . " echo 'COMMIT;') | sqlite3 $db &");
+select(undef, undef, undef, 0.3);
+--- request eval
+["POST /t
+as admin
+POST /v1/accounts {\"name\":\"Acme\"}
+sleep 1200
+", "GET /metrics"]
+--- response_body_filters eval
+[[\&main::statuses],
+ [main::samples('collab_sqlite_busy', 'collab_sqlite_wal_bytes'),
+  \&main::positive]]
+--- response_body eval
+["POST /v1/accounts 201
+",
+q{collab_sqlite_busy_waits_total{connection="loop"} 0
+collab_sqlite_busy_waits_total{connection="thread"} >0
+collab_sqlite_busy_timeouts_total{connection="loop"} 0
+collab_sqlite_busy_timeouts_total{connection="thread"} 0
+collab_sqlite_wal_bytes >0
+}]
+
+
+
+=== TEST 7: a reload keeps the counts: the zone goes on, the new workers count on
 --- request eval
 ["POST /t
 as admin
@@ -346,7 +383,7 @@ collab_events_total{type="user.created"} 5
 
 
 
-=== TEST 7: the kill -9 of every worker keeps the counts
+=== TEST 8: the kill -9 of every worker keeps the counts
 --- request eval
 ["POST /t
 as admin
@@ -373,7 +410,7 @@ exited on signal 9
 
 
 
-=== TEST 8: the use of each collab zone, under the names configured
+=== TEST 9: the use of each collab zone, under the names configured
 --- http_config eval
 $CollabTest::HttpConfig . q{
     collab_zone          registry 1m;
@@ -393,7 +430,7 @@ collab_shm_size_bytes\{zone="counts"\} 262144
 
 
 
-=== TEST 9: the text's media type, HEAD, and no other method
+=== TEST 10: the text's media type, HEAD, and no other method
 --- request eval
 ["GET /metrics", "HEAD /metrics", "POST /metrics"]
 --- error_code eval
@@ -406,7 +443,7 @@ collab_shm_size_bytes\{zone="counts"\} 262144
 
 
 
-=== TEST 10: collab_metrics_zone too small
+=== TEST 11: collab_metrics_zone too small
 --- http_config
     collab_database logs/collab.db;
     collab_metrics_zone counts 16k;
@@ -418,7 +455,7 @@ collab_metrics_zone: zone "counts" of size "16k" is too small
 
 
 
-=== TEST 11: collab_metrics_zone given twice
+=== TEST 12: collab_metrics_zone given twice
 --- http_config
     collab_database logs/collab.db;
     collab_metrics_zone a 1m;
