@@ -256,6 +256,9 @@ ngx_http_collab_metrics_log(ngx_http_request_t *r)
 
     status = r->err_status ? r->err_status : r->headers_out.status;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab metrics: route %ui, status %ui", route, status);
+
     if (status < 100 || status > 599 || route > COLLAB_M_ROUTES) {
         return NGX_OK;
     }
