@@ -53,7 +53,8 @@ static struct {
 } ngx_collab_store;
 
 
-static __thread ngx_collab_work_t  *ngx_collab_store_work;
+/* the work running in the storage thread (one group at a time) */
+static ngx_collab_work_t  *ngx_collab_store_work;
 
 
 ngx_int_t
