@@ -32,6 +32,7 @@ static void ngx_http_collab_metrics_exit_process(ngx_cycle_t *cycle);
 
 
 static const ngx_collab_route_t  *ngx_http_collab_metrics_routes;
+static ngx_uint_t                  ngx_http_collab_metrics_nroutes;
 
 
 static ngx_command_t  ngx_http_collab_metrics_commands[] = {
@@ -250,16 +251,21 @@ ngx_http_collab_metrics_log(ngx_http_request_t *r)
 
     cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
 
-    route = (cr && cr->route) ? (cr->route - ngx_http_collab_metrics_routes)
-                                + 1
-                              : 0;
+    route = 0;
+
+    if (cr && cr->route >= ngx_http_collab_metrics_routes
+        && cr->route < ngx_http_collab_metrics_routes
+                       + ngx_http_collab_metrics_nroutes)
+    {
+        route = cr->route - ngx_http_collab_metrics_routes + 1;
+    }
 
     status = r->err_status ? r->err_status : r->headers_out.status;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "collab metrics: route %ui, status %ui", route, status);
 
-    if (status < 100 || status > 599 || route > COLLAB_M_ROUTES) {
+    if (status < 100 || status > 599) {
         return NGX_OK;
     }
 
@@ -296,12 +302,16 @@ ngx_http_collab_metrics_init(ngx_conf_t *cf)
 
     ngx_http_collab_metrics_routes = ngx_collab_route_table(&n);
 
-    if (n > COLLAB_M_ROUTES) {
+    /* the sizes of the metrics' families, for whoever adds routes or events */
+    if (n > COLLAB_M_ROUTES || COLLAB_EVENT_COUNT > COLLAB_M_EVENT_TYPES) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "collab: %ui routes, metrics count %d at most",
-                           n, COLLAB_M_ROUTES);
+                           "collab: %ui routes and %d event types, metrics "
+                           "count %d and %d at most", n, COLLAB_EVENT_COUNT,
+                           COLLAB_M_ROUTES, COLLAB_M_EVENT_TYPES);
         return NGX_ERROR;
     }
+
+    ngx_http_collab_metrics_nroutes = n;
 
     for (i = 0; i < n; i++) {
         ngx_collab_metrics_name_route(i + 1,
@@ -309,7 +319,7 @@ ngx_http_collab_metrics_init(ngx_conf_t *cf)
                                       .pattern);
     }
 
-    for (i = 0; i < COLLAB_EVENT_COUNT && i < COLLAB_M_EVENT_TYPES; i++) {
+    for (i = 0; i < COLLAB_EVENT_COUNT; i++) {
         ngx_collab_metrics_name_event(i, ngx_collab_event_name(i));
     }
 
