@@ -74,14 +74,22 @@ static struct {
 
     const char                     *routes[COLLAB_M_ROUTES + 1];
     const char                     *events[COLLAB_M_EVENT_TYPES];
+
+    pthread_t                       loop;       /* the event loop's thread */
 } ngx_collab_metrics;
 
 
-static __thread ngx_collab_metrics_held_t  ngx_collab_metrics_held[
-                                               COLLAB_METRICS_TXN];
-static __thread ngx_uint_t                 ngx_collab_metrics_nheld;
-static __thread ngx_uint_t                 ngx_collab_metrics_mark;
-static __thread ngx_uint_t                 ngx_collab_metrics_in_txn;
+/*
+ * The counts held for the group of works in a storage thread.  No
+ * thread-local storage (nginx unloads the module before a process ends,
+ * with its thread-local blocks): a worker runs one group at a time, so
+ * these belong to the storage thread between its begin and its end, and
+ * the event loop never touches them.
+ */
+static ngx_collab_metrics_held_t  ngx_collab_metrics_held[COLLAB_METRICS_TXN];
+static ngx_uint_t                 ngx_collab_metrics_nheld;
+static ngx_uint_t                 ngx_collab_metrics_mark;
+static ngx_uint_t                 ngx_collab_metrics_in_txn;
 
 
 /* --- counting ------------------------------------------------------------ */
@@ -158,7 +166,9 @@ ngx_collab_metrics_txn_inc(ngx_uint_t id, ngx_uint_t n)
     ngx_uint_t                  i;
     ngx_collab_metrics_held_t  *h;
 
-    if (!ngx_collab_metrics_in_txn) {
+    if (pthread_equal(pthread_self(), ngx_collab_metrics.loop)
+        || !ngx_collab_metrics_in_txn)
+    {
         ngx_collab_metrics_inc(id, n);
         return;
     }
@@ -433,6 +443,7 @@ ngx_collab_metrics_slot_take(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
 
     ngx_collab_metrics.sh = sh;
     ngx_collab_metrics.shpool = ctx->shpool;
+    ngx_collab_metrics.loop = pthread_self();
 
     free = NULL;
     dead = NULL;
