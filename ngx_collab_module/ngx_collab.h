@@ -21,6 +21,7 @@
 #include "ngx_collab_id.h"
 #include "ngx_collab_clock.h"
 #include "ngx_collab_store.h"
+#include "ngx_collab_metrics.h"
 
 
 #define COLLAB_VERSION          "0.1.0"
@@ -281,6 +282,7 @@ ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow);
+const ngx_collab_route_t *ngx_collab_route_table(ngx_uint_t *n);
 
 /* ngx_collab_auth.c */
 ngx_int_t ngx_collab_authenticate(ngx_collab_req_t *cr);

@@ -96,6 +96,8 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     h = r->headers_in.authorization;
 
     if (h == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab auth: no token");
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
                                  "an Authorization: Bearer token is required");
     }
@@ -144,13 +146,21 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     if (cmcf->admin_set
         && CRYPTO_memcmp(hash, cmcf->admin_hash, COLLAB_HASH_LEN) == 0)
     {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab auth: the admin token");
         cr->auth.admin = 1;
         return NGX_OK;
     }
 
     if (ngx_collab_key_lookup(hash, &cr->auth) == NGX_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab auth: an account key of \"%*s\"",
+                       cr->auth.account_len, cr->auth.account);
         return NGX_OK;
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab auth: an unknown or revoked token");
 
     return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
                              "the token is unknown or has been revoked");

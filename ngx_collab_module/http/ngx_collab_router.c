@@ -296,6 +296,25 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
 }
 
 
+/* the route and its parameters, in the debug log */
+static void
+ngx_collab_route_log(ngx_http_request_t *r, ngx_collab_req_t *cr)
+{
+#if (NGX_DEBUG)
+    ngx_uint_t  i;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab route: %V \"%s\", %ui params",
+                   &r->method_name, cr->route->pattern, cr->nparams);
+
+    for (i = 0; i < cr->nparams; i++) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: param %ui: \"%V\"", i, &cr->params[i]);
+    }
+#endif
+}
+
+
 /* does the pattern end with "*", the rest of the path? */
 static ngx_uint_t
 ngx_collab_takes_rest(const ngx_collab_route_t *rt)
@@ -401,6 +420,8 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     }
 
     if (rc == NGX_DECLINED && dot == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: not an API path");
         return NGX_HTTP_NOT_FOUND;
     }
 
@@ -428,9 +449,14 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         for (k = 0; k < 4 && rt->methods[k].handler; k++) {
             if ((rt->methods[k].method & COLLAB_METHOD_MASK) == method) {
                 cr->method = &rt->methods[k];
+                ngx_collab_route_log(r, cr);
                 return NGX_OK;
             }
         }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: \"%s\" has no method %V",
+                       rt->pattern, &r->method_name);
 
         p = ngx_pnalloc(r->pool, 64);
         if (p == NULL) {
@@ -464,5 +490,18 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         return NGX_HTTP_BAD_REQUEST;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab route: no route matches %ui segments", nseg);
+
     return NGX_HTTP_NOT_FOUND;
+}
+
+
+/* the table, for those who count by route (metrics) */
+const ngx_collab_route_t *
+ngx_collab_route_table(ngx_uint_t *n)
+{
+    *n = sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+
+    return ngx_collab_routes;
 }
