@@ -100,6 +100,7 @@ typedef struct {
     ngx_array_t               claimed;     /* ngx_collab_claimed_t */
     ngx_uint_t                purged;
     unsigned                  more:1;      /* due ones were left */
+    unsigned                  again:1;     /* ... that a claim can take now */
 } ngx_collab_run_t;
 
 
@@ -136,7 +137,8 @@ static struct {
 
     ngx_connection_t              ident;   /* what debug lines show: fd -1 */
 
-    unsigned                      due:1;
+    unsigned                      due:1;       /* due ones were left */
+    unsigned                      woken:1;     /* a commit or the clock */
     unsigned                      purge:1;
     unsigned                      ready:1;
 } ngx_collab_outbox;
@@ -453,7 +455,7 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
     ngx_collab_outbox.ready = 1;
 
     /* deliveries left by a previous run go out as soon as the worker is up */
-    ngx_collab_outbox.due = 1;
+    ngx_collab_outbox.woken = 1;
     ngx_add_timer(&ngx_collab_outbox.poll, 10);
 
     return NGX_OK;
@@ -534,7 +536,7 @@ ngx_collab_outbox_committed(ngx_uint_t wake)
     }
 
     if (wake & COLLAB_WAKE_DELIVERIES) {
-        ngx_collab_outbox.due = 1;
+        ngx_collab_outbox.woken = 1;
 
         if (!ngx_collab_outbox.kick.posted) {
             ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
@@ -571,7 +573,7 @@ ngx_collab_outbox_poll(ngx_event_t *ev)
         return;
     }
 
-    ngx_collab_outbox.due = 1;
+    ngx_collab_outbox.woken = 1;
 
     if (ngx_collab_outbox.conf->delivery_retention
         && ngx_time() - ngx_collab_outbox.purged
@@ -654,7 +656,8 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
 
     room = 0;
 
-    if (ngx_collab_outbox.due && ngx_collab_outbox.send
+    if ((ngx_collab_outbox.due || ngx_collab_outbox.woken)
+        && ngx_collab_outbox.send
         && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
         room = COLLAB_INFLIGHT_MAX - ngx_collab_outbox.inflight;
@@ -678,15 +681,21 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
 
     ngx_collab_outbox.collect = NULL;
 
+    /*
+     * The lease covers the wait for a turn (a timeout for each
+     * concurrency's worth of attempts ahead) and the attempt itself.
+     */
     run->claim = room;
-    run->concurrency = ngx_collab_outbox.conf->concurrency;
-    run->lease = ngx_collab_outbox.conf->timeout
+    run->concurrency = COLLAB_CLAIM_AHEAD
+                       * ngx_collab_outbox.conf->concurrency;
+    run->lease = COLLAB_CLAIM_AHEAD * ngx_collab_outbox.conf->timeout
                  + ngx_collab_outbox.conf->connect_timeout
                  + ngx_collab_outbox.conf->resolver_timeout
                  + COLLAB_LEASE_MARGIN;
 
     if (room) {
         ngx_collab_outbox.due = 0;
+        ngx_collab_outbox.woken = 0;
 
         /* how many attempts each webhook already has going */
         for (q = ngx_queue_head(&ngx_collab_outbox.targets);
@@ -972,7 +981,9 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
     }
 
     if (run->hooks.nelts == COLLAB_CLAIM_HOOKS) {
+        /* webhooks past the first ones may have room */
         run->more = 1;
+        run->again = 1;
     }
 
     left = run->claim;
@@ -984,6 +995,8 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
         busy = ngx_collab_run_busy(run, &h[i].id);
 
         if (busy >= run->concurrency) {
+            /* the next outcome of this webhook makes room */
+            run->more = 1;
             continue;
         }
 
@@ -1027,6 +1040,11 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
             /* as many as there was room for: there may be more */
             run->more = 1;
         }
+    }
+
+    if (left == 0 && i < run->hooks.nelts) {
+        /* the claim's own bound stopped it: go on at once */
+        run->again = 1;
     }
 
     return SQLITE_OK;
@@ -1132,6 +1150,12 @@ ngx_collab_run_done(ngx_collab_work_t *w)
     }
 
     if (run->more) {
+        /*
+         * Due deliveries are left: the next batch claims them, which
+         * starts at once when this one's bound stopped it, or else with
+         * the next outcome (an attempt in flight makes room), or the
+         * next tick of the clock.
+         */
         ngx_collab_outbox.due = 1;
     }
 
@@ -1166,13 +1190,13 @@ ngx_collab_run_done(ngx_collab_work_t *w)
 
 done:
 
-    ngx_destroy_pool(run->pool);
-
-    if (ngx_collab_outbox.due || ngx_collab_outbox.purge
+    if (run->again || ngx_collab_outbox.woken || ngx_collab_outbox.purge
         || ngx_collab_outbox.collect)
     {
         ngx_collab_outbox_post_kick();
     }
+
+    ngx_destroy_pool(run->pool);
 }
 
 
@@ -1416,6 +1440,7 @@ ngx_collab_target(ngx_collab_hook_t *h)
 
     t->updated_at = h->updated_at;
     t->previous_until = h->previous_until;
+    ngx_queue_init(&t->waiting);
 
     if (collab_url_parse((char *) t->url.data, t->url.len, &t->u, &err)
         != 0)

@@ -67,9 +67,19 @@ typedef struct {
     struct sockaddr           *sockaddr;    /* of a literal host */
     socklen_t                  socklen;
     void                      *endpoint;    /* the sender's */
-    ngx_uint_t                 inflight;
+    ngx_queue_t                waiting;     /* the sender's */
+    ngx_uint_t                 sending;     /* the sender's */
+    ngx_uint_t                 inflight;    /* handed to the sender */
     unsigned                   stale:1;
 } ngx_collab_target_t;
+
+
+/*
+ * The outbox claims up to four times collab_webhook_concurrency per
+ * webhook, so that the sender never waits for a claim: it sends as many
+ * at once as the directive says and keeps the others waiting their turn.
+ */
+#define COLLAB_CLAIM_AHEAD         4
 
 
 /*

@@ -18,6 +18,7 @@
 #define COLLAB_WAL_EVERY      1000
 #define COLLAB_WAL_BOUND      4096      /* pages in the log: 16 MiB */
 #define COLLAB_WAL_WAIT       20        /* ms a TRUNCATE may wait */
+#define COLLAB_WAL_WAIT_LONG  100       /* ... past four times the bound */
 
 
 typedef struct {
@@ -25,6 +26,8 @@ typedef struct {
     int                       mode;
     int                       log;
     int                       done;
+    long                      wait;        /* ms */
+    struct timespec           start;
 } ngx_collab_wal_run_t;
 
 
@@ -40,6 +43,7 @@ static struct {
 } ngx_collab_wal;
 
 
+static int ngx_collab_wal_busy(void *data, int count);
 static void ngx_collab_wal_tick(ngx_event_t *ev);
 static void ngx_collab_wal_thread(void *data, ngx_log_t *log);
 static void ngx_collab_wal_done(ngx_event_t *ev);
@@ -141,9 +145,18 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
             return;
         }
 
-        sqlite3_busy_timeout(db, COLLAB_WAL_WAIT);
-        (void) sqlite3_exec(db, "PRAGMA journal_size_limit = 67108864;",
-                            NULL, NULL, NULL);
+        /*
+         * A connection learns that the database is in WAL mode when it
+         * first reads; until then a checkpoint does nothing.
+         */
+        run->rc = sqlite3_exec(db, "PRAGMA journal_size_limit = 67108864;"
+                                   "PRAGMA wal_autocheckpoint = 0;"
+                                   "SELECT count(*) FROM sqlite_master;",
+                               NULL, NULL, NULL);
+        if (run->rc != SQLITE_OK) {
+            sqlite3_close(db);
+            return;
+        }
 
         ngx_collab_wal.db = db;
     }
@@ -157,9 +170,55 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
         return;
     }
 
+    /*
+     * TRUNCATE holds new writers back while it waits for the readers of
+     * the moment: briefly, and a little longer once the log is far past
+     * its bound.
+     */
+    run->wait = run->log < 4 * COLLAB_WAL_BOUND ? COLLAB_WAL_WAIT
+                                                : COLLAB_WAL_WAIT_LONG;
+
+    sqlite3_busy_handler(db, ngx_collab_wal_busy, run);
+
     run->mode = SQLITE_CHECKPOINT_TRUNCATE;
     run->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                         &run->log, &run->done);
+
+    sqlite3_busy_handler(db, NULL, NULL);
+}
+
+
+/*
+ * The store's groups hold the write lock for a millisecond or so, one
+ * after the other: a checkpoint looks for the gap between two of them in
+ * short steps (SQLite's own waits of growing milliseconds would miss it).
+ */
+static int
+ngx_collab_wal_busy(void *data, int count)
+{
+    ngx_collab_wal_run_t *run = data;
+
+    struct timespec  now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (count == 0) {
+        run->start = now;
+
+    } else if ((now.tv_sec - run->start.tv_sec) * 1000
+               + (now.tv_nsec - run->start.tv_nsec) / 1000000 >= run->wait)
+    {
+        return 0;
+    }
+
+    if (count < 20) {
+        sched_yield();
+
+    } else {
+        usleep(100);
+    }
+
+    return 1;
 }
 
 
