@@ -141,6 +141,8 @@ struct ngx_collab_req_s {
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
     ngx_collab_work_t           work;       /* a method that writes */
+    ngx_collab_handler_pt       undo;       /* when its commit fails */
+    ngx_str_t                   subject;    /* the id undo is about */
     ngx_int_t                   handler_rc;
     ngx_uint_t                  reply_status;   /* the answer, waiting */
     unsigned                    reply_empty:1;
@@ -157,6 +159,10 @@ extern ngx_module_t  ngx_http_collab_module;
 /* ngx_http_collab_module.c */
 ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
     ngx_log_t *log);
+
+/* ngx_collab_handler.c */
+ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_collab_filter_init(ngx_conf_t *cf);
 
 /* ngx_collab_db.c */
 typedef struct ngx_collab_conn_s  ngx_collab_conn_t;
@@ -177,7 +183,6 @@ ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
 ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_collab_db_close(void);
 void ngx_collab_db_release(void);
-void ngx_collab_db_checkpoint(void);
 sqlite3 *ngx_collab_db_handle(void);
 sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
 ngx_int_t ngx_collab_db_begin(void);
@@ -198,6 +203,7 @@ ngx_int_t ngx_collab_db_dup(ngx_pool_t *pool, sqlite3_stmt *st, int col,
 /* ngx_collab_shm.c */
 ngx_shm_zone_t *ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name,
     size_t size, ngx_http_collab_main_conf_t *cmcf);
+ngx_int_t ngx_collab_shm_start(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
     ngx_str_t *account);
 ngx_int_t ngx_collab_shm_key_remove(const u_char *hash);
@@ -209,7 +215,7 @@ void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
 ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
 
-/* ngx_collab_http.c */
+/* ngx_collab_reply.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
 ngx_int_t ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status);
 ngx_int_t ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status,
@@ -226,32 +232,34 @@ ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
 const char *ngx_collab_status_code(ngx_uint_t status);
 ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
     const char *field, const u_char *msg, size_t len);
+typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
+ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what);
+void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_str_t *next);
+int64_t ngx_collab_now_ms(void);
+void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
+
+/* ngx_collab_input.c */
+void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_check_fields(ngx_collab_req_t *cr,
     const char **allowed);
 ngx_int_t ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present);
 ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     ngx_uint_t *present);
-ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, int64_t *after);
-typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
-ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
-    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
-    const char *what);
-ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, ngx_str_t *from);
-void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
-    ngx_str_t *next);
-ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
-    ngx_str_t *value);
-int64_t ngx_collab_now_ms(void);
-void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
-void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
-void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
 ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
-void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
 ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
+ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
+    ngx_str_t *value);
+ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, int64_t *after);
+ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, ngx_str_t *from);
 
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Installs what building, running, testing and benchmarking need, from
-# Debian's packages; does nothing when everything is there already.
+# Debian's packages, and the npm packages of the tests into the build
+# folder ($1, default ./build); does nothing when everything is there
+# already.
 set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
-      libnginx-mod-http-js wrk curl gcc make)
+      libnginx-mod-http-js wrk curl gcc make dpkg-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
         || missing+=("$p")
 done
+
+# node and npm by command: a Node.js installed from elsewhere brings both
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -29,16 +38,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     rm -f /usr/sbin/policy-rc.d
 fi
 
-# The Express receiver of t/120-webhooks-express.t, from its lock file
-# (without node, or when this fails, that test file is skipped).
-express=$(cd "$(dirname "$0")/../t/express" && pwd)
-if command -v node >/dev/null && command -v npm >/dev/null \
-   && [ ! -d "$express/node_modules" ]
+# The Express receiver of t/120-webhooks-express.t, from its lock file, in
+# the build folder: build/express/node_modules.  Installed again whenever
+# t/express/package*.json change; a failure fails the make that runs this.
+src=$top/t/express
+express=$build/express
+if ! cat "$src/package.json" "$src/package-lock.json" \
+        | cmp -s - "$express/.installed" \
+   || [ ! -d "$express/node_modules" ]
 then
-    echo "deps: npm ci in t/express"
-    (cd "$express" && npm ci --no-audit --no-fund) || {
-        rm -rf "$express/node_modules"
-        echo "deps: npm ci failed in t/express;" \
-             "t/120-webhooks-express.t will be skipped" >&2
+    echo "deps: npm ci in $express"
+    rm -rf "$express"
+    mkdir -p "$express"
+    cp "$src/package.json" "$src/package-lock.json" "$express/"
+    npm ci --prefix "$express" --no-audit --no-fund || {
+        echo "deps: npm ci failed in $express" >&2
+        exit 1
     }
+    cat "$src/package.json" "$src/package-lock.json" > "$express/.installed"
 fi

@@ -81,6 +81,10 @@ static const char  ngx_collab_sql_delivery_recover[] =
     " AND created_at >= ?2 AND created_at < ?3";
 
 
+static ngx_int_t ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr,
+    ngx_str_t *id);
+
+
 static const char  *ngx_collab_webhook_create_fields[] = {
     "url", "events", "roomId", "description", "enabled", NULL
 };
@@ -428,11 +432,14 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "webhook insert");
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &id,
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (ngx_collab_webhook_undo_on_failure(cr, &id) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &id,
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
+        cr->undo = NULL;
+
         st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
         if (st) {
             ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -615,10 +622,11 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
         return ngx_collab_fail_db(cr, rc, "webhook update");
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
                       "collab: no room to update webhook \"%V\" in the "
@@ -631,6 +639,61 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     }
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+/*
+ * When the group of a create, update or delete of a webhook could not be
+ * committed, the registry was changed for nothing: it is set back from
+ * the database, which has the webhook as it was (or not at all).
+ */
+static ngx_int_t
+ngx_collab_webhook_resync(ngx_collab_req_t *cr)
+{
+    int            rc;
+    ngx_str_t      room;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->subject);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_collab_shm_hook_remove(&cr->params[0], &cr->subject);
+
+    } else if (rc == SQLITE_ROW) {
+        ngx_collab_db_col(st, 4, &room);
+
+        (void) ngx_collab_shm_hook_set(&cr->params[0], &cr->subject,
+                                       room.data ? &room : NULL,
+                                       (uint32_t) sqlite3_column_int64(st, 9),
+                                       sqlite3_column_int(st, 6));
+    }
+
+    ngx_collab_db_release();
+
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
+{
+    cr->subject.data = ngx_pstrdup(cr->request->pool, id);
+    if (cr->subject.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cr->subject.len = id->len;
+    cr->undo = ngx_collab_webhook_resync;
+
+    return NGX_OK;
 }
 
 
@@ -655,6 +718,11 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
         return ngx_collab_not_found(cr, "webhook");
+    }
+
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
+        return ngx_collab_fail(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                               "an internal error occurred");
     }
 
     ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);

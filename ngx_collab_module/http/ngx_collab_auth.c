@@ -10,9 +10,9 @@
  * Both checks answer NGX_OK, or NGX_ERROR with cr->err saying why.
  */
 
-#include <openssl/crypto.h>
-
 #include "ngx_collab.h"
+
+#include <openssl/crypto.h>
 
 
 #define COLLAB_AUTH_CACHE  64

@@ -1,24 +1,14 @@
 /*
  * Copyright (C) collab
  *
- * The module itself: directives, configuration, process start and stop,
- * the content handler that turns a request into a call of a resource
- * handler, and the filter that gives nginx's own error pages (413 and the
- * like) the API's error shape inside a collab_api location.
+ * The module itself: its directives, the main and location
+ * configuration, the admin token, and process start and stop.  The
+ * request handler and the error page filter are in ngx_collab_handler.c.
  */
 
 #include "ngx_collab.h"
 
 
-static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
-static void ngx_http_collab_body_handler(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
-static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
-static ngx_int_t ngx_http_collab_work(ngx_collab_work_t *w);
-static void ngx_http_collab_work_done(ngx_collab_work_t *w);
-static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
 static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_next_to_database(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path);
@@ -47,6 +37,7 @@ static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
 static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
@@ -227,7 +218,7 @@ ngx_module_t  ngx_http_collab_module = {
     ngx_http_collab_commands,              /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_collab_init_module,           /* init module */
     ngx_http_collab_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -235,445 +226,6 @@ ngx_module_t  ngx_http_collab_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
-static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
-
-
-static ngx_int_t
-ngx_http_collab_handler(ngx_http_request_t *r)
-{
-    ngx_int_t          rc;
-    ngx_str_t          allow;
-    ngx_table_elt_t   *h;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr == NULL) {
-        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
-        if (cr == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cr->request = r;
-        collab_json_init(&cr->out);
-        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
-    }
-
-    if (ngx_collab_db_handle() == NULL) {
-        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                               "the database is not available");
-    }
-
-    rc = ngx_collab_route(r, cr, &allow);
-
-    if (rc == NGX_HTTP_NOT_FOUND) {
-        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
-                               "no such route");
-    }
-
-    if (rc == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        h->value = allow;
-
-        return ngx_collab_fail(cr, NGX_HTTP_NOT_ALLOWED, NULL,
-                               "method %V is not allowed here; allowed: %V",
-                               &r->method_name, &allow);
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = (ngx_collab_authenticate(cr) == NGX_OK
-          && ngx_collab_authorize(cr) == NGX_OK
-          && (cr->route->check == NULL || cr->route->check(cr) == NGX_OK))
-         ? NGX_OK : NGX_ERROR;
-
-    /* no read snapshot may stay open while the body is read */
-    ngx_collab_db_release();
-
-    if (rc != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
-    if (cr->method->body == COLLAB_BODY_NONE) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_collab_run(cr);
-    }
-
-    if (cr->method->body == COLLAB_BODY_FILE) {
-        /* as the dav module does: the body ends up in a named temp file */
-        r->request_body_in_file_only = 1;
-        r->request_body_in_persistent_file = 1;
-        r->request_body_in_clean_file = 1;
-        r->request_body_file_log_level = 0;
-
-    } else if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
-               && !ngx_http_collab_is_json(r))
-    {
-        return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
-                               "the request body must be application/json");
-
-    } else {
-        r->request_body_in_single_buf = 1;
-    }
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_collab_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-/* application/json, with or without parameters, in any case */
-static ngx_uint_t
-ngx_http_collab_is_json(ngx_http_request_t *r)
-{
-    ngx_str_t  *ct;
-
-    if (r->headers_in.content_type == NULL) {
-        return 0;
-    }
-
-    ct = &r->headers_in.content_type->value;
-
-    return ct->len >= 16
-           && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
-              == 0
-           && (ct->len == 16 || ct->data[16] == ';' || ct->data[16] == ' ');
-}
-
-
-static u_char *
-ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
-{
-    u_char       *p, *data;
-    size_t        size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    *len = 0;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return (u_char *) "";
-    }
-
-    size = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        size += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                           : (size_t) (b->last - b->pos);
-    }
-
-    data = ngx_pnalloc(r->pool, size + 1);
-    if (data == NULL) {
-        return NULL;
-    }
-
-    p = data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NULL;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    *p = '\0';
-    *len = size;
-
-    return data;
-}
-
-
-static void
-ngx_http_collab_body_handler(ngx_http_request_t *r)
-{
-    size_t             len;
-    u_char            *body;
-    json_error_t       err;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr->method->body == COLLAB_BODY_FILE) {
-        ngx_http_finalize_request(r, ngx_http_collab_run(cr));
-        return;
-    }
-
-    body = ngx_http_collab_body_bytes(r, &len);
-    if (body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (len == 0) {
-        if (cr->method->body == COLLAB_BODY_VALUE) {
-            ngx_http_finalize_request(r,
-                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                                "the request body must be a JSON value"));
-            return;
-        }
-
-        cr->body = json_object();
-
-    } else if (!ngx_collab_utf8_valid(body, len)) {
-        ngx_http_finalize_request(r,
-            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                            "the request body is not valid UTF-8"));
-        return;
-
-    } else {
-        cr->body = json_loadb((char *) body, len,
-                              COLLAB_JSON_DECODE|JSON_REJECT_DUPLICATES
-                              |JSON_DECODE_ANY, &err);
-
-        if (cr->body == NULL) {
-            ngx_http_finalize_request(r,
-                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                                "the request body is not valid JSON: %s "
-                                "(line %d, column %d)", err.text, err.line,
-                                err.column));
-            return;
-        }
-    }
-
-    if (cr->body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_collab_json_cleanup(r, cr->body);
-
-    if (cr->method->body == COLLAB_BODY_OBJECT && !json_is_object(cr->body)) {
-        ngx_http_finalize_request(r,
-            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                            "the request body must be a JSON object"));
-        return;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_collab_run(cr));
-}
-
-
-/*
- * A method that reads runs its handler here, on the event loop: reads in
- * WAL mode never wait for the write lock.  A method that writes hands its
- * handler to the store as a work, and its answer is sent once the work's
- * group is committed.
- */
-static ngx_int_t
-ngx_http_collab_run(ngx_collab_req_t *cr)
-{
-    ngx_int_t            rc;
-    ngx_http_request_t  *r;
-
-    r = cr->request;
-
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-        rc = cr->method->handler(cr);
-        ngx_collab_db_release();
-        return rc;
-    }
-
-    cr->work.handler = ngx_http_collab_work;
-    cr->work.done = ngx_http_collab_work_done;
-    cr->work.data = cr;
-    cr->work.log = r->connection->log;
-    cr->deferred = 1;
-
-    if (ngx_collab_store_post(&cr->work) != NGX_OK) {
-        cr->deferred = 0;
-        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                               "the database is not available");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-/* in a storage thread: the resource handler, whose answer waits */
-static ngx_int_t
-ngx_http_collab_work(ngx_collab_work_t *w)
-{
-    ngx_collab_req_t  *cr;
-
-    cr = w->data;
-
-    cr->handler_rc = cr->method->handler(cr);
-
-    if (cr->reply_status == 0) {
-        return NGX_ERROR;
-    }
-
-    return cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE ? NGX_OK
-                                                       : NGX_DECLINED;
-}
-
-
-/* on the event loop, after the commit: the answer goes out */
-static void
-ngx_http_collab_work_done(ngx_collab_work_t *w)
-{
-    ngx_int_t          rc;
-    ngx_uint_t         status;
-    ngx_collab_req_t  *cr;
-
-    cr = w->data;
-    cr->deferred = 0;
-
-    if (w->rc == NGX_ERROR && w->db_rc != SQLITE_OK
-        && cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE)
-    {
-        ngx_log_error(NGX_LOG_ERR, cr->request->connection->log, 0,
-                      "collab: %V %V: sqlite: %s (%d)",
-                      &cr->request->method_name, &cr->request->uri,
-                      sqlite3_errstr(w->db_rc), w->db_rc);
-
-        status = ngx_collab_db_status(w->db_rc);
-
-        rc = ngx_collab_fail(cr, status, NULL,
-                             status == NGX_HTTP_SERVICE_UNAVAILABLE
-                             ? "the database is unavailable, nothing was "
-                               "changed; try again"
-                             : "an internal error occurred, nothing was "
-                               "changed");
-
-    } else if (cr->reply_status == 0) {
-        rc = cr->handler_rc;
-
-    } else if (cr->reply_empty) {
-        rc = ngx_collab_reply_empty(cr, cr->reply_status);
-
-    } else {
-        rc = ngx_collab_reply(cr, cr->reply_status);
-    }
-
-    ngx_http_finalize_request(cr->request, rc);
-}
-
-
-/*
- * Errors that nginx answers by itself inside a collab_api location (413
- * for an oversized body, 408, 500 ...) get the API's error shape too.
- */
-static ngx_int_t
-ngx_http_collab_header_filter(ngx_http_request_t *r)
-{
-    ngx_buf_t                   *b;
-    ngx_collab_req_t            *cr;
-    ngx_http_collab_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_collab_module);
-
-    if (!clcf->api || r != r->main
-        || r->headers_out.status < NGX_HTTP_BAD_REQUEST)
-    {
-        return ngx_http_next_header_filter(r);
-    }
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr && cr->sending) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (cr == NULL) {
-        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
-        if (cr == NULL) {
-            return NGX_ERROR;
-        }
-
-        cr->request = r;
-        collab_json_init(&cr->out);
-        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
-    }
-
-    b = ngx_collab_error_buf(r, r->headers_out.status, NULL, NULL, 0);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    cr->replace = 1;
-    cr->error_page = b;
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.charset.len = 0;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (r->headers_out.content_length) {
-        r->headers_out.content_length->hash = 0;
-        r->headers_out.content_length = NULL;
-    }
-
-    return ngx_http_next_header_filter(r);
-}
-
-
-static ngx_int_t
-ngx_http_collab_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
-{
-    ngx_buf_t         *b;
-    ngx_chain_t       *cl, out;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr == NULL || !cr->replace) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
-        b->pos = b->last;
-
-        if (b->in_file) {
-            b->file_pos = b->file_last;
-        }
-
-        if (b->last_buf && cr->error_page) {
-            out.buf = cr->error_page;
-            out.next = NULL;
-            cr->error_page = NULL;
-
-            return ngx_http_next_body_filter(r, &out);
-        }
-    }
-
-    return NGX_OK;
-}
 
 
 static void *
@@ -1379,11 +931,50 @@ ngx_http_collab_store_max_value(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_collab_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_collab_header_filter;
+    return ngx_http_collab_filter_init(cf);
+}
 
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_collab_body_filter;
+
+/*
+ * In the master, once the new cycle is certain (not in "nginx -t"): the
+ * database is created or migrated, the files are checked against it on a
+ * first start, the admin token is read, and the registry zone is taken
+ * into use, filled from the database when it is new.  A first start fails
+ * when any of this fails; a reload cannot be undone this late, so it goes
+ * on with an alert, and its workers answer 503 in collab locations.
+ */
+static ngx_int_t
+ngx_http_collab_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                    start;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_collab_module);
+
+    if (cmcf == NULL || !cmcf->used || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    start = ngx_is_init_cycle(cycle->old_cycle);
+
+    if (ngx_collab_db_prepare(cycle, &cmcf->database, cycle->log) == NGX_OK
+        && ngx_collab_files_prepare(cycle, cmcf, start, cycle->log) == NGX_OK
+        && ngx_collab_admin_token_load(cmcf, cycle->log) == NGX_OK
+        && ngx_collab_shm_start(cmcf->shm_zone) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (start) {
+        return NGX_ERROR;
+    }
+
+    /* the zone of this cycle is the one to use, whatever its contents */
+    (void) ngx_collab_shm_start(cmcf->shm_zone);
+
+    ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                  "collab: the database of the new configuration could not "
+                  "be set up; collab locations answer 503");
 
     return NGX_OK;
 }

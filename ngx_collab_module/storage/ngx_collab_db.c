@@ -8,11 +8,13 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_schema.h"
 
 
 #define COLLAB_STMT_CACHE  96
 #define COLLAB_WAL_RESTART 4096         /* pages in the log: 16 MiB */
 #define COLLAB_BUSY_THREAD_MS  2000
+#define COLLAB_BUSY_LOOP_YIELDS  64
 
 
 typedef struct {
@@ -44,192 +46,16 @@ static u_char                        ngx_collab_secret[32];
 
 
 /*
- * Migrations are numbered by their position: migration N brings the schema
- * to PRAGMA user_version = N.  Only ever append.
+ * The master's connection (migrations at start): it may sleep.  Writers in
+ * the workers hold the lock for milliseconds; it gives up after two
+ * seconds of real time.
  */
-static const char  *ngx_collab_migrations[] = {
-
-    /* 1: accounts, keys, rooms, users, events */
-    "CREATE TABLE meta ("
-    "  name TEXT PRIMARY KEY,"
-    "  value BLOB NOT NULL"
-    ") WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('cursor_secret', randomblob(32));"
-
-    "CREATE TABLE accounts ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-
-    "CREATE TABLE api_keys ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT,"
-    "  hash BLOB NOT NULL UNIQUE,"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER"
-    ");"
-    "CREATE INDEX api_keys_account ON api_keys(account_id, seq);"
-
-    "CREATE TABLE rooms ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX rooms_account ON rooms(account_id, seq);"
-
-    "CREATE TABLE users ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  user_id TEXT NOT NULL,"
-    "  name TEXT,"
-    "  email TEXT,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  UNIQUE (room_id, user_id)"
-    ");"
-    "CREATE INDEX users_room ON users(room_id, seq);"
-
-    /* events outlive their room: room_id is not a foreign key */
-    "CREATE TABLE events ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  room_id TEXT,"
-    "  type TEXT NOT NULL,"
-    "  data TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX events_account ON events(account_id, seq);"
-    "CREATE INDEX events_room ON events(account_id, room_id, seq);",
-
-    /* 2: webhooks, their deliveries and the attempts of each delivery */
-    "CREATE TABLE webhooks ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  url TEXT NOT NULL,"
-    "  events TEXT NOT NULL,"
-    "  event_mask INTEGER NOT NULL,"
-    "  room_id TEXT,"
-    "  description TEXT,"
-    "  enabled INTEGER NOT NULL,"
-    "  secret TEXT NOT NULL,"
-    "  previous_secret TEXT,"
-    "  previous_until INTEGER,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX webhooks_account ON webhooks(account_id, seq);"
-
-    "CREATE TABLE deliveries ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  webhook_id TEXT NOT NULL"
-    "    REFERENCES webhooks(id) ON DELETE CASCADE,"
-    "  event_id TEXT NOT NULL,"
-    "  event TEXT NOT NULL,"
-    "  payload TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  next_attempt_at INTEGER,"
-    "  last_attempt_at INTEGER,"
-    "  status_code INTEGER,"
-    "  duration_ms INTEGER,"
-    "  error TEXT,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);"
-    "CREATE INDEX deliveries_status ON deliveries(webhook_id, status, seq);"
-    "CREATE INDEX deliveries_due"
-    "  ON deliveries(webhook_id, next_attempt_at) WHERE status = 'pending';"
-    "CREATE INDEX deliveries_created ON deliveries(created_at);"
-
-    "CREATE TABLE delivery_attempts ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  delivery_id TEXT NOT NULL"
-    "    REFERENCES deliveries(id) ON DELETE CASCADE,"
-    "  at INTEGER NOT NULL,"
-    "  status_code INTEGER,"
-    "  duration_ms INTEGER NOT NULL,"
-    "  error TEXT,"
-    "  response TEXT"
-    ");"
-    "CREATE INDEX delivery_attempts_delivery"
-    "  ON delivery_attempts(delivery_id, seq);",
-
-    /* 3: key-value stores of a room */
-    "CREATE TABLE store_items ("
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  store TEXT NOT NULL,"
-    "  key TEXT NOT NULL,"
-    "  value TEXT NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_id, store, key)"
-    ") WITHOUT ROWID;",
-
-    /* 4: files of a room; the bytes are kept under the blob id */
-    "CREATE TABLE files ("
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  blob TEXT NOT NULL UNIQUE,"
-    "  size INTEGER NOT NULL,"
-    "  content_type TEXT NOT NULL,"
-    "  uploaded_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_id, name)"
-    ") WITHOUT ROWID;",
-
-    /*
-     * 5: attempts refer to their delivery by its integer key, so that the
-     * outbox writes outcomes by sequence number (no lookups of text ids,
-     * and attempts indexed in the order they are written)
-     */
-    "CREATE TABLE delivery_attempts_5 ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  delivery_seq INTEGER NOT NULL"
-    "    REFERENCES deliveries(seq) ON DELETE CASCADE,"
-    "  at INTEGER NOT NULL,"
-    "  status_code INTEGER,"
-    "  duration_ms INTEGER NOT NULL,"
-    "  error TEXT,"
-    "  response TEXT"
-    ");"
-    "INSERT INTO delivery_attempts_5 (seq, delivery_seq, at, status_code,"
-    "  duration_ms, error, response)"
-    "  SELECT a.seq, d.seq, a.at, a.status_code, a.duration_ms, a.error,"
-    "  a.response FROM delivery_attempts a"
-    "  JOIN deliveries d ON d.id = a.delivery_id;"
-    "DROP TABLE delivery_attempts;"
-    "ALTER TABLE delivery_attempts_5 RENAME TO delivery_attempts;"
-    "CREATE INDEX delivery_attempts_delivery"
-    "  ON delivery_attempts(delivery_seq, seq);",
-};
-
-
 static int
 ngx_collab_db_busy(void *data, int count)
 {
     static struct timespec  start;
     struct timespec         now;
 
-    /*
-     * The event loop's connection: writers in other workers hold the lock
-     * for microseconds; wait in short steps rather than SQLite's default
-     * millisecond sleeps, and give up after two seconds of real time so
-     * that the client gets a 503.
-     */
     clock_gettime(CLOCK_MONOTONIC, &now);
 
     if (count == 0) {
@@ -241,7 +67,25 @@ ngx_collab_db_busy(void *data, int count)
         return 0;
     }
 
-    ngx_msleep(count < 10 ? 0 : 1);
+    usleep(count < 10 ? 100 : 1000);
+
+    return 1;
+}
+
+
+/*
+ * The event loop's connection only reads, and in WAL mode a reader waits
+ * for nobody but a moment of the log's reset; it yields the processor a
+ * few times and then gives up (503) rather than sleep on the event loop.
+ */
+static int
+ngx_collab_db_busy_loop(void *data, int count)
+{
+    if (count >= COLLAB_BUSY_LOOP_YIELDS) {
+        return 0;
+    }
+
+    sched_yield();
 
     return 1;
 }
@@ -294,19 +138,6 @@ size_t
 ngx_collab_db_conn_size(void)
 {
     return sizeof(ngx_collab_conn_t);
-}
-
-
-static int
-ngx_collab_db_busy_short(void *data, int count)
-{
-    if (count >= 20) {
-        return 0;
-    }
-
-    ngx_msleep(1);
-
-    return 1;
 }
 
 
@@ -454,7 +285,7 @@ ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path, ngx_log_t *log)
     version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
 
-    n = sizeof(ngx_collab_migrations) / sizeof(ngx_collab_migrations[0]);
+    n = (int) ngx_collab_nmigrations;
 
     if (version < 0 || version > n) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
@@ -537,6 +368,9 @@ ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
     if (ngx_collab_db_pragmas(db, cycle->log) != NGX_OK) {
         goto failed;
     }
+
+    /* a storage thread's connection gets its own by ngx_collab_db_wait() */
+    sqlite3_busy_handler(db, ngx_collab_db_busy_loop, NULL);
 
     rc = sqlite3_prepare_v2(db, "SELECT value FROM meta"
                                 " WHERE name = 'cursor_secret'", -1, &st,
@@ -711,46 +545,6 @@ ngx_collab_db_stmt(const char *sql)
     c->nstmts++;
 
     return s->stmt;
-}
-
-
-/*
- * Under a steady load of two workers some reader always holds a snapshot,
- * the automatic checkpoints never backfill the whole write-ahead log, and
- * the log is never started over: it grows without bound and reads slow
- * down.  So one worker looks at the log every second and, once it is
- * large, restarts it.  The restart waits for readers and writers of the
- * moment (they last microseconds) but at most about 20 ms, and is tried
- * again a second later if it had to give up.
- */
-void
-ngx_collab_db_checkpoint(void)
-{
-    int       rc, log, done;
-    sqlite3  *db;
-
-    db = ngx_collab_db_handle();
-
-    if (db == NULL) {
-        return;
-    }
-
-    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                   &log, &done);
-
-    if (rc != SQLITE_OK || log < COLLAB_WAL_RESTART) {
-        return;
-    }
-
-    sqlite3_busy_handler(db, ngx_collab_db_busy_short, NULL);
-
-    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
-                                   &log, &done);
-
-    sqlite3_busy_handler(db, ngx_collab_db_busy, NULL);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_conn->log, 0,
-                   "collab: checkpoint rc:%d log:%d done:%d", rc, log, done);
 }
 
 
