@@ -11,6 +11,12 @@
  * delivery's sequence number) and claims the next due deliveries, in
  * one savepoint.  While it runs, new outcomes wait for the next one, so
  * the busier the sender, the bigger the batches.
+ *
+ * The express way: while the worker has room, the fan-out itself leases
+ * a new delivery to its worker and keeps it aside (in the storage
+ * thread); after the commit, the event loop checks that the delivery is
+ * there (its work was not rolled back) and sends it at once, with no
+ * claim in between.  The rest is claimed by the batches.
  */
 
 #include "ngx_collab_outbox.h"
@@ -110,6 +116,19 @@ typedef struct {
 } ngx_collab_wake_handler_t;
 
 
+/* a delivery leased by its fan-out, waiting for its commit */
+typedef struct ngx_collab_express_s  ngx_collab_express_t;
+
+struct ngx_collab_express_s {
+    ngx_collab_express_t     *next;
+    ngx_collab_hook_t         hook;
+    int64_t                   seq;
+    ngx_str_t                 id;
+    ngx_str_t                 payload;
+    ngx_uint_t                checks;
+};
+
+
 static struct {
     ngx_log_t                    *log;
     ngx_collab_webhook_conf_t    *conf;
@@ -137,6 +156,12 @@ static struct {
 
     ngx_connection_t              ident;   /* what debug lines show: fd -1 */
 
+    /* the express way: filled in storage threads, under the mutex */
+    ngx_thread_mutex_t            mutex;
+    ngx_collab_express_t         *express;
+    ngx_uint_t                    nexpress;
+    ngx_atomic_t                  sending;     /* inflight, for threads */
+
     unsigned                      due:1;       /* due ones were left */
     unsigned                      woken:1;     /* a commit or the clock */
     unsigned                      purge:1;
@@ -159,6 +184,11 @@ static ngx_int_t ngx_collab_run(ngx_collab_work_t *w);
 static void ngx_collab_run_done(ngx_collab_work_t *w);
 static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
 static void ngx_collab_target_free(ngx_collab_target_t *t);
+static void ngx_collab_express_send(void);
+static int ngx_collab_outbox_insert(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, int64_t lease,
+    ngx_str_t *id);
+static ngx_msec_t ngx_collab_outbox_lease(void);
 
 
 /*
@@ -178,7 +208,14 @@ static const char  ngx_collab_sql_event_insert[] =
 static const char  ngx_collab_sql_delivery_insert[] =
     "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
     " status, next_attempt_at, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)";
+
+static const char  ngx_collab_sql_webhook_target[] =
+    "SELECT url, secret, previous_secret, previous_until, updated_at"
+    " FROM webhooks WHERE id = ?1 AND enabled = 1";
+
+static const char  ngx_collab_sql_express_check[] =
+    "SELECT 1 FROM deliveries WHERE seq = ?1 AND id = ?2";
 
 /*
  * A claimed delivery's next_attempt_at is its lease: it leaves the range
@@ -303,15 +340,126 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
 }
 
 
+/*
+ * Inside the fan-out: what the express way needs of an enabled webhook
+ * (its row, the payload, room for the delivery's id), or *ep = NULL when
+ * the webhook is disabled and the delivery goes the usual way.
+ */
+static ngx_int_t
+ngx_collab_express_new(ngx_str_t *webhook, ngx_str_t *payload,
+    ngx_collab_express_t **ep)
+{
+    u_char                *p;
+    size_t                 len;
+    ngx_str_t              url, secret, previous;
+    sqlite3_stmt          *st;
+    ngx_collab_express_t  *e;
+
+    *ep = NULL;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_target);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, webhook);
+
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return NGX_OK;
+    }
+
+    ngx_collab_db_col(st, 0, &url);
+    ngx_collab_db_col(st, 1, &secret);
+    ngx_collab_db_col(st, 2, &previous);
+
+    len = sizeof(ngx_collab_express_t) + webhook->len + url.len + secret.len
+          + previous.len + payload->len + COLLAB_ID_MAX + 5;
+
+    e = ngx_alloc(len, ngx_cycle->log);
+    if (e == NULL) {
+        sqlite3_reset(st);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(e, sizeof(ngx_collab_express_t));
+
+    p = (u_char *) e + sizeof(ngx_collab_express_t);
+
+#define ngx_collab_express_str(dst, src)                                      \
+    (dst)->data = p; (dst)->len = (src)->len;                                 \
+    p = ngx_cpymem(p, (src)->data, (src)->len); *p++ = '\0'
+
+    ngx_collab_express_str(&e->hook.id, webhook);
+    ngx_collab_express_str(&e->hook.url, &url);
+    ngx_collab_express_str(&e->hook.secret, &secret);
+    ngx_collab_express_str(&e->payload, payload);
+
+    if (previous.data) {
+        ngx_collab_express_str(&e->hook.previous, &previous);
+    }
+
+#undef ngx_collab_express_str
+
+    e->id.data = p;
+    e->hook.previous_until = sqlite3_column_int64(st, 3);
+    e->hook.updated_at = sqlite3_column_int64(st, 4);
+
+    sqlite3_reset(st);
+
+    *ep = e;
+
+    return NGX_OK;
+}
+
+
+/* the delivery is written: it waits for the commit */
+static void
+ngx_collab_express_keep(ngx_collab_express_t *e, ngx_str_t *id, int64_t seq)
+{
+    e->id.len = id->len;
+    ngx_memcpy(e->id.data, id->data, id->len);
+    e->seq = seq;
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    e->next = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = e;
+    ngx_collab_outbox.nexpress++;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+}
+
+
+/* the express way while the worker's attempts leave room for one more */
+static ngx_uint_t
+ngx_collab_express_room(void)
+{
+    ngx_uint_t  n;
+
+    if (!ngx_collab_outbox.ready || ngx_collab_outbox.send == NULL) {
+        return 0;
+    }
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+    n = ngx_collab_outbox.nexpress;
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    return n + ngx_collab_outbox.sending < ngx_collab_outbox.conf->concurrency;
+}
+
+
 /* the deliveries consumer: one per matching webhook of the shm registry */
 static int
 ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
 {
-    int         rc;
-    ngx_str_t   webhook, id;
-    ngx_uint_t  i, n;
-    u_char      ids[100][COLLAB_ID_MAX];
-    u_char      idbuf[COLLAB_ID_MAX];
+    int                    rc;
+    int64_t                lease;
+    ngx_str_t              webhook, id;
+    ngx_uint_t             i, n;
+    ngx_collab_express_t  *e;
+    u_char                 ids[100][COLLAB_ID_MAX];
+    u_char                 idbuf[COLLAB_ID_MAX];
 
     n = ngx_collab_shm_hooks_match(ev->account, ev->room, ev->type, ids, 100);
 
@@ -320,11 +468,38 @@ ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
         webhook.len = ngx_strlen(ids[i]);
         id.data = idbuf;
 
-        rc = ngx_collab_outbox_delivery_add(&webhook, &ev->id, ev->name,
-                                            &ev->payload, ev->at, &id);
+        e = NULL;
+        lease = 0;
+
+        if (ngx_collab_express_room()) {
+            if (ngx_collab_express_new(&webhook, &ev->payload, &e)
+                != NGX_OK)
+            {
+                return SQLITE_NOMEM;
+            }
+
+            if (e) {
+                lease = ev->at + ngx_collab_outbox_lease();
+            }
+        }
+
+        rc = ngx_collab_outbox_insert(&webhook, &ev->id, ev->name,
+                                      &ev->payload, ev->at, lease, &id);
         if (rc != SQLITE_OK) {
+            if (e) {
+                ngx_free(e);
+            }
+
             return rc;
         }
+
+        if (e) {
+            ngx_collab_express_keep(e, &id,
+                           sqlite3_last_insert_rowid(ngx_collab_db_handle()));
+        }
+
+        ngx_collab_store_wake(e ? COLLAB_WAKE_EXPRESS
+                                : COLLAB_WAKE_DELIVERIES);
     }
 
     return SQLITE_OK;
@@ -334,6 +509,25 @@ ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
 int
 ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
+{
+    int  rc;
+
+    rc = ngx_collab_outbox_insert(webhook, event_id, event, payload, now, 0,
+                                  id);
+
+    if (rc == SQLITE_OK) {
+        ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
+    }
+
+    return rc;
+}
+
+
+/* a pending delivery, due at once, or leased until "lease" */
+static int
+ngx_collab_outbox_insert(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, int64_t lease,
+    ngx_str_t *id)
 {
     int            rc;
     sqlite3_stmt  *st;
@@ -350,16 +544,26 @@ ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     ngx_collab_db_bind_str(st, 3, event_id);
     ngx_collab_db_bind_cstr(st, 4, event);
     ngx_collab_db_bind_str(st, 5, payload);
-    sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_int64(st, 6, lease ? lease : now);
+    sqlite3_bind_int64(st, 7, now);
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
 
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
-    return SQLITE_OK;
+
+/*
+ * A claim's lease: the wait for a turn (a timeout for each concurrency's
+ * worth of attempts ahead) and the attempt itself.
+ */
+static ngx_msec_t
+ngx_collab_outbox_lease(void)
+{
+    return COLLAB_CLAIM_AHEAD * ngx_collab_outbox.conf->timeout
+           + ngx_collab_outbox.conf->connect_timeout
+           + ngx_collab_outbox.conf->resolver_timeout
+           + COLLAB_LEASE_MARGIN;
 }
 
 
@@ -407,6 +611,12 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     ngx_queue_init(&ngx_collab_outbox.targets);
     ngx_queue_init(&ngx_collab_outbox.stale);
+
+    if (ngx_thread_mutex_create(&ngx_collab_outbox.mutex, cycle->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < COLLAB_BATCH_SIZES; i++) {
         n = ngx_collab_batch_sizes[i];
@@ -465,8 +675,9 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 void
 ngx_collab_outbox_exit(void)
 {
-    ngx_queue_t          *q;
-    ngx_collab_target_t  *t;
+    ngx_queue_t           *q;
+    ngx_collab_target_t   *t;
+    ngx_collab_express_t  *e;
 
     if (!ngx_collab_outbox.ready) {
         return;
@@ -483,6 +694,13 @@ ngx_collab_outbox_exit(void)
     if (ngx_collab_outbox.collect) {
         ngx_destroy_pool(ngx_collab_outbox.collect->pool);
         ngx_collab_outbox.collect = NULL;
+    }
+
+    /* the pool's threads have ended: the list is the event loop's now */
+    while (ngx_collab_outbox.express) {
+        e = ngx_collab_outbox.express;
+        ngx_collab_outbox.express = e->next;
+        ngx_free(e);
     }
 
     while (!ngx_queue_empty(&ngx_collab_outbox.targets)) {
@@ -543,6 +761,10 @@ ngx_collab_outbox_committed(ngx_uint_t wake)
         }
     }
 
+    if (wake & COLLAB_WAKE_EXPRESS) {
+        ngx_collab_express_send();
+    }
+
     for (i = 0; i < ngx_collab_outbox.nwake; i++) {
         if (wake & ngx_collab_outbox.wake[i].wake) {
             ngx_collab_outbox.wake[i].handler();
@@ -574,6 +796,11 @@ ngx_collab_outbox_poll(ngx_event_t *ev)
     }
 
     ngx_collab_outbox.woken = 1;
+
+    if (ngx_collab_outbox.express) {
+        /* what a failed commit left behind is let go */
+        ngx_collab_express_send();
+    }
 
     if (ngx_collab_outbox.conf->delivery_retention
         && ngx_time() - ngx_collab_outbox.purged
@@ -681,17 +908,10 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
 
     ngx_collab_outbox.collect = NULL;
 
-    /*
-     * The lease covers the wait for a turn (a timeout for each
-     * concurrency's worth of attempts ahead) and the attempt itself.
-     */
     run->claim = room;
     run->concurrency = COLLAB_CLAIM_AHEAD
                        * ngx_collab_outbox.conf->concurrency;
-    run->lease = COLLAB_CLAIM_AHEAD * ngx_collab_outbox.conf->timeout
-                 + ngx_collab_outbox.conf->connect_timeout
-                 + ngx_collab_outbox.conf->resolver_timeout
-                 + COLLAB_LEASE_MARGIN;
+    run->lease = ngx_collab_outbox_lease();
 
     if (room) {
         ngx_collab_outbox.due = 0;
@@ -1183,6 +1403,7 @@ ngx_collab_run_done(ngx_collab_work_t *w)
 
             t->inflight++;
             ngx_collab_outbox.inflight++;
+            ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
 
             ngx_collab_outbox.send(&d);
         }
@@ -1274,6 +1495,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
     t = d->target;
     t->inflight--;
     ngx_collab_outbox.inflight--;
+    ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
 
     if (t->stale && t->inflight == 0) {
         ngx_queue_remove(&t->queue);
@@ -1361,6 +1583,104 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
             }
         }
     }
+}
+
+
+/* --- the express way (event loop) ---------------------------------------- */
+
+/*
+ * After a commit that kept deliveries aside: each one whose row is there
+ * (its work was committed, not rolled back to its savepoint) is sent at
+ * once.  One that is not there yet may belong to the group that runs now:
+ * it is looked for once more after the next commit, and then let go.
+ */
+static void
+ngx_collab_express_send(void)
+{
+    ngx_uint_t              n;
+    sqlite3_stmt           *st;
+    ngx_collab_target_t    *t;
+    ngx_collab_express_t   *e, *next, *keep;
+    ngx_collab_delivery_t   d;
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    e = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = NULL;
+    ngx_collab_outbox.nexpress = 0;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    keep = NULL;
+    n = 0;
+
+    for ( /* void */ ; e; e = next) {
+        next = e->next;
+
+        st = ngx_collab_db_stmt(ngx_collab_sql_express_check);
+        if (st == NULL) {
+            /* no read now: the lease runs out and a claim takes it */
+            ngx_free(e);
+            continue;
+        }
+
+        sqlite3_bind_int64(st, 1, e->seq);
+        ngx_collab_db_bind_str(st, 2, &e->id);
+
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+
+            if (++e->checks < 2) {
+                e->next = keep;
+                keep = e;
+                n++;
+
+            } else {
+                ngx_free(e);
+            }
+
+            continue;
+        }
+
+        sqlite3_reset(st);
+
+        t = ngx_collab_target(&e->hook);
+
+        if (t && ngx_collab_outbox.send) {
+            d.seq = e->seq;
+            d.id = e->id;
+            d.payload = e->payload;
+            d.attempt = 1;
+            d.target = t;
+
+            t->inflight++;
+            ngx_collab_outbox.inflight++;
+            ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                           "collab outbox: express delivery %V", &e->id);
+
+            ngx_collab_outbox.send(&d);
+        }
+
+        ngx_free(e);
+    }
+
+    ngx_collab_db_release();
+
+    if (keep == NULL) {
+        return;
+    }
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    for (e = keep; e->next; e = e->next) { /* void */ }
+
+    e->next = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = keep;
+    ngx_collab_outbox.nexpress += n;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
 }
 
 

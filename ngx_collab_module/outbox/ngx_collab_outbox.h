@@ -21,6 +21,13 @@
 #include "ngx_collab_sign.h"
 
 
+/*
+ * A wake bit of the outbox's own: a commit that recorded deliveries
+ * already leased to this worker (see "express" in ngx_collab_outbox.c).
+ */
+#define COLLAB_WAKE_EXPRESS        0x100
+
+
 /* an event as its consumers' fan-outs see it, inside its transaction */
 typedef struct {
     ngx_str_t                 *account;
@@ -75,11 +82,11 @@ typedef struct {
 
 
 /*
- * The outbox claims up to four times collab_webhook_concurrency per
+ * The outbox claims up to twice collab_webhook_concurrency per
  * webhook, so that the sender never waits for a claim: it sends as many
  * at once as the directive says and keeps the others waiting their turn.
  */
-#define COLLAB_CLAIM_AHEAD         4
+#define COLLAB_CLAIM_AHEAD         2
 
 
 /*
