@@ -12,9 +12,9 @@
  * signatures and body in one buffer) and the buffer of the response
  * header.  At most collab_webhook_concurrency attempts of a webhook are
  * sent at once; the outbox claims ahead, and the others wait their turn
- * here, ready to go.  The URL is parsed and the signing keys are made ready once per
- * webhook (the outbox's targets); a kept connection's record is made once
- * with the connection.
+ * here, ready to go.  The URL is parsed and the signing keys are made
+ * ready once per webhook (the outbox's targets); a kept connection's
+ * record is made once with the connection.
  */
 
 #include "ngx_collab.h"

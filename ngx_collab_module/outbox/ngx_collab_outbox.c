@@ -125,7 +125,8 @@ struct ngx_collab_express_s {
     int64_t                   seq;
     ngx_str_t                 id;
     ngx_str_t                 payload;
-    ngx_uint_t                checks;
+    ngx_uint_t                checks;      /* found missing */
+    ngx_uint_t                tries;
 };
 
 
@@ -1421,7 +1422,7 @@ done:
 }
 
 
-/* --- outcomes and retries --------------------------------------------------- */
+/* --- outcomes and retries ------------------------------------------------ */
 
 static ngx_msec_t
 ngx_collab_retry_delay(ngx_collab_outcome_t *o, ngx_uint_t n)
@@ -1597,6 +1598,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 static void
 ngx_collab_express_send(void)
 {
+    int                     rc;
     ngx_uint_t              n;
     sqlite3_stmt           *st;
     ngx_collab_target_t    *t;
@@ -1627,10 +1629,15 @@ ngx_collab_express_send(void)
         sqlite3_bind_int64(st, 1, e->seq);
         ngx_collab_db_bind_str(st, 2, &e->id);
 
-        if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = sqlite3_step(st);
+
+        if (rc != SQLITE_ROW) {
             sqlite3_reset(st);
 
-            if (++e->checks < 2) {
+            /* a read that could not be made now does not count */
+            e->checks += (rc == SQLITE_DONE) ? 1 : 0;
+
+            if (e->checks < 2 && ++e->tries < 10) {
                 e->next = keep;
                 keep = e;
                 n++;

@@ -5,23 +5,27 @@
  * connections that write never checkpoint (wal_autocheckpoint = 0, see
  * ngx_collab_db.c): a checkpoint inside a commit made that commit wait
  * for an fdatasync of the database file.  Instead one worker checkpoints
- * every second on a connection of its own, in a thread of nginx's pool:
- * PASSIVE, which copies what it can and waits for nobody, and once the
- * log has grown past a bound (some reader always held a snapshot under
- * load, so the log could never start over) TRUNCATE, which waits a
- * little for the readers and writers of the moment and empties the file.
+ * five times a second on a connection of its own, in a thread of nginx's
+ * pool: PASSIVE, which copies what it can and waits for nobody (a log
+ * copied to its end starts over at the next write when nobody reads it),
+ * and at most once a second, once the log has grown past a bound (under
+ * load somebody always reads, so the log may never start over), TRUNCATE,
+ * which holds writers back while it waits a little for the readers of
+ * the moment, and empties the file.
  */
 
 #include "ngx_collab.h"
 
 
-#define COLLAB_WAL_EVERY      1000
+#define COLLAB_WAL_EVERY      200       /* ms between PASSIVE checkpoints */
+#define COLLAB_WAL_TRUNCATE   1000      /* ms at least between TRUNCATEs */
 #define COLLAB_WAL_BOUND      4096      /* pages in the log: 16 MiB */
 #define COLLAB_WAL_WAIT       20        /* ms a TRUNCATE may wait */
 #define COLLAB_WAL_WAIT_LONG  100       /* ... past four times the bound */
 
 
 typedef struct {
+    ngx_uint_t                truncate;    /* may try one */
     int                       rc;
     int                       mode;
     int                       log;
@@ -39,6 +43,7 @@ static struct {
     sqlite3                  *db;
     u_char                   *path;
     ngx_uint_t                running;
+    ngx_msec_t                truncated;   /* when a TRUNCATE was tried */
     ngx_connection_t          ident;       /* what debug lines show: fd -1 */
 } ngx_collab_wal;
 
@@ -108,11 +113,17 @@ ngx_collab_wal_exit(void)
 static void
 ngx_collab_wal_tick(ngx_event_t *ev)
 {
+    ngx_collab_wal_run_t  *run;
+
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
     if (!ngx_collab_wal.running) {
+        run = ngx_collab_wal.task->ctx;
+        run->truncate = (ngx_current_msec - ngx_collab_wal.truncated
+                         >= COLLAB_WAL_TRUNCATE);
+
         if (ngx_thread_task_post(ngx_collab_wal.pool, ngx_collab_wal.task)
             == NGX_OK)
         {
@@ -166,7 +177,9 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
     run->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                         &run->log, &run->done);
 
-    if (run->rc != SQLITE_OK || run->log < COLLAB_WAL_BOUND) {
+    if (run->rc != SQLITE_OK || run->log < COLLAB_WAL_BOUND
+        || !run->truncate)
+    {
         return;
     }
 
@@ -230,6 +243,10 @@ ngx_collab_wal_done(ngx_event_t *ev)
     run = ngx_collab_wal.task->ctx;
     ngx_collab_wal.running = 0;
 
+    if (run->mode == SQLITE_CHECKPOINT_TRUNCATE) {
+        ngx_collab_wal.truncated = ngx_current_msec;
+    }
+
     if (run->rc != SQLITE_OK && (run->rc & 0xff) != SQLITE_BUSY) {
         ngx_log_error(NGX_LOG_WARN, ev->log, 0,
                       "collab: checkpoint of the write-ahead log failed: "
@@ -239,4 +256,5 @@ ngx_collab_wal_done(ngx_event_t *ev)
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "collab wal: checkpoint mode:%d rc:%d log:%d done:%d",
                    run->mode, run->rc, run->log, run->done);
+
 }
