@@ -372,6 +372,17 @@ collab_signer_free(collab_signer_t *s)
 }
 
 
+void
+collab_sign_done(void)
+{
+    EVP_MAC_CTX_free(collab_mac_ctx);
+    collab_mac_ctx = NULL;
+
+    EVP_MAC_free(collab_mac);
+    collab_mac = NULL;
+}
+
+
 int
 collab_signer_sign_hex(collab_signer_t *s, const unsigned char *body,
     size_t body_len, char *out)

@@ -1051,13 +1051,8 @@ ngx_collab_attempt_read(ngx_collab_attempt_t *a)
                 return;
             }
 
-            if (a->reused && !a->retried && a->header == NULL) {
-                ngx_collab_attempt_again(a);
-                return;
-            }
-
-            if (a->reused && !a->retried && a->header->last
-                                            == a->header->start)
+            if (a->reused && !a->retried && !a->header_done
+                && a->header->last == a->header->start)
             {
                 ngx_collab_attempt_again(a);
                 return;

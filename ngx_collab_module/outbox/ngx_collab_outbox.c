@@ -718,6 +718,9 @@ ngx_collab_outbox_exit(void)
         ngx_collab_target_free(t);
     }
 
+    /* the module may be unloaded next: nothing of OpenSSL's is left */
+    collab_sign_done();
+
     ngx_collab_outbox.ready = 0;
 }
 
