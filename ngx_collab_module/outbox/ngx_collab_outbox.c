@@ -454,13 +454,11 @@ ngx_collab_express_room(void)
 static int
 ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
 {
-    int                    rc;
-    int64_t                lease;
-    ngx_str_t              webhook, id;
-    ngx_uint_t             i, n;
-    ngx_collab_express_t  *e;
-    u_char                 ids[100][COLLAB_ID_MAX];
-    u_char                 idbuf[COLLAB_ID_MAX];
+    int         rc;
+    ngx_str_t   webhook, id;
+    ngx_uint_t  i, n;
+    u_char      ids[100][COLLAB_ID_MAX];
+    u_char      idbuf[COLLAB_ID_MAX];
 
     n = ngx_collab_shm_hooks_match(ev->account, ev->room, ev->type, ids, 100);
 
@@ -469,58 +467,61 @@ ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
         webhook.len = ngx_strlen(ids[i]);
         id.data = idbuf;
 
-        e = NULL;
-        lease = 0;
-
-        if (ngx_collab_express_room()) {
-            if (ngx_collab_express_new(&webhook, &ev->payload, &e)
-                != NGX_OK)
-            {
-                return SQLITE_NOMEM;
-            }
-
-            if (e) {
-                lease = ev->at + ngx_collab_outbox_lease();
-            }
-        }
-
-        rc = ngx_collab_outbox_insert(&webhook, &ev->id, ev->name,
-                                      &ev->payload, ev->at, lease, &id);
+        rc = ngx_collab_outbox_delivery_add(&webhook, &ev->id, ev->name,
+                                            &ev->payload, ev->at, &id);
         if (rc != SQLITE_OK) {
-            if (e) {
-                ngx_free(e);
-            }
-
             return rc;
         }
-
-        if (e) {
-            ngx_collab_express_keep(e, &id,
-                           sqlite3_last_insert_rowid(ngx_collab_db_handle()));
-        }
-
-        ngx_collab_store_wake(e ? COLLAB_WAKE_EXPRESS
-                                : COLLAB_WAKE_DELIVERIES);
     }
 
     return SQLITE_OK;
 }
 
 
+/*
+ * A pending delivery of an event to one webhook: the express way when the
+ * worker has room and the webhook is enabled, else due at once for the
+ * next claim.
+ */
 int
 ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
 {
-    int  rc;
+    int                    rc;
+    int64_t                lease;
+    ngx_collab_express_t  *e;
 
-    rc = ngx_collab_outbox_insert(webhook, event_id, event, payload, now, 0,
-                                  id);
+    e = NULL;
+    lease = 0;
 
-    if (rc == SQLITE_OK) {
-        ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
+    if (ngx_collab_express_room()) {
+        if (ngx_collab_express_new(webhook, payload, &e) != NGX_OK) {
+            return SQLITE_NOMEM;
+        }
+
+        if (e) {
+            lease = now + ngx_collab_outbox_lease();
+        }
     }
 
-    return rc;
+    rc = ngx_collab_outbox_insert(webhook, event_id, event, payload, now,
+                                  lease, id);
+    if (rc != SQLITE_OK) {
+        if (e) {
+            ngx_free(e);
+        }
+
+        return rc;
+    }
+
+    if (e) {
+        ngx_collab_express_keep(e, id,
+                           sqlite3_last_insert_rowid(ngx_collab_db_handle()));
+    }
+
+    ngx_collab_store_wake(e ? COLLAB_WAKE_EXPRESS : COLLAB_WAKE_DELIVERIES);
+
+    return SQLITE_OK;
 }
 
 
