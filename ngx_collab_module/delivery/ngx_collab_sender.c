@@ -280,7 +280,7 @@ ngx_collab_sender_send(ngx_collab_delivery_t *d)
         if (ngx_collab_attempt_request(a, d) != NGX_OK
             || ngx_collab_endpoint(a->t) == NULL)
         {
-            a->started_ms = ngx_collab_now_ms();
+            a->started_ms = collab_now_ms();
             ngx_collab_attempt_finish(a, "out of memory");
             return;
         }
@@ -301,7 +301,7 @@ failed:
     ngx_memzero(&o, sizeof(ngx_collab_outcome_t));
     o.status = -1;
     o.error = "out of memory";
-    o.at = ngx_collab_now_ms();
+    o.at = collab_now_ms();
     o.retry_after = -1;
 
     ngx_collab_outbox_sent(d, &o);
@@ -394,7 +394,7 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a, ngx_collab_delivery_t *d)
 
     v1old[0] = '\0';
 
-    if (t->previous && t->previous_until > ngx_collab_now_ms()
+    if (t->previous && t->previous_until > collab_now_ms()
         && collab_signer_sign_v1(t->previous, (char *) d->id.data,
                                  d->id.len, ts, d->payload.data,
                                  d->payload.len, v1old)
@@ -455,7 +455,7 @@ ngx_collab_attempt_begin(ngx_collab_attempt_t *a)
 {
     a->t->sending++;
     a->begun = 1;
-    a->started_ms = ngx_collab_now_ms();
+    a->started_ms = collab_now_ms();
 
     ngx_add_timer(&a->deadline, ngx_collab_sender.conf->timeout);
 
@@ -1648,7 +1648,7 @@ ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
     o.status = a->header_done ? (ngx_int_t) a->status : -1;
     o.error = error;
     o.at = a->started_ms;
-    o.duration = (ngx_msec_t) (ngx_collab_now_ms() - a->started_ms);
+    o.duration = (ngx_msec_t) (collab_now_ms() - a->started_ms);
     o.retry_after = a->retry_after;
     o.timed_out = a->timed_out;
 

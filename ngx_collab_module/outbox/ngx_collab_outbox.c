@@ -719,9 +719,6 @@ ngx_collab_outbox_exit(void)
         ngx_collab_target_free(t);
     }
 
-    /* the module may be unloaded next: nothing of OpenSSL's is left */
-    collab_sign_done();
-
     ngx_collab_outbox.ready = 0;
 }
 
@@ -963,7 +960,7 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
     if (ngx_collab_outbox.purge) {
         ngx_collab_outbox.purge = 0;
         ngx_collab_outbox.purged = ngx_time();
-        run->purge_before = ngx_collab_now_ms()
+        run->purge_before = collab_now_ms()
                             - (int64_t) ngx_collab_outbox.conf
                                   ->delivery_retention * 1000;
     }
@@ -1285,7 +1282,7 @@ ngx_collab_run(ngx_collab_work_t *w)
     ngx_collab_run_t  *run;
 
     run = w->data;
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     rc = ngx_collab_run_results(run);
 
@@ -1557,7 +1554,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 
     } else {
         res->status = "pending";
-        res->next = ngx_collab_now_ms()
+        res->next = collab_now_ms()
                     + ngx_collab_retry_delay(o, d->attempt);
     }
 
