@@ -126,7 +126,6 @@ struct ngx_collab_express_s {
     ngx_str_t                 id;
     ngx_str_t                 payload;
     ngx_uint_t                checks;      /* found missing */
-    ngx_uint_t                tries;
 };
 
 
@@ -1635,10 +1634,14 @@ ngx_collab_express_send(void)
         if (rc != SQLITE_ROW) {
             sqlite3_reset(st);
 
-            /* a read that could not be made now does not count */
+            /*
+             * A read that could not be made now (the log being truncated,
+             * say) does not count: the next commit or tick tries again.
+             * The list stays short: it counts against the worker's room.
+             */
             e->checks += (rc == SQLITE_DONE) ? 1 : 0;
 
-            if (e->checks < 2 && ++e->tries < 10) {
+            if (e->checks < 2) {
                 e->next = keep;
                 keep = e;
                 n++;
