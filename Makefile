@@ -27,7 +27,8 @@ UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
               ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_sign.c \
-              ngx_collab_module/core/ngx_collab_id.c
+              ngx_collab_module/core/ngx_collab_id.c \
+              ngx_collab_module/core/ngx_collab_ctoken.c
 UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core
 
 ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -97,6 +98,7 @@ test-deb: deb
 bench: $(MODULE) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/presence.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*

@@ -42,6 +42,7 @@ static struct {
     ngx_log_t                *log;
     sqlite3                  *db;
     u_char                   *path;
+    u_char                   *wal_path;    /* for its size, in metrics */
     ngx_uint_t                running;
     ngx_msec_t                truncated;   /* when a TRUNCATE was tried */
     ngx_connection_t          ident;       /* what debug lines show: fd -1 */
@@ -81,6 +82,14 @@ ngx_collab_wal_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     ngx_memcpy(ngx_collab_wal.path, cmcf->database.data, cmcf->database.len);
     ngx_collab_wal.path[cmcf->database.len] = '\0';
+
+    ngx_collab_wal.wal_path = ngx_pnalloc(cycle->pool, cmcf->database.len
+                                                       + sizeof("-wal"));
+    if (ngx_collab_wal.wal_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ngx_collab_wal.wal_path, "%V-wal%Z", &cmcf->database);
 
     ngx_collab_wal.task->handler = ngx_collab_wal_thread;
     ngx_collab_wal.task->event.handler = ngx_collab_wal_done;
@@ -238,6 +247,7 @@ ngx_collab_wal_busy(void *data, int count)
 static void
 ngx_collab_wal_done(ngx_event_t *ev)
 {
+    ngx_file_info_t        fi;
     ngx_collab_wal_run_t  *run;
 
     run = ngx_collab_wal.task->ctx;
@@ -245,6 +255,14 @@ ngx_collab_wal_done(ngx_event_t *ev)
 
     if (run->mode == SQLITE_CHECKPOINT_TRUNCATE) {
         ngx_collab_wal.truncated = ngx_current_msec;
+    }
+
+    if (run->log >= 0) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_WAL_FRAMES, run->log);
+    }
+
+    if (ngx_file_info(ngx_collab_wal.wal_path, &fi) != NGX_FILE_ERROR) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_WAL_BYTES, ngx_file_size(&fi));
     }
 
     if (run->rc != SQLITE_OK && (run->rc & 0xff) != SQLITE_BUSY) {
@@ -256,5 +274,4 @@ ngx_collab_wal_done(ngx_event_t *ev)
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "collab wal: checkpoint mode:%d rc:%d log:%d done:%d",
                    run->mode, run->rc, run->log, run->done);
-
 }
