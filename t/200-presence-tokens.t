@@ -161,10 +161,12 @@ POST /v1/accounts/{acc1}/rooms/{room1}/users/user-002/tokens {}
 open A {ctok1}
 open B {ctok2}
 read B
+events 5
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001
 eof A
 read B
 open A {ctok1}
+events 7
 # the same userId, made again: the old token stays useless, a new one works
 POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"user-001"}
 open A {ctok1}
@@ -188,11 +190,25 @@ POST /v1/accounts/{acc1}/rooms/{room1}/users/user-002/tokens 201 {"token":"{ctok
 open A 200
 open B 200
 B> retry: 1000
+events: 5
+  user.created {"userId":"user-001","roomId":"{room1}"}
+  user.created {"userId":"user-002","roomId":"{room1}"}
+  session.started {"roomId":"{room1}","sessionId":"{ses1}","userId":"user-001"}
+  participant.joined {"userId":"user-001","roomId":"{room1}"}
+  participant.joined {"userId":"user-002","roomId":"{room1}"}
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001 204
 A: closed by the server, after its last chunk
 B> event: presence
 B> data: {"participants":[{"userId":"user-001","since":"<ts>","connections":1,"heartbeatUntil":null},{"userId":"user-002","since":"<ts>","connections":1,"heartbeatUntil":null}]}
 open A 401 {"error":{"code":"unauthorized","message":"the token has been revoked"}}
+events: 7
+  user.created {"userId":"user-001","roomId":"{room1}"}
+  user.created {"userId":"user-002","roomId":"{room1}"}
+  session.started {"roomId":"{room1}","sessionId":"{ses1}","userId":"user-001"}
+  participant.joined {"userId":"user-001","roomId":"{room1}"}
+  participant.joined {"userId":"user-002","roomId":"{room1}"}
+  user.deleted {"userId":"user-001","roomId":"{room1}"}
+  participant.left {"userId":"user-001","roomId":"{room1}"}
 POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"user-001","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
 open A 401 {"error":{"code":"unauthorized","message":"the token has been revoked"}}
 POST /v1/accounts/{acc1}/rooms/{room1}/users/user-001/tokens 201 {"token":"{ctok3}","expiresAt":"<ts>"}
@@ -218,9 +234,6 @@ events: 12
   participant.left {"userId":"user-002","roomId":"{room1}"}
   participant.left {"userId":"user-001","roomId":"{room1}"}
   session.closed {"roomId":"{room1}","sessionId":"{ses1}","durationMs":<ms>}
-
-
-
 
 
 === TEST 4: the stream's bytes: retry, the snapshot, one message per join and leave, heartbeats

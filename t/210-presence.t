@@ -347,7 +347,9 @@ PUT /v1/accounts/{acc1}/rooms/{room1}/presence/bot {"ttl":600}
 POST /v1/accounts/{acc1}/rooms/{room1}/users/user-001/tokens {}
 open A {ctok1}
 open B {ctok1}
+events 5
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/bot
+events 7
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001
 eof A
 eof B
@@ -363,7 +365,21 @@ PUT /v1/accounts/{acc1}/rooms/{room1}/presence/bot 200 {"userId":"bot","since":"
 POST /v1/accounts/{acc1}/rooms/{room1}/users/user-001/tokens 201 {"token":"{ctok1}","expiresAt":"<ts>"}
 open A 200
 open B 200
+events: 5
+  user.created {"userId":"user-001","roomId":"{room1}"}
+  user.created {"userId":"bot","roomId":"{room1}"}
+  session.started {"roomId":"{room1}","sessionId":"{ses1}","userId":"bot"}
+  participant.joined {"userId":"bot","roomId":"{room1}"}
+  participant.joined {"userId":"user-001","roomId":"{room1}"}
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/bot 204
+events: 7
+  user.created {"userId":"user-001","roomId":"{room1}"}
+  user.created {"userId":"bot","roomId":"{room1}"}
+  session.started {"roomId":"{room1}","sessionId":"{ses1}","userId":"bot"}
+  participant.joined {"userId":"bot","roomId":"{room1}"}
+  participant.joined {"userId":"user-001","roomId":"{room1}"}
+  user.deleted {"userId":"bot","roomId":"{room1}"}
+  participant.left {"userId":"bot","roomId":"{room1}"}
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001 204
 A: closed by the server, after its last chunk
 B: closed by the server, after its last chunk
@@ -379,5 +395,3 @@ events: 10
   user.deleted {"userId":"user-001","roomId":"{room1}"}
   participant.left {"userId":"user-001","roomId":"{room1}"}
   session.closed {"roomId":"{room1}","sessionId":"{ses1}","durationMs":<ms>}
-
-
