@@ -916,8 +916,7 @@ ngx_collab_runner_read(ngx_event_t *rev)
 
     if (rn->eof) {
         /* the runner is going: make sure, then wait to reap it */
-        if (!rn->ending && rn->pid > 0) {
-            rn->ending = 1;
+        if (rn->pid > 0) {
             rn->ready = 0;
             kill(rn->pid, SIGKILL);
         }
@@ -1106,13 +1105,18 @@ ngx_collab_runner_stderr(ngx_event_t *rev)
     rn = c->data;
 
     for ( ;; ) {
-        n = c->recv(c, buf, sizeof(buf));
+        n = read(c->fd, buf, sizeof(buf));
 
-        if (n == NGX_AGAIN) {
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            continue;
+        }
+
+        if (n == -1 && ngx_errno == NGX_EAGAIN) {
+            rev->ready = 0;
             break;
         }
 
-        if (n == NGX_ERROR || n == 0) {
+        if (n <= 0) {
             if (rn->line_len) {
                 ngx_log_error(NGX_LOG_WARN, &rn->log, 0,
                               "collab: workflow runner %P: %*s", rn->pid,
