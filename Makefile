@@ -7,6 +7,8 @@
 #   make bench    benchmarks, as ratios against baselines of the same run
 #   make deps     install the Debian and npm packages all of the above need;
 #                 every target runs it first
+#   make deb      the Debian package libnginx-mod-http-collab, in build/deb
+#   make test-deb install that package into the stock nginx, try it, purge it
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,12 +18,14 @@ CC         ?= cc
 
 MODULE      = $(BUILD)/ngx_http_collab_module.so
 EXPRESS_DIR = $(CURDIR)/$(BUILD)/express
+OPENAPI_DIR = $(CURDIR)/$(BUILD)/openapi
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
 SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
 
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_sign.c \
               ngx_collab_module/core/ngx_collab_id.c
 UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core
@@ -39,7 +43,7 @@ TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
 NGINX126    = 1.26.3
 
 .PHONY: all deps run test test-unit test-nginx build-nginx126 test-asan \
-        bench clean
+        bench clean deb test-deb
 
 all: $(MODULE)
 
@@ -70,6 +74,7 @@ test-nginx: $(MODULE) | deps
 	TEST_NGINX_LOAD_MODULES="$(TEST_MODULES) $(CURDIR)/$(MODULE)" \
 	TEST_NGINX_COLLAB_LIB=$(CURDIR)/t/lib \
 	TEST_NGINX_COLLAB_EXPRESS_DIR=$(EXPRESS_DIR) \
+	TEST_NGINX_COLLAB_OPENAPI_DIR=$(OPENAPI_DIR) \
 	    prove $(PROVE_INC) t/
 
 build-nginx126: | deps
@@ -80,7 +85,14 @@ test: test-unit build-nginx126 test-nginx
 
 test-asan: $(ASAN_MODULE) | deps
 	TEST_NGINX_COLLAB_EXPRESS_DIR=$(EXPRESS_DIR) \
+	TEST_NGINX_COLLAB_OPENAPI_DIR=$(OPENAPI_DIR) \
 	    util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
+
+deb:
+	util/deb.sh $(BUILD)/deb
+
+test-deb: deb
+	util/test-deb.sh $(BUILD)/deb
 
 bench: $(MODULE) | deps
 	bench/run.sh $(BUILD)

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
+#include "ngx_collab_utf8.h"
 #include "ngx_collab_json.h"
 #include "ngx_collab_id.h"
 #include "ngx_collab_store.h"
@@ -117,7 +118,9 @@ typedef struct {
 typedef enum {
     COLLAB_ROUTE_PUBLIC = 0,
     COLLAB_ROUTE_ADMIN,             /* admin token only */
-    COLLAB_ROUTE_ACCOUNT            /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ACCOUNT,           /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ROOM               /* as ACCOUNT, and {roomId} must be a
+                                       room of {accountId}: 404 if not */
 } ngx_collab_route_auth_e;
 
 
@@ -198,6 +201,8 @@ extern ngx_module_t  ngx_http_collab_module;
 /* ngx_http_collab_module.c */
 ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
     ngx_log_t *log);
+ngx_int_t ngx_collab_data_check(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log);
 
 /* ngx_collab_handler.c */
 ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
@@ -223,7 +228,6 @@ ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
 ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_collab_db_close(void);
 void ngx_collab_db_release(void);
-void ngx_collab_db_checkpoint(void);
 sqlite3 *ngx_collab_db_handle(void);
 sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
 ngx_int_t ngx_collab_db_begin(void);
@@ -271,17 +275,18 @@ ngx_atomic_uint_t ngx_collab_shm_executions_seen(void);
 /* ngx_collab_reply.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
 ngx_int_t ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status);
+/*
+ * The two error verbs: ngx_collab_fail() answers now; ngx_collab_refuse()
+ * records the refusal and returns NGX_ERROR, which a handler returns for
+ * the runner to answer.  ngx_collab_refuse_db() is ngx_collab_refuse()
+ * for a failed SQLite call.
+ */
 ngx_int_t ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_invalid(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
-    const char *fmt, ...);
 ngx_int_t ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what);
 ngx_int_t ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc,
     const char *what);
-ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
 const char *ngx_collab_status_code(ngx_uint_t status);
 ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
     const char *field, const u_char *msg, size_t len);
@@ -304,7 +309,6 @@ ngx_int_t ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present);
 ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     ngx_uint_t *present);
-ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
 ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
 ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
@@ -328,14 +332,15 @@ ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
-int ngx_collab_account_exists(ngx_str_t *account);
+ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
 
 ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
-int ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room);
+ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room);
 
 ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);

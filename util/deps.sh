@@ -2,8 +2,14 @@
 # Installs what building, running, testing and benchmarking need, from
 # Debian's packages, and the npm packages of the tests into the build
 # folder ($1, default ./build); does nothing when everything is there
-# already.
+# already.  "util/deps.sh --deb [build]": also what `make deb` needs.
 set -euo pipefail
+
+deb=no
+if [ "${1:-}" = --deb ]; then
+    deb=yes
+    shift
+fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
@@ -11,6 +17,10 @@ build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
       libnginx-mod-http-js wrk curl gcc make dpkg-dev)
+
+if [ $deb = yes ]; then
+    pkgs+=(debhelper lintian)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -38,22 +48,29 @@ if [ ${#missing[@]} -gt 0 ]; then
     rm -f /usr/sbin/policy-rc.d
 fi
 
-# The Express receiver of t/120-webhooks-express.t, from its lock file, in
-# the build folder: build/express/node_modules.  Installed again whenever
-# t/express/package*.json change; a failure fails the make that runs this.
-src=$top/t/express
-express=$build/express
-if ! cat "$src/package.json" "$src/package-lock.json" \
-        | cmp -s - "$express/.installed" \
-   || [ ! -d "$express/node_modules" ]
-then
-    echo "deps: npm ci in $express"
-    rm -rf "$express"
-    mkdir -p "$express"
-    cp "$src/package.json" "$src/package-lock.json" "$express/"
-    npm ci --prefix "$express" --no-audit --no-fund || {
-        echo "deps: npm ci failed in $express" >&2
-        exit 1
-    }
-    cat "$src/package.json" "$src/package-lock.json" > "$express/.installed"
-fi
+# The npm packages of the tests, each from its lock file, in the build
+# folder: the Express receiver of t/120-webhooks-express.t in
+# build/express, the OpenAPI linter and validator of t/910-openapi.t in
+# build/openapi.  Installed again whenever their package*.json change; a
+# failure fails the make that runs this.
+npm_ci() {
+    local src=$1 dest=$2
+
+    if ! cat "$src/package.json" "$src/package-lock.json" \
+            | cmp -s - "$dest/.installed" \
+       || [ ! -d "$dest/node_modules" ]
+    then
+        echo "deps: npm ci in $dest"
+        rm -rf "$dest"
+        mkdir -p "$dest"
+        cp "$src/package.json" "$src/package-lock.json" "$dest/"
+        npm ci --prefix "$dest" --no-audit --no-fund || {
+            echo "deps: npm ci failed in $dest" >&2
+            exit 1
+        }
+        cat "$src/package.json" "$src/package-lock.json" > "$dest/.installed"
+    fi
+}
+
+npm_ci "$top/t/express" "$build/express"
+npm_ci "$top/t/openapi" "$build/openapi"

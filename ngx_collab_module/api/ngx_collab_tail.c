@@ -132,7 +132,7 @@ ngx_collab_workflow_tail(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_tail_workflow);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -141,11 +141,12 @@ ngx_collab_workflow_tail(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "workflow");
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
+                                 NULL, "workflow not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "workflow get");
+        return ngx_collab_refuse_db(cr, rc, "workflow get");
     }
 
     t = ngx_pcalloc(r->pool, sizeof(ngx_collab_tail_t));
@@ -162,12 +163,12 @@ ngx_collab_workflow_tail(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_tail_start);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "tail start");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "tail start");
     }
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "tail start");
+        return ngx_collab_refuse_db(cr, rc, "tail start");
     }
 
     t->last = sqlite3_column_int64(st, 0);

@@ -157,7 +157,8 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
     ngx_http_collab_main_conf_t  *cmcf;
 
     if (collab_url_parse((char *) url->data, url->len, &u, &err) != 0) {
-        return ngx_collab_reject(cr, "url", "url: %s", err);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url", "url: %s",
+                                 err);
     }
 
     cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
@@ -166,8 +167,9 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
         rule = collab_host_forbidden(&u);
 
         if (rule) {
-            return ngx_collab_reject(cr, "url", "url: the address is %s; "
-                                     "webhooks may not reach it", rule);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: the address is %s; webhooks may "
+                                     "not reach it", rule);
         }
     }
 
@@ -186,15 +188,16 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
     collab_json_t   j;
 
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_reject(cr, "events", "events: must be a non-empty "
-                                 "array of event names");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                 "events: must be a non-empty array of event "
+                                 "names");
     }
 
     in->mask = 0;
 
     json_array_foreach(v, i, e) {
         if (!json_is_string(e)) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: must be a string", i);
         }
 
@@ -203,9 +206,9 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
 
         for (k = 0; k < i; k++) {
             if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_reject(cr, "events",
-                                         "events[%uz]: \"%V\" is listed "
-                                         "twice", i, &name);
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                         "events[%uz]: \"%V\" is listed twice",
+                                         i, &name);
             }
         }
 
@@ -219,7 +222,7 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
         if (type == NGX_ERROR || ngx_collab_validate_name(&name, 64)
                                  != NGX_OK)
         {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: unknown event \"%V\"", i,
                                      ngx_collab_validate_name(&name, 64)
                                      == NGX_OK ? &name : &(ngx_str_t)
@@ -256,7 +259,7 @@ static ngx_int_t
 ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
     ngx_collab_webhook_input_t *in)
 {
-    int          rc;
+    ngx_int_t    rc;
     json_t      *v;
     ngx_uint_t   present;
 
@@ -272,11 +275,13 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "url", "url: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: is required");
         }
 
         if (!json_is_string(v)) {
-            return ngx_collab_reject(cr, "url", "url: must be a string");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: must be a string");
         }
 
         in->url.data = (u_char *) json_string_value(v);
@@ -292,7 +297,8 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "events", "events: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                     "events: is required");
         }
 
         if (ngx_collab_webhook_events(cr, v, in) != NGX_OK) {
@@ -309,7 +315,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
         if (!json_is_null(v)) {
             if (!json_is_string(v)) {
-                return ngx_collab_reject(cr, "roomId",
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
                                          "roomId: must be a string or null");
             }
 
@@ -317,16 +323,17 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
             in->room.len = json_string_length(v);
 
             rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(&cr->params[0], &in->room)
-                 : SQLITE_DONE;
+                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
+                 : NGX_DECLINED;
 
-            if (rc == SQLITE_DONE) {
-                return ngx_collab_reject(cr, "roomId", "roomId: no such room "
-                                         "in this account");
+            if (rc == NGX_DECLINED) {
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
+                                         "roomId: no such room in this "
+                                         "account");
             }
 
-            if (rc != SQLITE_ROW) {
-                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
     }
@@ -344,7 +351,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v) {
         if (!json_is_boolean(v)) {
-            return ngx_collab_reject(cr, "enabled",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
                                      "enabled: must be true or false");
         }
 
@@ -371,25 +378,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
     char                         secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_webhook_input(cr, 1, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
-    if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook count");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook count");
-    }
-
-    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
-        return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
-                               "an account has at most %d webhooks",
-                               COLLAB_WEBHOOKS_MAX);
+        return NGX_ERROR;
     }
 
     id.len = collab_id_new(idbuf, "wh_");
@@ -399,11 +388,44 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * The count and the insert in one transaction: creates in the other
+     * workers cannot slip in between and pass the limit together.
+     */
+
+    rc = ngx_collab_db_begin();
+    if (rc != SQLITE_OK) {
+        return ngx_collab_refuse_db(cr, rc, "webhook create");
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook count");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, "webhook count");
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: the account has %d webhooks",
+                   sqlite3_column_int(st, 0));
+
+    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
+        ngx_collab_db_rollback();
+        return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
+                               "an account has at most %d webhooks",
+                               COLLAB_WEBHOOKS_MAX);
+    }
+
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -420,16 +442,21 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
     }
 
     ngx_collab_webhook_json(&cr->out, st, secret);
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
+
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
+    }
+
+    if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
     }
 
     if (ngx_collab_webhook_undo_on_failure(cr, &id) != NGX_OK
@@ -478,12 +505,12 @@ ngx_collab_webhook_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -533,7 +560,7 @@ ngx_collab_webhook_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -551,17 +578,17 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     ngx_collab_webhook_input_t   in;
 
     if (ngx_collab_webhook_input(cr, 0, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
         ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     /* what the request does not change keeps the row's value */
@@ -589,7 +616,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -605,7 +632,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -619,7 +646,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK
@@ -705,7 +732,7 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -713,11 +740,12 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook delete");
+        return ngx_collab_refuse_db(cr, rc, "webhook delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
     }
 
     if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
@@ -740,7 +768,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
     char           secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (collab_secret_new(secret) != 0) {
@@ -751,7 +779,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_rotate);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook rotate");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook rotate");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -762,11 +790,12 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook rotate");
+        return ngx_collab_refuse_db(cr, rc, "webhook rotate");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
     }
 
     collab_json_obj_open(&cr->out);
@@ -853,15 +882,22 @@ ngx_int_t
 ngx_collab_delivery_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
-    has_status = (ngx_collab_arg(cr, "status", &status) == NGX_OK);
+    rc = ngx_collab_arg(cr, "status", &status);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_status = (rc == NGX_OK);
 
     if (has_status
         && !(status.len == 7 && ngx_strncmp(status.data, "pending", 7) == 0)
@@ -873,12 +909,12 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -899,12 +935,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st, *at;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -913,11 +949,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 0);
@@ -928,7 +965,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
 
     at = ngx_collab_db_stmt(ngx_collab_sql_delivery_attempts);
     if (at == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery attempts");
     }
 
     sqlite3_bind_int64(at, 1, sqlite3_column_int64(st, 0));
@@ -960,7 +997,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery attempts");
+        return ngx_collab_refuse_db(cr, rc, "delivery attempts");
     }
 
     collab_json_arr_close(&cr->out);
@@ -977,12 +1014,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_retry);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery retry");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery retry");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -992,11 +1029,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);
@@ -1005,7 +1043,7 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
     ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
@@ -1067,23 +1105,25 @@ ngx_collab_get_time(ngx_collab_req_t *cr, const char *field,
 
     if (v == NULL) {
         if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         return NGX_DECLINED;
     }
 
     if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be a string", field);
     }
 
     *ms = ngx_collab_parse_time((u_char *) json_string_value(v),
                                 json_string_length(v));
 
     if (*ms < 0) {
-        return ngx_collab_reject(cr, field, "%s: must be an ISO 8601 UTC "
-                                 "time such as 2026-05-29T10:06:00.000Z",
-                                 field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be an ISO 8601 UTC time such as "
+                                 "2026-05-29T10:06:00.000Z", field);
     }
 
     return NGX_OK;
@@ -1105,13 +1145,13 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
         != NGX_OK
         || ngx_collab_get_time(cr, "since", 1, &since) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     res = ngx_collab_get_time(cr, "until", 0, &until);
 
     if (res == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (res == NGX_DECLINED) {
@@ -1129,12 +1169,12 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_recover);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery recover");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery recover");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1144,7 +1184,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "delivery recover");
+        return ngx_collab_refuse_db(cr, rc, "delivery recover");
     }
 
     collab_json_obj_open(&cr->out);
@@ -1170,11 +1210,11 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     u_char          idbuf[COLLAB_ID_MAX];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     now = ngx_collab_now_ms();
@@ -1208,12 +1248,12 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     collab_json_free(&body);
 
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "test delivery");
+        return ngx_collab_refuse_db(cr, rc, "test delivery");
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1221,7 +1261,7 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);

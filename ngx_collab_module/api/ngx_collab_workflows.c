@@ -123,7 +123,7 @@ static void ngx_collab_workflow_compiled(ngx_collab_compile_t *c,
 static ngx_int_t ngx_collab_workflow_resync(ngx_collab_req_t *cr);
 
 
-/* --- objects ----------------------------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 /* a row of COLLAB_WORKFLOW_COLUMNS */
 static void
@@ -217,7 +217,7 @@ ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
 }
 
 
-/* --- input ------------------------------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 static ngx_int_t
 ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
@@ -230,7 +230,8 @@ ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
     collab_json_t   j;
 
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_reject(cr, "events", "events: must be a non-empty "
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                 "events", "events: must be a non-empty "
                                  "array of event names");
     }
 
@@ -238,7 +239,7 @@ ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
 
     json_array_foreach(v, i, e) {
         if (!json_is_string(e)) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: must be a string", i);
         }
 
@@ -246,13 +247,13 @@ ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
         name.len = json_string_length(e);
 
         if (ngx_collab_validate_name(&name, 64) != NGX_OK) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: unknown event", i);
         }
 
         for (k = 0; k < i; k++) {
             if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_reject(cr, "events",
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                          "events[%uz]: \"%V\" is listed "
                                          "twice", i, &name);
             }
@@ -266,7 +267,7 @@ ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
         type = ngx_collab_event_lookup(&name);
 
         if (type == NGX_ERROR) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: unknown event \"%V\"", i,
                                      &name);
         }
@@ -321,7 +322,8 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
     }
 
     if (present == 2) {
-        return ngx_collab_reject(cr, "name", "name: must be a string");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                 "name", "name: must be a string");
     }
 
     in->has_name = (present == 1);
@@ -330,7 +332,8 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "events", "events: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "events", "events: is required");
         }
 
         if (ngx_collab_workflow_events(cr, v, in) != NGX_OK) {
@@ -344,16 +347,18 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "code", "code: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "code", "code: is required");
         }
 
         if (!json_is_string(v) || json_string_length(v) == 0) {
-            return ngx_collab_reject(cr, "code",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "code",
                                      "code: must be a non-empty string");
         }
 
         if (json_string_length(v) > COLLAB_CODE_MAX) {
-            return ngx_collab_reject(cr, "code", "code: at most %d bytes",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "code", "code: at most %d bytes",
                                      COLLAB_CODE_MAX);
         }
 
@@ -369,7 +374,8 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
             || (ngx_strcmp(json_string_value(v), "javascript") != 0
                 && ngx_strcmp(json_string_value(v), "typescript") != 0))
         {
-            return ngx_collab_reject(cr, "language", "language: must be "
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "language", "language: must be "
                                      "\"javascript\" or \"typescript\"");
         }
 
@@ -391,7 +397,7 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
         if (!json_is_null(v)) {
             if (!json_is_string(v)) {
-                return ngx_collab_reject(cr, "roomId",
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
                                          "roomId: must be a string or null");
             }
 
@@ -399,16 +405,17 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
             in->room.len = json_string_length(v);
 
             rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(&cr->params[0], &in->room)
-                 : SQLITE_DONE;
+                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
+                 : NGX_DECLINED;
 
-            if (rc == SQLITE_DONE) {
-                return ngx_collab_reject(cr, "roomId", "roomId: no such room "
+            if (rc == NGX_DECLINED) {
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                         "roomId", "roomId: no such room "
                                          "in this account");
             }
 
-            if (rc != SQLITE_ROW) {
-                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
     }
@@ -417,7 +424,7 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v) {
         if (!json_is_boolean(v)) {
-            return ngx_collab_reject(cr, "enabled",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
                                      "enabled: must be true or false");
         }
 
@@ -432,7 +439,7 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 }
 
 
-/* --- compiling (event loop) ---------------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 static ngx_int_t
 ngx_collab_workflow_compile(ngx_collab_req_t *cr,
@@ -505,12 +512,14 @@ ngx_collab_workflow_compiled(ngx_collab_compile_t *c, json_t *answer)
             cr->err.column = json_is_number(column)
                              ? (ngx_uint_t) json_number_value(column) : 1;
 
-            (void) ngx_collab_reject(cr, "code", "code: %V (line %ui, "
+            (void) ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "code", "code: %V (line %ui, "
                                      "column %ui)", &message, cr->err.line,
                                      cr->err.column);
 
         } else {
-            (void) ngx_collab_reject(cr, "code", "code: %V", &message);
+            (void) ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "code", "code: %V", &message);
         }
 
         ngx_collab_resume(cr, NGX_ERROR);
@@ -577,7 +586,7 @@ ngx_collab_workflow_ctx(ngx_collab_req_t *cr)
 }
 
 
-/* --- create, list, get, update, delete -------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 ngx_int_t
 ngx_collab_workflow_create_prepare(ngx_collab_req_t *cr)
@@ -628,14 +637,14 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_count);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow count");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow count");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "workflow count");
+        return ngx_collab_refuse_db(cr, rc, "workflow count");
     }
 
     if (sqlite3_column_int(st, 0) >= COLLAB_WORKFLOWS_MAX) {
@@ -649,7 +658,7 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -668,7 +677,7 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "workflow insert");
+        return ngx_collab_refuse_db(cr, rc, "workflow insert");
     }
 
     ngx_collab_workflow_json(&cr->out, st, 1);
@@ -677,7 +686,7 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "workflow insert");
+        return ngx_collab_refuse_db(cr, rc, "workflow insert");
     }
 
     if (ngx_collab_workflow_undo_on_failure(cr, &id) != NGX_OK
@@ -725,12 +734,12 @@ ngx_collab_workflow_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "workflows", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -780,7 +789,7 @@ ngx_collab_workflow_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_workflow_json(&cr->out, st, 1);
@@ -849,7 +858,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     in = &ctx->in;
 
     if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (ctx->expect && sqlite3_column_int64(st, 8) != ctx->expect) {
@@ -880,7 +889,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -903,7 +912,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "workflow update");
+        return ngx_collab_refuse_db(cr, rc, "workflow update");
     }
 
     ngx_collab_workflow_json(&cr->out, st, 1);
@@ -912,7 +921,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "workflow update");
+        return ngx_collab_refuse_db(cr, rc, "workflow update");
     }
 
     /* from the next event on, in every worker */
@@ -995,7 +1004,7 @@ ngx_collab_workflow_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -1003,11 +1012,12 @@ ngx_collab_workflow_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "workflow delete");
+        return ngx_collab_refuse_db(cr, rc, "workflow delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "workflow");
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
+                                 NULL, "workflow not found");
     }
 
     if (ngx_collab_workflow_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
@@ -1023,7 +1033,7 @@ ngx_collab_workflow_delete(ngx_collab_req_t *cr)
 }
 
 
-/* --- a test run ---------------------------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 /* the data of a sample event of this type */
 static void
@@ -1105,7 +1115,8 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
 
     if (ev) {
         if (!json_is_object(ev)) {
-            return ngx_collab_reject(cr, "event", "event: must be an event "
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "event", "event: must be an event "
                                      "envelope {event, data, timestamp}");
         }
 
@@ -1113,7 +1124,8 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
             if (ngx_strcmp(key, "event") != 0 && ngx_strcmp(key, "data") != 0
                 && ngx_strcmp(key, "timestamp") != 0)
             {
-                return ngx_collab_reject(cr, "event", "event.%s: unknown "
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                         "event", "event.%s: unknown "
                                          "field", key);
             }
         }
@@ -1124,14 +1136,15 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
         type = s.data ? ngx_collab_event_lookup(&s) : NGX_ERROR;
 
         if (type == NGX_ERROR) {
-            return ngx_collab_reject(cr, "event", "event.event: must be the "
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                     "event", "event.event: must be the "
                                      "name of an event");
         }
 
         data = json_object_get(ev, "data");
 
         if (!json_is_object(data)) {
-            return ngx_collab_reject(cr, "event",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "event",
                                      "event.data: must be an object");
         }
 
@@ -1142,16 +1155,17 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
             room->len = room->data ? json_string_length(v) : 0;
 
             rc = (room->data && collab_uuid_valid(room->data, room->len))
-                 ? ngx_collab_room_exists(&cr->params[0], room)
-                 : SQLITE_DONE;
+                 ? ngx_collab_room_exists(cr, &cr->params[0], room)
+                 : NGX_DECLINED;
 
-            if (rc == SQLITE_DONE) {
-                return ngx_collab_reject(cr, "event", "event.data.roomId: "
+            if (rc == NGX_DECLINED) {
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                         "event", "event.data.roomId: "
                                          "no such room in this account");
             }
 
-            if (rc != SQLITE_ROW) {
-                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
 
@@ -1159,7 +1173,8 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
 
         if (v) {
             if (!json_is_string(v) || json_string_length(v) != 24) {
-                return ngx_collab_reject(cr, "event", "event.timestamp: "
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
+                                         "event", "event.timestamp: "
                                          "must be an ISO 8601 UTC time such "
                                          "as 2026-05-29T10:06:00.000Z");
             }
@@ -1295,25 +1310,28 @@ ngx_collab_workflow_test_done(ngx_collab_exec_watch_t *w, ngx_int_t rc)
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_execution_seq);
+
     if (st == NULL) {
-        res = ngx_collab_fail_db(cr, SQLITE_ERROR, "execution get");
-        goto done;
-    }
-
-    sqlite3_bind_int64(st, 1, w->seq);
-
-    step = sqlite3_step(st);
-
-    if (step == SQLITE_DONE) {
-        /* the workflow was deleted meanwhile */
-        res = ngx_collab_not_found(cr, "execution");
-
-    } else if (step != SQLITE_ROW) {
-        res = ngx_collab_fail_db(cr, step, "execution get");
+        step = SQLITE_ERROR;
 
     } else {
+        sqlite3_bind_int64(st, 1, w->seq);
+        step = sqlite3_step(st);
+    }
+
+    if (step == SQLITE_ROW) {
         ngx_collab_execution_json(&cr->out, st, 1);
         res = ngx_collab_reply(cr, NGX_HTTP_OK);
+
+    } else if (step == SQLITE_DONE) {
+        /* the workflow was deleted meanwhile */
+        res = ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                              "execution not found");
+
+    } else {
+        (void) ngx_collab_refuse_db(cr, step, "execution get");
+        res = ngx_collab_fail(cr, cr->err.status, NULL, "%s",
+                              cr->err.message);
     }
 
 done:
@@ -1367,7 +1385,7 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_code);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "workflow get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -1376,11 +1394,12 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "workflow");
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
+                                 NULL, "workflow not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "workflow get");
+        return ngx_collab_refuse_db(cr, rc, "workflow get");
     }
 
     if (ngx_collab_db_dup(pool, st, 0, &e->js) != NGX_OK
@@ -1395,7 +1414,7 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
         != NGX_OK)
     {
         collab_json_free(&envelope);
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (envelope.failed) {
@@ -1423,7 +1442,7 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
                                   &payload, ngx_collab_now_ms(), 1, &id,
                                   &e->seq);
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "test execution");
+        return ngx_collab_refuse_db(cr, rc, "test execution");
     }
 
     e->id = id;
@@ -1440,7 +1459,7 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
 }
 
 
-/* --- the execution log ---------------------------------------------------------- */
+/* ---  --------------------------------------------------------------------- */
 
 static void
 ngx_collab_execution_row(collab_json_t *j, sqlite3_stmt *st)
@@ -1462,7 +1481,7 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
     };
 
     if (ngx_collab_page_args(cr, "executions", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     has_status = (ngx_collab_arg(cr, "status", &status) == NGX_OK);
@@ -1486,12 +1505,12 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_execution_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "execution list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1512,12 +1531,12 @@ ngx_collab_execution_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_execution_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "execution get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1526,11 +1545,12 @@ ngx_collab_execution_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "execution");
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
+                                 NULL, "execution not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "execution get");
+        return ngx_collab_refuse_db(cr, rc, "execution get");
     }
 
     ngx_collab_execution_json(&cr->out, st, 1);

@@ -16,6 +16,7 @@ static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
 static ngx_int_t ngx_http_collab_work(ngx_collab_work_t *w);
 static void ngx_http_collab_work_done(ngx_collab_work_t *w);
+static ngx_int_t ngx_http_collab_refused(ngx_collab_req_t *cr);
 static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -53,6 +54,14 @@ ngx_http_collab_handler(ngx_http_request_t *r)
 
     rc = ngx_collab_route(r, cr, &allow);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: route \"%s\": %i",
+                   cr->route ? cr->route->pattern : "", rc);
+
+    if (rc == NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_collab_refused(cr);
+    }
+
     if (rc == NGX_HTTP_NOT_FOUND) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "no such route");
@@ -86,7 +95,7 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     ngx_collab_db_release();
 
     if (rc != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return ngx_http_collab_refused(cr);
     }
 
     if (cr->method->body == COLLAB_BODY_NONE) {
@@ -144,12 +153,16 @@ ngx_http_collab_is_json(ngx_http_request_t *r)
 }
 
 
+/*
+ * The body in one NUL-ended piece of memory.  Buffers may be empty: the
+ * last one of a chunked body, or the only one of "Content-Length: 0",
+ * which has no memory at all (pos is NULL).
+ */
 static u_char *
 ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
 {
     u_char       *p, *data;
-    size_t        size;
-    ssize_t       n;
+    size_t        size, n;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
@@ -167,6 +180,13 @@ ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
                            : (size_t) (b->last - b->pos);
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: request body of %uz bytes", size);
+
+    if (size == 0) {
+        return (u_char *) "";
+    }
+
     data = ngx_pnalloc(r->pool, size + 1);
     if (data == NULL) {
         return NULL;
@@ -178,17 +198,23 @@ ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
         b = cl->buf;
 
         if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
+            n = b->file_last - b->file_pos;
+
+            if (n
+                && ngx_read_file(b->file, p, n, b->file_pos) != (ssize_t) n)
+            {
                 return NULL;
             }
 
-            p += n;
-
         } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            n = b->last - b->pos;
+
+            if (n) {
+                ngx_memcpy(p, b->pos, n);
+            }
         }
+
+        p += n;
     }
 
     *p = '\0';
@@ -229,7 +255,7 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
 
         cr->body = json_object();
 
-    } else if (!ngx_collab_utf8_valid(body, len)) {
+    } else if (!collab_utf8_valid(body, len)) {
         ngx_http_finalize_request(r,
             ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
                             "the request body is not valid UTF-8"));
@@ -272,7 +298,8 @@ ngx_http_collab_body_handler(ngx_http_request_t *r)
  * A method that reads runs its handler here, on the event loop: reads in
  * WAL mode never wait for the write lock.  A method that writes hands its
  * handler to the store as a work, and its answer is sent once the work's
- * group is committed.
+ * group is committed.  A handler that returns NGX_ERROR with a refusal
+ * recorded (ngx_collab_refuse()) gets that refusal answered.
  */
 static ngx_int_t
 ngx_http_collab_run(ngx_collab_req_t *cr)
@@ -285,6 +312,11 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         rc = cr->method->handler(cr);
         ngx_collab_db_release();
+
+        if (rc == NGX_ERROR && cr->err.status && !cr->sending) {
+            return ngx_http_collab_refused(cr);
+        }
+
         return rc;
     }
 
@@ -300,7 +332,7 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
         }
 
         if (rc != NGX_OK) {
-            return ngx_collab_invalid(cr);
+            return ngx_http_collab_refused(cr);
         }
     }
 
@@ -339,7 +371,8 @@ ngx_collab_resume(ngx_collab_req_t *cr, ngx_int_t rc)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "collab: prepared, rc:%i", rc);
 
-    rc = (rc == NGX_OK) ? ngx_http_collab_run(cr) : ngx_collab_invalid(cr);
+    rc = (rc == NGX_OK) ? ngx_http_collab_run(cr)
+                        : ngx_http_collab_refused(cr);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
@@ -400,6 +433,10 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
     } else if (cr->reply_status == 0) {
         rc = cr->handler_rc;
 
+        if (rc == NGX_ERROR && cr->err.status && !cr->sending) {
+            rc = ngx_http_collab_refused(cr);
+        }
+
     } else if (w->rc == NGX_OK && cr->committed
                && (rc = cr->committed(cr)) == NGX_DONE)
     {
@@ -413,6 +450,20 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
     }
 
     ngx_http_finalize_request(cr->request, rc);
+}
+
+
+/* answers what ngx_collab_refuse() recorded */
+static ngx_int_t
+ngx_http_collab_refused(ngx_collab_req_t *cr)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: refused: %ui \"%s\"", cr->err.status,
+                   cr->err.message);
+
+    return ngx_collab_fail(cr, cr->err.status ? cr->err.status
+                                              : NGX_HTTP_BAD_REQUEST,
+                           cr->err.field, "%s", cr->err.message);
 }
 
 

@@ -34,33 +34,6 @@ ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json)
 }
 
 
-ngx_int_t
-ngx_collab_utf8_valid(const u_char *p, size_t len)
-{
-    const u_char  *last;
-    uint32_t       c;
-
-    last = p + len;
-
-    while (p < last) {
-
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        c = ngx_utf8_decode((u_char **) &p, last - p);
-
-        /* ngx_utf8_decode() lets surrogates through */
-        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 /* rejects a field the resource does not know */
 ngx_int_t
 ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
@@ -77,7 +50,8 @@ ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
         }
 
         if (*a == NULL) {
-            return ngx_collab_reject(cr, key, "%s: unknown field", key);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, key,
+                                     "%s: unknown field", key);
         }
     }
 
@@ -143,7 +117,8 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
 
     if (v == NULL) {
         if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         return NGX_OK;
@@ -155,7 +130,8 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     }
 
     if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be a string", field);
     }
 
     out->data = (u_char *) json_string_value(v);
@@ -165,15 +141,15 @@ ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     rc = ngx_collab_validate_name(out, max);
 
     if (rc == NGX_ERROR) {
-        return ngx_collab_reject(cr, field,
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
                                  "%s: must not contain control characters",
                                  field);
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_collab_reject(cr, field,
-                                 "%s: must be 1 to %uz characters long",
-                                 field, max);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be 1 to %uz characters long", field,
+                                 max);
     }
 
     return NGX_OK;
@@ -196,7 +172,7 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     }
 
     if (!json_is_object(v)) {
-        return ngx_collab_reject(cr, "metadata",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
                                  "metadata: must be a JSON object");
     }
 
@@ -205,15 +181,15 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
 
     if (j.failed) {
         collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
                                  "metadata: nested too deeply");
     }
 
     if (j.len > COLLAB_METADATA_MAX) {
         collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
-                                 "metadata: must be at most %d bytes of "
-                                 "JSON", COLLAB_METADATA_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "metadata",
+                                 "metadata: must be at most %d bytes of JSON",
+                                 COLLAB_METADATA_MAX);
     }
 
     out->data = ngx_pnalloc(cr->request->pool, j.len);
@@ -232,7 +208,10 @@ ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
 }
 
 
-/* a query argument, percent-decoded; NGX_DECLINED when absent */
+/*
+ * A query argument, percent-decoded: NGX_OK, NGX_DECLINED when absent, or
+ * NGX_ERROR with cr->err set when it is not UTF-8.
+ */
 ngx_int_t
 ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 {
@@ -247,7 +226,8 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 
     dst = ngx_pnalloc(cr->request->pool, raw.len);
     if (dst == NULL) {
-        return NGX_ERROR;
+        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                                 "an internal error occurred");
     }
 
     value->data = dst;
@@ -257,6 +237,11 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 
     value->len = dst - value->data;
 
+    if (!collab_utf8_valid(value->data, value->len)) {
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, name,
+                                 "%s: must be valid UTF-8", name);
+    }
+
     return NGX_OK;
 }
 
@@ -265,22 +250,30 @@ ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
 static ngx_int_t
 ngx_collab_page_limit(ngx_collab_req_t *cr, ngx_uint_t *limit)
 {
-    ngx_int_t  n;
+    ngx_int_t  n, rc;
     ngx_str_t  v;
 
     *limit = COLLAB_LIMIT_DEFAULT;
 
-    if (ngx_collab_arg(cr, "limit", &v) == NGX_OK) {
-        n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
+    rc = ngx_collab_arg(cr, "limit", &v);
 
-        if (n < 1 || n > COLLAB_LIMIT_MAX) {
-            return ngx_collab_reject(cr, "limit",
-                                     "limit: must be an integer from 1 "
-                                     "to %d", COLLAB_LIMIT_MAX);
-        }
-
-        *limit = n;
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
     }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
+
+    if (n < 1 || n > COLLAB_LIMIT_MAX) {
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "limit",
+                                 "limit: must be an integer from 1 to %d",
+                                 COLLAB_LIMIT_MAX);
+    }
+
+    *limit = n;
 
     return NGX_OK;
 }
@@ -294,6 +287,7 @@ ngx_int_t
 ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, int64_t *before)
 {
+    ngx_int_t  rc;
     ngx_str_t  v;
 
     *before = INT64_MAX;
@@ -302,14 +296,22 @@ ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
         return NGX_ERROR;
     }
 
-    if (ngx_collab_arg(cr, "cursor", &v) == NGX_OK) {
-        if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32,
-                                 kind, before)
-            != 0)
-        {
-            return ngx_collab_reject(cr, "cursor",
-                                     "cursor: not a cursor of this list");
-        }
+    rc = ngx_collab_arg(cr, "cursor", &v);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32, kind,
+                             before)
+        != 0)
+    {
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "cursor",
+                                 "cursor: not a cursor of this list");
     }
 
     return NGX_OK;
@@ -324,6 +326,7 @@ ngx_int_t
 ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, ngx_str_t *from)
 {
+    ngx_int_t  rc;
     ngx_str_t  v;
 
     ngx_str_set(from, "");
@@ -332,8 +335,14 @@ ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
         return NGX_ERROR;
     }
 
-    if (ngx_collab_arg(cr, "cursor", &v) != NGX_OK) {
+    rc = ngx_collab_arg(cr, "cursor", &v);
+
+    if (rc == NGX_DECLINED) {
         return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     from->data = ngx_pnalloc(cr->request->pool, COLLAB_CURSOR_NAME_MAX);
@@ -346,7 +355,7 @@ ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
                                   kind, from->data, &from->len)
         != 0)
     {
-        return ngx_collab_reject(cr, "cursor",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "cursor",
                                  "cursor: not a cursor of this list");
     }
 

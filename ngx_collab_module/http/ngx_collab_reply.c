@@ -286,6 +286,7 @@ ngx_collab_fail_v(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
+/* answers the request now with the API's error shape */
 ngx_int_t
 ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status, const char *field,
     const char *fmt, ...)
@@ -319,7 +320,12 @@ ngx_collab_refuse_v(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
-/* records why the request is refused; ngx_collab_invalid() answers it */
+/*
+ * Records why the request is refused, and returns NGX_ERROR: a handler
+ * (or a route's check) returns that, and the handler runner answers the
+ * refusal (ngx_collab_handler.c).  Validators and lookups use this, so
+ * that what is wrong travels as data to the one place that answers.
+ */
 ngx_int_t
 ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...)
@@ -335,40 +341,11 @@ ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
-ngx_int_t
-ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
-    const char *fmt, ...)
-{
-    ngx_int_t  rc;
-    va_list    args;
-
-    va_start(args, fmt);
-    rc = ngx_collab_refuse_v(cr, NGX_HTTP_BAD_REQUEST, field, fmt, args);
-    va_end(args);
-
-    return rc;
-}
-
-
-ngx_int_t
-ngx_collab_invalid(ngx_collab_req_t *cr)
-{
-    return ngx_collab_fail(cr, cr->err.status ? cr->err.status
-                                              : NGX_HTTP_BAD_REQUEST,
-                           cr->err.field, "%s", cr->err.message);
-}
-
-
-ngx_int_t
-ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what)
-{
-    (void) ngx_collab_refuse_db(cr, rc, what);
-
-    return ngx_collab_invalid(cr);
-}
-
-
-/* like ngx_collab_fail_db(), but only records the refusal */
+/*
+ * ngx_collab_refuse() for a failed SQLite call: the transaction is rolled
+ * back and the error logged, and the client is told only 503 (try again)
+ * or 500, never SQLite's words.
+ */
 ngx_int_t
 ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc, const char *what)
 {
@@ -385,14 +362,6 @@ ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc, const char *what)
                                "changed; try again"
                              : "an internal error occurred, nothing was "
                                "changed");
-}
-
-
-ngx_int_t
-ngx_collab_not_found(ngx_collab_req_t *cr, const char *what)
-{
-    return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "%s not found",
-                           what);
 }
 
 
@@ -424,9 +393,7 @@ ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, what);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
     collab_json_arr_close(&cr->out);

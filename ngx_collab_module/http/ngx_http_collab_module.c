@@ -42,6 +42,9 @@ static char *ngx_http_collab_bounded(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_collab_workflow_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
+static ngx_err_t ngx_http_collab_write_test(u_char *name);
+static ngx_err_t ngx_http_collab_worker_can_write(ngx_cycle_t *cycle,
+    ngx_str_t *dir);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
@@ -627,6 +630,148 @@ ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log)
     cmcf->admin_set = 1;
 
     ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+/* creates and removes a file of that name: 0, or the error */
+static ngx_err_t
+ngx_http_collab_write_test(u_char *name)
+{
+    ngx_fd_t  fd;
+
+    fd = ngx_open_file(name, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                       0600);
+    if (fd == NGX_INVALID_FILE) {
+        return ngx_errno;
+    }
+
+    (void) ngx_close_file(fd);
+
+    if (ngx_delete_file(name) == NGX_FILE_ERROR) {
+        return ngx_errno;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Can the worker processes create files in the folder?  Asked of a child
+ * process that takes the workers' user and groups, as a worker does,
+ * since only the kernel knows (modes, ACLs, read-only mounts, immutable
+ * folders); without a user to switch to, this process asks itself.
+ */
+static ngx_err_t
+ngx_http_collab_worker_can_write(ngx_cycle_t *cycle, ngx_str_t *dir)
+{
+    int               status;
+    ngx_pid_t         pid;
+    ngx_err_t         err;
+    ngx_core_conf_t  *ccf;
+    u_char            name[NGX_MAX_PATH];
+
+    if (dir->len + sizeof("/.collab-write-test.") + NGX_INT64_LEN
+        > sizeof(name))
+    {
+        return NGX_ENAMETOOLONG;
+    }
+
+    ngx_sprintf(name, "%V/.collab-write-test.%P%Z", dir, ngx_pid);
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || !ccf->master
+        || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT)
+    {
+        return ngx_http_collab_write_test(name);
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        return ngx_errno;
+    }
+
+    if (pid == 0) {
+        if (setgid(ccf->group) == -1
+            || initgroups(ccf->username, ccf->group) == -1
+            || setuid(ccf->user) == -1)
+        {
+            _exit(ngx_errno & 0xff);
+        }
+
+        _exit(ngx_http_collab_write_test(name) & 0xff);
+    }
+
+    while (waitpid(pid, &status, 0) == -1) {
+        err = ngx_errno;
+
+        if (err != NGX_EINTR) {
+            return err;
+        }
+    }
+
+    if (!WIFEXITED(status)) {
+        return NGX_EPERM;
+    }
+
+    return WEXITSTATUS(status);
+}
+
+
+/*
+ * The workers write the database's folder (SQLite's write-ahead log and
+ * shared-memory index) and the files folder.  A folder they cannot write
+ * would start a server that answers 503 to every write, so the start
+ * fails instead; "nginx -t", often run elsewhere or as another user,
+ * only warns.  Runs in the master after both folders are prepared.
+ */
+ngx_int_t
+ngx_collab_data_check(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf,
+    ngx_log_t *log)
+{
+    u_char      *p;
+    ngx_err_t    err;
+    ngx_str_t    dirs[2];
+    ngx_uint_t   i, level;
+
+    level = ngx_test_config ? NGX_LOG_WARN : NGX_LOG_EMERG;
+
+    dirs[0] = cmcf->database;
+
+    p = dirs[0].data + dirs[0].len;
+
+    while (p > dirs[0].data && p[-1] != '/') {
+        p--;
+    }
+
+    dirs[0].len = (p > dirs[0].data + 1) ? (size_t) (p - dirs[0].data - 1)
+                                         : (size_t) (p - dirs[0].data);
+
+    if (dirs[0].len == 0) {
+        ngx_str_set(&dirs[0], ".");
+    }
+
+    dirs[1] = cmcf->files_path;
+
+    for (i = 0; i < 2; i++) {
+        err = ngx_http_collab_worker_can_write(cycle, &dirs[i]);
+
+        if (err == 0) {
+            continue;
+        }
+
+        ngx_log_error(level, log, err,
+                      "collab: the worker processes cannot write to "
+                      "\"%V\", the %s folder", &dirs[i],
+                      i == 0 ? "database" : "files");
+
+        if (!ngx_test_config) {
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }
@@ -1250,6 +1395,7 @@ ngx_http_collab_init_module(ngx_cycle_t *cycle)
 
     if (ngx_collab_db_prepare(cycle, &cmcf->database, cycle->log) == NGX_OK
         && ngx_collab_files_prepare(cycle, cmcf, start, cycle->log) == NGX_OK
+        && ngx_collab_data_check(cycle, cmcf, cycle->log) == NGX_OK
         && ngx_collab_admin_token_load(cmcf, cycle->log) == NGX_OK
         && ngx_collab_shm_start(cmcf->shm_zone) == NGX_OK)
     {

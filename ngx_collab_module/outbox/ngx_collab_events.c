@@ -93,22 +93,35 @@ ngx_int_t
 ngx_collab_event_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      type, room;
     ngx_uint_t     limit, has_type, has_room;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "events", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
-    has_type = (ngx_collab_arg(cr, "type", &type) == NGX_OK);
+    rc = ngx_collab_arg(cr, "type", &type);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_type = (rc == NGX_OK);
 
     if (has_type && ngx_collab_event_lookup(&type) == NGX_ERROR) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "type",
                                "type: not an event name");
     }
 
-    has_room = (ngx_collab_arg(cr, "roomId", &room) == NGX_OK);
+    rc = ngx_collab_arg(cr, "roomId", &room);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_room = (rc == NGX_OK);
 
     if (has_room && !collab_uuid_valid(room.data, room.len)) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "roomId",
@@ -117,7 +130,7 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_event_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "event list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "event list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);

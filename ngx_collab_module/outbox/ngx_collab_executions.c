@@ -177,7 +177,7 @@ static const char  ngx_collab_sql_exec_purge[] =
     " AND executions.status = 'running'"
 
 
-/* --- fan-out (in a storage thread) ----------------------------------------- */
+/* --- fan-out (in a storage thread) ---------------------------------------- */
 
 /* the executions consumer: one per matching workflow of the registry */
 int
@@ -255,7 +255,7 @@ ngx_collab_execution_add(ngx_str_t *workflow, ngx_str_t *account,
 }
 
 
-/* --- the worker's side (event loop) ------------------------------------------ */
+/* --- the worker's side (event loop) --------------------------------------- */
 
 static char *
 ngx_collab_exec_sql(ngx_pool_t *pool, ngx_uint_t n)
@@ -581,7 +581,7 @@ ngx_collab_executions_kick_handler(ngx_event_t *ev)
 }
 
 
-/* --- the batch (in a storage thread) ----------------------------------------- */
+/* --- the batch (in a storage thread) -------------------------------------- */
 
 static void
 ngx_collab_exec_bind_text(sqlite3_stmt *st, int i, ngx_str_t *s)
@@ -885,7 +885,7 @@ ngx_collab_exec_batch(ngx_collab_work_t *w)
 }
 
 
-/* --- after the batch (event loop) --------------------------------------------- */
+/* --- after the batch (event loop) ----------------------------------------- */
 
 static void
 ngx_collab_exec_notify(ngx_collab_exec_batch_t *b, ngx_int_t rc)
@@ -989,7 +989,7 @@ done:
 }
 
 
-/* --- outcomes ---------------------------------------------------------------- */
+/* --- outcomes ------------------------------------------------------------- */
 
 static ngx_int_t
 ngx_collab_exec_copy(ngx_pool_t *pool, ngx_str_t *dst, ngx_str_t *src)

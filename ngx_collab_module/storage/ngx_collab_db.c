@@ -14,6 +14,7 @@
 #define COLLAB_STMT_CACHE  96
 #define COLLAB_WAL_RESTART 4096         /* pages in the log: 16 MiB */
 #define COLLAB_BUSY_THREAD_MS  2000
+#define COLLAB_BUSY_LOOP_YIELDS  64
 
 
 typedef struct {
@@ -44,18 +45,17 @@ static __thread ngx_collab_conn_t   *ngx_collab_conn;
 static u_char                        ngx_collab_secret[32];
 
 
+/*
+ * The master's connection (migrations at start): it may sleep.  Writers in
+ * the workers hold the lock for milliseconds; it gives up after two
+ * seconds of real time.
+ */
 static int
 ngx_collab_db_busy(void *data, int count)
 {
     static struct timespec  start;
     struct timespec         now;
 
-    /*
-     * The event loop's connection: writers in other workers hold the lock
-     * for microseconds; wait in short steps rather than SQLite's default
-     * millisecond sleeps, and give up after two seconds of real time so
-     * that the client gets a 503.
-     */
     clock_gettime(CLOCK_MONOTONIC, &now);
 
     if (count == 0) {
@@ -67,7 +67,25 @@ ngx_collab_db_busy(void *data, int count)
         return 0;
     }
 
-    ngx_msleep(count < 10 ? 0 : 1);
+    usleep(count < 10 ? 100 : 1000);
+
+    return 1;
+}
+
+
+/*
+ * The event loop's connection only reads, and in WAL mode a reader waits
+ * for nobody but a moment of the log's reset; it yields the processor a
+ * few times and then gives up (503) rather than sleep on the event loop.
+ */
+static int
+ngx_collab_db_busy_loop(void *data, int count)
+{
+    if (count >= COLLAB_BUSY_LOOP_YIELDS) {
+        return 0;
+    }
+
+    sched_yield();
 
     return 1;
 }
@@ -120,19 +138,6 @@ size_t
 ngx_collab_db_conn_size(void)
 {
     return sizeof(ngx_collab_conn_t);
-}
-
-
-static int
-ngx_collab_db_busy_short(void *data, int count)
-{
-    if (count >= 20) {
-        return 0;
-    }
-
-    ngx_msleep(1);
-
-    return 1;
 }
 
 
@@ -364,6 +369,9 @@ ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
         goto failed;
     }
 
+    /* a storage thread's connection gets its own by ngx_collab_db_wait() */
+    sqlite3_busy_handler(db, ngx_collab_db_busy_loop, NULL);
+
     rc = sqlite3_prepare_v2(db, "SELECT value FROM meta"
                                 " WHERE name = 'cursor_secret'", -1, &st,
                             NULL);
@@ -537,46 +545,6 @@ ngx_collab_db_stmt(const char *sql)
     c->nstmts++;
 
     return s->stmt;
-}
-
-
-/*
- * Under a steady load of two workers some reader always holds a snapshot,
- * the automatic checkpoints never backfill the whole write-ahead log, and
- * the log is never started over: it grows without bound and reads slow
- * down.  So one worker looks at the log every second and, once it is
- * large, restarts it.  The restart waits for readers and writers of the
- * moment (they last microseconds) but at most about 20 ms, and is tried
- * again a second later if it had to give up.
- */
-void
-ngx_collab_db_checkpoint(void)
-{
-    int       rc, log, done;
-    sqlite3  *db;
-
-    db = ngx_collab_db_handle();
-
-    if (db == NULL) {
-        return;
-    }
-
-    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                   &log, &done);
-
-    if (rc != SQLITE_OK || log < COLLAB_WAL_RESTART) {
-        return;
-    }
-
-    sqlite3_busy_handler(db, ngx_collab_db_busy_short, NULL);
-
-    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
-                                   &log, &done);
-
-    sqlite3_busy_handler(db, ngx_collab_db_busy, NULL);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_conn->log, 0,
-                   "collab: checkpoint rc:%d log:%d done:%d", rc, log, done);
 }
 
 

@@ -136,7 +136,7 @@ ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path)
 }
 
 
-/* --- start and end (init_process, exit_process) ------------------------------ */
+/* --- start and end (init_process, exit_process) --------------------------- */
 
 ngx_int_t
 ngx_collab_runners_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf,
@@ -835,7 +835,7 @@ ngx_collab_runner_exited(ngx_collab_runner_t *rn, int status)
 }
 
 
-/* --- frames ------------------------------------------------------------------ */
+/* --- frames --------------------------------------------------------------- */
 
 static void
 ngx_collab_runner_read(ngx_event_t *rev)
@@ -1163,7 +1163,7 @@ ngx_collab_runner_stderr(ngx_event_t *rev)
 }
 
 
-/* --- compiles ---------------------------------------------------------------- */
+/* --- compiles ------------------------------------------------------------- */
 
 /*
  * Asks a runner to compile the code of a workflow; the answer comes to
