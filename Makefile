@@ -20,6 +20,7 @@ SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_url.c \
               ngx_collab_module/core/ngx_collab_sign.c \
               ngx_collab_module/core/ngx_collab_id.c
 UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core

@@ -17,6 +17,7 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
+#include "ngx_collab_url.h"
 
 
 #define COLLAB_SENDER_POLL        1000
