@@ -1,6 +1,6 @@
 # collab: an nginx module that turns nginx into a collaboration backend.
 #
-#   make          build build/ngx_http_collab_module.so
+#   make          build build/ngx_http_collab_module.so and build/collab-runner
 #   make run      start nginx with the module on 127.0.0.1:$(PORT)
 #   make test     unit tests and the Test::Nginx suite
 #   make test-asan  the same suite with AddressSanitizer + UBSan
@@ -15,9 +15,31 @@ CC         ?= cc
 
 MODULE      = $(BUILD)/ngx_http_collab_module.so
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
-SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
+SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]' \
+                         -not -path '*/runner/*')
 
-UNIT_SRCS   = $(wildcard t/unit/test_*.c)
+# the workflow runner: its own executable, with QuickJS built from Debian's
+# source package (util/quickjs.sh) and only the core code that needs no
+# nginx
+RUNNER      = $(BUILD)/collab-runner
+ASAN_RUNNER = $(ASAN_BUILD)/collab-runner
+RUNNER_DIR  = ngx_collab_module/runner
+RUNNER_SRCS = $(wildcard $(RUNNER_DIR)/*.c)
+RUNNER_CORE = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_id.c \
+              ngx_collab_module/core/ngx_collab_url.c \
+              ngx_collab_module/core/ngx_collab_sign.c
+RUNNER_DEPS = $(RUNNER_SRCS) $(wildcard $(RUNNER_DIR)/*.h) $(RUNNER_CORE) \
+              $(wildcard ngx_collab_module/core/*.h)
+RUNNER_CFLAGS = -std=gnu11 -g -D_GNU_SOURCE -Wall -Wextra \
+              -Wno-unused-parameter -Werror -Ingx_collab_module/core \
+              -I$(RUNNER_DIR)
+RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
+              -lm -ldl -lpthread
+
+UNIT_SRCS   = $(filter-out t/unit/test_runner_%.c,$(wildcard t/unit/test_*.c))
+RUNNER_UNIT_SRCS = $(wildcard t/unit/test_runner_*.c)
+RUNNER_UNIT_BINS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(RUNNER_UNIT_SRCS))
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
               ngx_collab_module/core/ngx_collab_url.c \
@@ -35,7 +57,7 @@ TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
 
 .PHONY: all deps run test test-unit test-nginx test-asan bench clean
 
-all: $(MODULE)
+all: $(MODULE) $(RUNNER)
 
 deps:
 	@util/deps.sh
@@ -48,6 +70,28 @@ $(ASAN_MODULE): $(SOURCES)
 	@util/deps.sh
 	COLLAB_CC_OPT="$(ASAN_FLAGS)" COLLAB_LD_OPT="$(ASAN_FLAGS)" \
 	    util/build-module.sh $(ASAN_BUILD)
+
+$(BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
+	util/quickjs.sh $(BUILD)
+
+$(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
+	util/quickjs.sh $(ASAN_BUILD) "$(ASAN_FLAGS)"
+
+%/runner/ngx_collab_prelude.h: $(RUNNER_DIR)/ngx_collab_prelude.js util/embed.pl
+	@mkdir -p $(dir $@)
+	perl util/embed.pl collab_prelude_source < $< > $@
+
+$(RUNNER): $(RUNNER_DEPS) $(BUILD)/quickjs/libquickjs.a \
+           $(BUILD)/runner/ngx_collab_prelude.h | deps
+	$(CC) $(RUNNER_CFLAGS) -O2 -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
+	    -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) $(BUILD)/quickjs/libquickjs.a \
+	    $(RUNNER_LIBS)
+
+$(ASAN_RUNNER): $(RUNNER_DEPS) $(ASAN_BUILD)/quickjs/libquickjs.a \
+                $(ASAN_BUILD)/runner/ngx_collab_prelude.h | deps
+	$(CC) $(RUNNER_CFLAGS) -O1 $(ASAN_FLAGS) -isystem $(ASAN_BUILD)/quickjs \
+	    -I$(ASAN_BUILD)/runner -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) \
+	    $(ASAN_BUILD)/quickjs/libquickjs.a $(RUNNER_LIBS)
 
 run: $(MODULE)
 	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
