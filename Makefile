@@ -101,8 +101,23 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_modu
 	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_LIBS) \
 	    -ljansson -lcrypto -lm
 
-test-unit: $(UNIT_BINS)
-	prove --exec '' $(UNIT_BINS)
+$(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
+        $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
+        $(RUNNER_DIR)/ngx_collab_sourcemap.c $(wildcard $(RUNNER_DIR)/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(RUNNER_DIR) $(ASAN_FLAGS) -o $@ $< \
+	    $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
+	    $(RUNNER_DIR)/ngx_collab_sourcemap.c -ljansson
+
+# console formatting: the runtime script in a bare engine
+$(BUILD)/unit/test_runner_inspect: t/unit/test_runner_inspect.c t/unit/tap.h \
+        $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
+	    -o $@ $< $(BUILD)/quickjs/libquickjs.a -ljansson -lm -ldl -lpthread
+
+test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS)
+	prove --exec '' $(UNIT_BINS) $(RUNNER_UNIT_BINS)
 	bash t/unit/json-vs-node.sh
 	bash t/unit/sign-vs-node.sh
 

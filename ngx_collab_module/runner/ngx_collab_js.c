@@ -366,15 +366,19 @@ collab_js_has_timers(collab_exec_t *e)
 static JSValue
 collab_js_bytes(JSContext *ctx, const void *data, size_t len)
 {
-    JSValue  buf, arr;
+    JSValue  args[3], arr;
 
-    buf = JS_NewArrayBufferCopy(ctx, data, len);
-    if (JS_IsException(buf)) {
-        return buf;
+    args[0] = JS_NewArrayBufferCopy(ctx, data, len);
+    if (JS_IsException(args[0])) {
+        return args[0];
     }
 
-    arr = JS_NewTypedArray(ctx, 1, &buf, JS_TYPED_ARRAY_UINT8);
-    JS_FreeValue(ctx, buf);
+    /* the engine reads all three arguments, whatever argc says */
+    args[1] = JS_NewInt32(ctx, 0);
+    args[2] = JS_NewInt64(ctx, (int64_t) len);
+
+    arr = JS_NewTypedArray(ctx, 3, args, JS_TYPED_ARRAY_UINT8);
+    JS_FreeValue(ctx, args[0]);
 
     return arr;
 }
