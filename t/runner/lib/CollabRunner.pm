@@ -293,6 +293,8 @@ sub dns_server {
 }
 
 sub stop_servers {
+    local $?;
+
     for my $pid (@CollabRunner::children) {
         kill 'TERM', $pid;
         waitpid($pid, 0);
