@@ -18,6 +18,9 @@
 #include "ngx_collab_prelude.h"
 
 
+#define COLLAB_STACK_FRAMES  30
+
+
 struct collab_js_timer_s {
     collab_timer_t      timer;
     collab_js_timer_t  *next;
@@ -594,6 +597,33 @@ collab_js_promise_result(JSContext *ctx, JSValueConst this_val, int argc,
 }
 
 
+/* a deep recursion's stack keeps its first frames only */
+static void
+collab_js_stack_cut(char *stack, size_t *len)
+{
+    int     lines, more;
+    char   *p, *end, *cut;
+
+    lines = 0;
+    cut = NULL;
+    end = stack + *len;
+
+    for (p = stack; p < end; p++) {
+        if (*p == '\n' && ++lines == COLLAB_STACK_FRAMES) {
+            cut = p;
+        }
+    }
+
+    if (cut == NULL) {
+        return;
+    }
+
+    more = lines + 1 - COLLAB_STACK_FRAMES;
+    *len = cut - stack;
+    *len += snprintf(cut, end - cut, "\n    ... %d more", more);
+}
+
+
 /* a stack trace in the workflow's own file and positions */
 static JSValue
 collab_js_map_stack(JSContext *ctx, JSValueConst this_val, int argc,
@@ -626,6 +656,8 @@ collab_js_map_stack(JSContext *ctx, JSValueConst this_val, int argc,
     if (n > 0 && out[n - 1] == '\n') {
         n--;
     }
+
+    collab_js_stack_cut(out, &n);
 
     str = JS_NewStringLen(ctx, out, n);
     free(out);

@@ -37,8 +37,13 @@ if ($cert) {
 $| = 1;
 print "port ", $server->sockport, "\n";
 
-$SIG{CHLD} = sub { 1 while waitpid(-1, WNOHANG) > 0 };
-$SIG{ALRM} = sub { exit 0 };
+# the reader of "port" must not wait for the connections' processes
+open STDOUT, '>', '/dev/null';
+
+my %kids;
+$SIG{CHLD} = sub { while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+                       delete $kids{$pid} } };
+$SIG{ALRM} = $SIG{TERM} = sub { kill 'KILL', keys %kids; exit 0 };
 alarm $seconds;
 
 while (1) {
@@ -51,11 +56,13 @@ while (1) {
     }
 
     if ($pid) {
+        $kids{$pid} = 1;
         close $c;
         next;
     }
 
     close $server;
+    $SIG{TERM} = 'DEFAULT';
     alarm $seconds;
 
     if ($cert) {
