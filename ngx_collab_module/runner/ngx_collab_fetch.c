@@ -76,6 +76,13 @@ struct collab_fetch_s {
 };
 
 
+typedef struct {
+    int                  family;
+    unsigned char        addr[16];
+    int                  bits;
+} collab_cidr_t;
+
+
 struct collab_resolve_s {
     collab_fetch_t      *fetch;         /* NULL: the fetch is gone */
 };
@@ -96,6 +103,8 @@ static struct {
     collab_timer_t       dns_timer;
     collab_sock_t       *dead;
     collab_sock_t       *dns_socks[64];
+    collab_cidr_t        allowed[COLLAB_MAX_ALLOWED];
+    int                  nallowed;
     unsigned             ares:1;
 } collab_fetch;
 
@@ -124,6 +133,9 @@ static void collab_fetch_record(collab_fetch_t *f, long status,
     const char *error);
 static void collab_fetch_release(collab_fetch_t *f);
 static void collab_fetch_timeout(collab_timer_t *t);
+static int collab_fetch_allowed_parse(const char *text, collab_cidr_t *c);
+static const char *collab_fetch_rule(const struct sockaddr *sa);
+static const char *collab_fetch_host_rule(const collab_url_t *u);
 
 
 int
@@ -134,6 +146,18 @@ collab_fetch_init(void)
     size_t               len;
     const char          *ca;
     struct ares_options  opts;
+
+    for (i = 0; i < collab_runner.nallowed; i++) {
+        if (collab_fetch_allowed_parse(collab_runner.allowed[i],
+                                       &collab_fetch.allowed[i]) != 0)
+        {
+            collab_runner_error("bad --allow-address \"%s\"",
+                                collab_runner.allowed[i]);
+            return -1;
+        }
+    }
+
+    collab_fetch.nallowed = collab_runner.nallowed;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         collab_runner_error("curl_global_init() failed");
@@ -272,6 +296,131 @@ collab_fetch_turn_end(void)
         collab_fetch.dead = s->next;
         free(s);
     }
+}
+
+
+/* "192.0.2.10", "10.1.0.0/16", "fd00::/8" */
+static int
+collab_fetch_allowed_parse(const char *text, collab_cidr_t *c)
+{
+    char        *end, host[INET6_ADDRSTRLEN];
+    long         bits;
+    const char  *slash;
+    size_t       len;
+
+    slash = strchr(text, '/');
+    len = slash ? (size_t) (slash - text) : strlen(text);
+
+    if (len == 0 || len >= sizeof(host)) {
+        return -1;
+    }
+
+    memcpy(host, text, len);
+    host[len] = '\0';
+    memset(c, 0, sizeof(collab_cidr_t));
+
+    if (inet_pton(AF_INET, host, c->addr) == 1) {
+        c->family = AF_INET;
+        c->bits = 32;
+
+    } else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+        c->family = AF_INET6;
+        c->bits = 128;
+
+    } else {
+        return -1;
+    }
+
+    if (slash) {
+        bits = strtol(slash + 1, &end, 10);
+
+        if (*end != '\0' || end == slash + 1 || bits < 0 || bits > c->bits) {
+            return -1;
+        }
+
+        c->bits = (int) bits;
+    }
+
+    return 0;
+}
+
+
+static int
+collab_fetch_allowed(const struct sockaddr *sa)
+{
+    int                   i, full, rest;
+    const unsigned char  *a;
+    const collab_cidr_t  *c;
+
+    for (i = 0; i < collab_fetch.nallowed; i++) {
+        c = &collab_fetch.allowed[i];
+
+        if (sa->sa_family != c->family) {
+            continue;
+        }
+
+        a = c->family == AF_INET
+            ? (const unsigned char *)
+                  &((const struct sockaddr_in *) sa)->sin_addr
+            : ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+
+        full = c->bits / 8;
+        rest = c->bits % 8;
+
+        if (memcmp(a, c->addr, full) == 0
+            && (rest == 0
+                || ((a[full] ^ c->addr[full]) & (0xff << (8 - rest))) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The address rules of webhook URLs, less what --allow-private or
+ * --allow-address lift: NULL, or the name of the rule the address breaks.
+ */
+static const char *
+collab_fetch_rule(const struct sockaddr *sa)
+{
+    if (collab_runner.allow_private || collab_fetch_allowed(sa)) {
+        return NULL;
+    }
+
+    return collab_addr_forbidden(sa);
+}
+
+
+/* the same for the host of a URL before any resolution */
+static const char *
+collab_fetch_host_rule(const collab_url_t *u)
+{
+    struct sockaddr_in   sin;
+    struct sockaddr_in6  sin6;
+
+    if (collab_runner.allow_private) {
+        return NULL;
+    }
+
+    if (u->literal) {
+        memset(&sin, 0, sizeof(sin));
+        memset(&sin6, 0, sizeof(sin6));
+
+        if (inet_pton(AF_INET, u->host, &sin.sin_addr) == 1) {
+            sin.sin_family = AF_INET;
+            return collab_fetch_rule((struct sockaddr *) &sin);
+        }
+
+        if (inet_pton(AF_INET6, u->host, &sin6.sin6_addr) == 1) {
+            sin6.sin6_family = AF_INET6;
+            return collab_fetch_rule((struct sockaddr *) &sin6);
+        }
+    }
+
+    return collab_host_forbidden(u);
 }
 
 
@@ -515,15 +664,12 @@ collab_fetch_open_socket(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
 
-    if (!collab_runner.allow_private) {
-        rule = collab_addr_forbidden(&addr->addr);
+    rule = collab_fetch_rule(&addr->addr);
 
-        if (rule) {
-            snprintf(f->refused, sizeof(f->refused),
-                     "the address is %s (collab_workflow_allow_private)",
-                     rule);
-            return CURL_SOCKET_BAD;
-        }
+    if (rule) {
+        snprintf(f->refused, sizeof(f->refused),
+                 "the address is %s (collab_workflow_allow_private)", rule);
+        return CURL_SOCKET_BAD;
     }
 
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
@@ -880,15 +1026,12 @@ collab_fetch_begin(collab_fetch_t *f)
         return;
     }
 
-    if (!collab_runner.allow_private) {
-        rule = collab_host_forbidden(&f->u);
+    rule = collab_fetch_host_rule(&f->u);
 
-        if (rule) {
-            collab_fetch_reject(f, "fetch refused: %s: the address is %s "
-                                "(collab_workflow_allow_private)", f->url,
-                                rule);
-            return;
-        }
+    if (rule) {
+        collab_fetch_reject(f, "fetch refused: %s: the address is %s "
+                            "(collab_workflow_allow_private)", f->url, rule);
+        return;
     }
 
     if (f->u.literal) {
@@ -1008,8 +1151,8 @@ collab_fetch_resolved(void *arg, int status, int timeouts,
          * at a private network, now or after a change of its records, is
          * refused.
          */
-        if (!collab_runner.allow_private && rule == NULL) {
-            rule = collab_addr_forbidden(node->ai_addr);
+        if (rule == NULL) {
+            rule = collab_fetch_rule(node->ai_addr);
         }
 
         if (len - n < INET6_ADDRSTRLEN + 4) {

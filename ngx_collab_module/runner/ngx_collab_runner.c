@@ -50,6 +50,7 @@ collab_usage(void)
         "usage: collab-runner --database PATH [--resolver HOST:PORT]...\n"
         "                     [--trusted-certificate FILE] "
         "[--allow-private]\n"
+        "                     [--allow-address ADDRESS[/BITS]]...\n"
         "                     [--esbuild PATH] [--selftest-sandbox]\n"
         "The module starts it with a connected socket as fd 3.\n");
 }
@@ -101,6 +102,15 @@ collab_options(int argc, char **argv)
 
         } else if (strcmp(opt, "--esbuild") == 0) {
             collab_runner.esbuild = argv[++i];
+
+        } else if (strcmp(opt, "--allow-address") == 0) {
+            if (collab_runner.nallowed == COLLAB_MAX_ALLOWED) {
+                fprintf(stderr, "collab-runner: at most %d allowed "
+                        "addresses\n", COLLAB_MAX_ALLOWED);
+                return -1;
+            }
+
+            collab_runner.allowed[collab_runner.nallowed++] = argv[++i];
 
         } else if (strcmp(opt, "--resolver") == 0) {
             if (collab_runner.nresolvers == COLLAB_MAX_RESOLVERS) {

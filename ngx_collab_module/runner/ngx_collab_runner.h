@@ -32,6 +32,7 @@
 
 #define COLLAB_STACK_SIZE        (1024 * 1024)
 #define COLLAB_MAX_RESOLVERS     8
+#define COLLAB_MAX_ALLOWED       16
 
 /* the time one execution may run jobs before the others get a turn */
 #define COLLAB_SLICE_MS          5
@@ -43,6 +44,8 @@ typedef struct {
     const char         *esbuild;
     const char         *resolvers[COLLAB_MAX_RESOLVERS];
     int                 nresolvers;
+    const char         *allowed[COLLAB_MAX_ALLOWED];   /* "addr/bits" */
+    int                 nallowed;
     unsigned            allow_private:1;
     unsigned            seccomp:1;
     unsigned            selftest:1;

@@ -3,9 +3,9 @@
 # 127.0.0.1 only; one process per connection, so that slow answers hold
 # nothing else.  Prints "port N" once it listens, and exits after SECONDS.
 #
-#   perl t/runner/http-server.pl PORT SECONDS RECORD-FILE [CERT KEY]
+#   perl t/runner/http-server.pl [ADDRESS:]PORT SECONDS RECORD-FILE [CERT KEY]
 #
-# PORT 0 takes a free port.  With CERT and KEY it speaks TLS.  Routes:
+# ADDRESS is 127.0.0.1 unless given; PORT 0 takes a free port.  With CERT and KEY it speaks TLS.  Routes:
 #   GET  /json                 {"hello":"world"}
 #   ANY  /echo                 the request as JSON: method, path, headers, body
 #   ANY  /services/...         (a Slack incoming webhook) records the request
@@ -25,10 +25,11 @@ use Time::HiRes qw(sleep);
 
 my ($port, $seconds, $record, $cert, $key) = @ARGV;
 
-my $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+my $address = $port =~ s/^(.*):// ? $1 : '127.0.0.1';
+my $server = IO::Socket::INET->new(LocalAddr => $address,
                                    LocalPort => $port, Listen => 128,
                                    ReuseAddr => 1, Proto => 'tcp')
-    or die "http-server: cannot listen on 127.0.0.1:$port: $!\n";
+    or die "http-server: cannot listen on $address:$port: $!\n";
 
 if ($cert) {
     require IO::Socket::SSL;

@@ -259,8 +259,9 @@ sub http_server {
     my (%opt) = @_;
     my @tls = $opt{cert} ? ($opt{cert}, $opt{key}) : ();
 
+    my $listen = ($opt{address} ? "$opt{address}:" : '') . ($opt{port} // 0);
     my $pid = open(my $out, '-|', 'perl', "$TOP/t/runner/http-server.pl",
-                   $opt{port} // 0, $opt{seconds} // 120,
+                   $listen, $opt{seconds} // 120,
                    $opt{record} // '/dev/null', @tls);
     return () unless $pid;
 
