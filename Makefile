@@ -49,6 +49,9 @@ UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core
 
 ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	          -fno-sanitize-recover=undefined
+# QuickJS itself is built with AddressSanitizer only: its own code shifts
+# signed values on purpose, which UBSan would stop at
+QJS_ASAN_FLAGS = -fsanitize=address -fno-omit-frame-pointer
 
 # the project's own Test::Nginx::Socket, unless Perl has one installed
 PROVE_INC   = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
@@ -75,7 +78,7 @@ $(BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
 	util/quickjs.sh $(BUILD)
 
 $(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
-	util/quickjs.sh $(ASAN_BUILD) "$(ASAN_FLAGS)"
+	util/quickjs.sh $(ASAN_BUILD) "$(QJS_ASAN_FLAGS)"
 
 %/runner/ngx_collab_prelude.h: $(RUNNER_DIR)/ngx_collab_prelude.js util/embed.pl
 	@mkdir -p $(dir $@)
@@ -116,8 +119,9 @@ $(BUILD)/unit/test_runner_inspect: t/unit/test_runner_inspect.c t/unit/tap.h \
 	$(CC) $(UNIT_CFLAGS) -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
 	    -o $@ $< $(BUILD)/quickjs/libquickjs.a -ljansson -lm -ldl -lpthread
 
-test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS)
+test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER)
 	prove --exec '' $(UNIT_BINS) $(RUNNER_UNIT_BINS)
+	COLLAB_RUNNER=$(CURDIR)/$(RUNNER) prove t/runner/
 	bash t/unit/json-vs-node.sh
 	bash t/unit/sign-vs-node.sh
 
@@ -129,7 +133,18 @@ test-nginx: $(MODULE)
 
 test: test-unit test-nginx
 
-test-asan: $(ASAN_MODULE)
+# the runner's tests with the sanitizers: once without the system call
+# filter, so that LeakSanitizer can look for leaks at exit, and a part of
+# them again with it
+test-asan: $(ASAN_MODULE) $(ASAN_RUNNER)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 \
+	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) COLLAB_RUNNER_ARGS=--no-seccomp \
+	    prove t/runner/
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 \
+	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) \
+	    prove t/runner/020-seed.t t/runner/050-fetch.t t/runner/060-sandbox.t
 	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
 bench: $(MODULE)
