@@ -83,7 +83,7 @@ collab_bindings_open(const char *path)
     rc = sqlite3_open_v2(path, &collab_bindings.db,
                          SQLITE_OPEN_READONLY|SQLITE_OPEN_NOMUTEX, NULL);
 
-    if (rc != SQLITE_OPEN_READONLY && rc != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         collab_runner_error("cannot open the database \"%s\": %s", path,
                             collab_bindings.db
                             ? sqlite3_errmsg(collab_bindings.db)
