@@ -10,6 +10,7 @@
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_outbox.h"
+#include "ngx_collab_url.h"
 
 
 #define COLLAB_WEBHOOKS_MAX      100

@@ -18,6 +18,7 @@
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_outbox.h"
+#include "ngx_collab_url.h"
 
 
 #define COLLAB_ATTEMPT_POOL       4096
