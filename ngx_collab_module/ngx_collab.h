@@ -69,6 +69,7 @@ typedef struct {
     size_t                      max_logs;
     size_t                      max_result;
     ngx_flag_t                  allow_private;
+    ngx_array_t                *allow_addresses;   /* of ngx_str_t */
     ngx_str_t                   trusted_certificate;
     time_t                      execution_retention;
 } ngx_collab_workflow_conf_t;

@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
 static char *ngx_http_collab_bounded(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_collab_allow_address(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_workflow_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
 static ngx_err_t ngx_http_collab_write_test(u_char *name);
@@ -292,6 +294,13 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_collab_main_conf_t, workflow.allow_private),
+      NULL },
+
+    { ngx_string("collab_workflow_allow_address"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_collab_allow_address,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("collab_workflow_trusted_certificate"),
@@ -1186,6 +1195,56 @@ ngx_http_collab_bounded(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     default:
         *(time_t *) p = (time_t) v;
         break;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * collab_workflow_allow_address 127.0.0.1 10.1.0.0/16 ...; addresses that
+ * workflows' fetch() may reach even though they are private
+ */
+static char *
+ngx_http_collab_allow_address(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value, *a;
+    ngx_uint_t   i;
+    ngx_cidr_t   cidr;
+
+    value = cf->args->elts;
+
+    if (cmcf->workflow.allow_addresses == NULL) {
+        cmcf->workflow.allow_addresses = ngx_array_create(cf->pool, 4,
+                                                          sizeof(ngx_str_t));
+        if (cmcf->workflow.allow_addresses == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rc = ngx_ptocidr(&value[i], &cidr);
+
+        if (rc == NGX_ERROR
+            || cmcf->workflow.allow_addresses->nelts == 16)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "collab_workflow_allow_address: invalid "
+                               "value \"%V\", must be an address or a "
+                               "network (address/bits), 16 at most",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        a = ngx_array_push(cmcf->workflow.allow_addresses);
+        if (a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *a = value[i];
     }
 
     return NGX_CONF_OK;

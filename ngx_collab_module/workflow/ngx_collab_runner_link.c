@@ -292,7 +292,8 @@ static ngx_int_t
 ngx_collab_runner_args(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 {
     char                       **argv, **envp;
-    ngx_uint_t                   n, i;
+    ngx_str_t                   *a;
+    ngx_uint_t                   n, i, k;
     ngx_resolver_t              *r;
     ngx_resolver_connection_t   *rec;
 
@@ -304,8 +305,10 @@ ngx_collab_runner_args(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     r = cmcf->webhook.resolver;
     n = (r && r->connections.nelts) ? r->connections.nelts : 0;
+    k = cmcf->workflow.allow_addresses
+        ? cmcf->workflow.allow_addresses->nelts : 0;
 
-    argv = ngx_pcalloc(cycle->pool, (10 + 2 * n) * sizeof(char *));
+    argv = ngx_pcalloc(cycle->pool, (10 + 2 * n + 2 * k) * sizeof(char *));
     if (argv == NULL) {
         return NGX_ERROR;
     }
@@ -332,6 +335,15 @@ ngx_collab_runner_args(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     if (cmcf->workflow.allow_private) {
         argv[i++] = "--allow-private";
+    }
+
+    if (k) {
+        a = cmcf->workflow.allow_addresses->elts;
+
+        for (n = 0; n < k; n++) {
+            argv[i++] = "--allow-address";
+            argv[i++] = ngx_collab_runner_cstr(cycle->pool, &a[n]);
+        }
     }
 
 #if defined(__SANITIZE_ADDRESS__)
