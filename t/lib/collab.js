@@ -46,6 +46,9 @@
 //                               when it was answered)
 //     join                      (waits for the background requests and
 //                               prints their lines, in order)
+//     pick A,B.C,#D METHOD PATH [BODY]
+//                               (prints only those members of the JSON
+//                               answer: A, B.C, and the length of D)
 //     disk                      (the files folder, $collab_files: one line
 //                               per room folder with the names in it)
 //     # comment
@@ -403,6 +406,13 @@ async function steps(r) {
             let settled = 0;
             let bg = false;
             let during = false;
+            let pick = null;
+
+            if (line.startsWith('pick ')) {
+                const m = line.match(/^pick (\S+) (.*)$/);
+                pick = m[1].split(',');
+                line = m[2];
+            }
 
             if (line.startsWith('count ')) {
                 count = true;
@@ -547,7 +557,24 @@ async function steps(r) {
                        + (waiting ? ' (answered while the background'
                                     + ' request waited)'
                                   : ' (answered after the background'
-                                    + ' request)') + '\n';
+                                    + ' request)')
+                       + (text.length ? ' ' + names.hide(text) : '') + '\n';
+                continue;
+            }
+
+            if (pick) {
+                const all = JSON.parse(text);
+                const picked = {};
+                pick.forEach(function (f) {
+                    const len = f[0] === '#';
+                    let v = all;
+                    (len ? f.substring(1) : f).split('.').forEach(function (k) {
+                        v = (v === null || v === undefined) ? v : v[k];
+                    });
+                    picked[f] = len ? (v ? v.length : v) : v;
+                });
+                out += method + ' ' + path + ' ' + res.status + ' '
+                       + names.hide(JSON.stringify(picked)) + '\n';
                 continue;
             }
 
