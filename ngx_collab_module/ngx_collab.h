@@ -387,7 +387,8 @@ ngx_int_t ngx_collab_execution_get(ngx_collab_req_t *cr);
 
 #define COLLAB_EXECUTION_COLUMNS                                              \
     "seq, id, workflow_id, event, event_id, status, duration_ms, result,"   \
-    " error, logs, fetches, started_at, finished_at, created_at, payload"
+    " error, logs, fetches, started_at, finished_at, created_at, payload,"  \
+    " attempts"
 
 void ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
     ngx_uint_t payload);

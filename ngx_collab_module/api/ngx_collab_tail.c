@@ -313,7 +313,7 @@ ngx_collab_tail_read(ngx_collab_tail_t *t, ngx_uint_t *more)
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         n++;
-        t->last = sqlite3_column_int64(st, 15);
+        t->last = sqlite3_column_int64(st, 16);
 
         collab_json_init(&j);
         ngx_collab_execution_json(&j, st, 0);

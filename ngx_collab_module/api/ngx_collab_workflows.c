@@ -191,6 +191,8 @@ ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
     ngx_collab_col_text(j, st, 4);
     collab_json_key(j, "status");
     ngx_collab_col_text(j, st, 5);
+    collab_json_key(j, "attempts");
+    collab_json_int(j, sqlite3_column_int64(st, 15));
     collab_json_key(j, "durationMs");
     ngx_collab_col_int(j, st, 6);
     collab_json_key(j, "result");

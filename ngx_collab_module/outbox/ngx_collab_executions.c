@@ -30,7 +30,7 @@
 /* outcome statements by number of rows; a batch pads to the next size */
 #define COLLAB_EXEC_SIZES         3
 #define COLLAB_EXEC_BATCH_MAX     128
-#define COLLAB_EXEC_ROW_PARAMS    10
+#define COLLAB_EXEC_ROW_PARAMS    11
 
 
 typedef struct {
@@ -43,6 +43,7 @@ typedef struct {
     int64_t                   started_at;
     int64_t                   finished_at;
     int64_t                   duration;
+    ngx_uint_t                attempt;     /* 0: as claimed */
 } ngx_collab_exec_result_t;
 
 
@@ -166,13 +167,14 @@ static const char  ngx_collab_sql_exec_purge[] =
 /* the outcome statement: one row of VALUES per outcome */
 #define COLLAB_EXEC_UPDATE_HEAD                                               \
     "WITH o (seq, status, result, error, logs, fetches, started, finished," \
-    " duration, done) AS (VALUES "
-#define COLLAB_EXEC_UPDATE_ROW    "(?,?,?,?,?,?,?,?,?,?)"
+    " duration, done, attempt) AS (VALUES "
+#define COLLAB_EXEC_UPDATE_ROW    "(?,?,?,?,?,?,?,?,?,?,?)"
 #define COLLAB_EXEC_UPDATE_TAIL                                               \
     ") UPDATE executions SET status = o.status, result = o.result,"         \
     " error = o.error, logs = o.logs, fetches = o.fetches,"                  \
     " started_at = o.started, finished_at = o.finished,"                     \
-    " duration_ms = o.duration, done_seq = o.done, next_at = NULL"           \
+    " duration_ms = o.duration, done_seq = o.done, next_at = NULL,"          \
+    " attempts = max(attempts, coalesce(o.attempt, 0))"                      \
     " FROM o WHERE executions.seq = o.seq"                                   \
     " AND executions.status = 'running'"
 
@@ -669,6 +671,10 @@ ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
             }
 
             sqlite3_bind_int64(st, k + 10, ++done);
+
+            if (r[at + i].attempt) {
+                sqlite3_bind_int64(st, k + 11, r[at + i].attempt);
+            }
         }
 
         rc = sqlite3_step(st);
@@ -1051,6 +1057,7 @@ ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
     r->started_at = o->started_at;
     r->finished_at = o->finished_at;
     r->duration = o->duration;
+    r->attempt = o->attempt;
 
     if (ngx_collab_exec_copy(b->pool, &r->result, &o->result) != NGX_OK
         || ngx_collab_exec_copy(b->pool, &r->error, &o->error) != NGX_OK

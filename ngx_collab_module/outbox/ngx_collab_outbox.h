@@ -165,6 +165,7 @@ typedef struct {
     int64_t                    started_at;  /* unix ms; 0: none */
     int64_t                    finished_at;
     int64_t                    duration;    /* ms; -1: none */
+    ngx_uint_t                 attempt;     /* the start that ended; 0: */
 } ngx_collab_exec_outcome_t;
 
 

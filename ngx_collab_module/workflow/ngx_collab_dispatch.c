@@ -554,6 +554,7 @@ ngx_collab_dispatch_frame(ngx_collab_runner_t *rn, json_t *msg)
     }
 
     seq = f->seq;
+    o.attempt = f->attempt;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, &rn->log, 0,
                    "collab dispatch: %V finished on runner %P: %s",
@@ -597,6 +598,7 @@ ngx_collab_flight_fail(ngx_collab_flight_t *f, const char *message)
     o.error.len = j.len;
     o.finished_at = ngx_collab_now_ms();
     o.duration = -1;
+    o.attempt = f->attempt;
 
     seq = f->seq;
     ngx_collab_flight_free(f);
