@@ -43,7 +43,9 @@ _EOC_
 add_block_preprocessor(sub {
     my $block = shift;
 
-    $block->set_value("http_config", $CollabTest::HttpConfig . $Limits);
+    if (!defined $block->http_config) {
+        $block->set_value("http_config", $CollabTest::HttpConfig . $Limits);
+    }
     $block->set_value("user_files", ">>> big.txt\n" . ("x" x 4000) . "\n");
     $block->set_value("timeout", 40);
 });
@@ -52,31 +54,49 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: time: a busy loop and an endless chain of awaits end at collab_workflow_timeout; the API and another execution go on meanwhile
+=== TEST 1: time: a busy loop ends at collab_workflow_timeout; meanwhile the API answers, and another execution runs on the other runner
+--- http_config eval
+$CollabTest::HttpConfig . $::Limits . "    collab_workflow_runners 2;\n"
 --- request
 POST /t
 as admin
 POST /v1/accounts {"name":"Acme"}
 POST /v1/accounts/{acc1}/workflows {"name":"spin","events":["*"],"code":"export default function() { for (;;) {} }"}
-POST /v1/accounts/{acc1}/workflows {"name":"awaits","events":["*"],"code":"export default async function() { for (;;) await null; }"}
 POST /v1/accounts/{acc1}/workflows {"name":"quick","events":["*"],"code":"export default () => 'still here'"}
 background POST /v1/accounts/{acc1}/workflows/{wf1}/test
-background POST /v1/accounts/{acc1}/workflows/{wf2}/test
-sleep 300
+sleep 500
 during GET /v1/accounts/{acc1}
-during POST /v1/accounts/{acc1}/workflows/{wf3}/test
+during POST /v1/accounts/{acc1}/workflows/{wf2}/test
 join
 --- response_body
 POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
 POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf1}","name":"spin","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default function() { for (;;) {} }","createdAt":"<ts>","updatedAt":"<ts>"}
-POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf2}","name":"awaits","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default async function() { for (;;) await null; }","createdAt":"<ts>","updatedAt":"<ts>"}
-POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf3}","name":"quick","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default () => 'still here'","createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf2}","name":"quick","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default () => 'still here'","createdAt":"<ts>","updatedAt":"<ts>"}
 GET /v1/accounts/{acc1} 200 (answered while the background request waited) {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
-POST /v1/accounts/{acc1}/workflows/{wf3}/test 200 (answered after the background request) {"id":"{exe3}","workflowId":"{wf3}","event":"participant.joined","eventId":"{evt3}","status":"success","attempts":1,"durationMs":<ms>,"result":"still here","error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
-POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"timeout","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_timeout: the execution ran longer than 2s","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
-POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 {"id":"{exe2}","workflowId":"{wf2}","event":"participant.joined","eventId":"{evt2}","status":"timeout","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_timeout: the execution ran longer than 2s","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
+POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 (answered while the background request waited) {"id":"{exe1}","workflowId":"{wf2}","event":"participant.joined","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":"still here","error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
+POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe2}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt2}","status":"timeout","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_timeout: the execution ran longer than 2s","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 
-=== TEST 2: memory and stack: a memory bomb ends at collab_workflow_memory, deep recursion at the stack's limit; the API goes on
+=== TEST 2: time: an endless chain of awaits ends at collab_workflow_timeout; meanwhile another execution runs on the same runner
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/workflows {"name":"awaits","events":["*"],"code":"export default async function() { for (;;) await null; }"}
+POST /v1/accounts/{acc1}/workflows {"name":"quick","events":["*"],"code":"export default () => 'still here'"}
+background POST /v1/accounts/{acc1}/workflows/{wf1}/test
+sleep 300
+during GET /v1/accounts/{acc1}
+during POST /v1/accounts/{acc1}/workflows/{wf2}/test
+join
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf1}","name":"awaits","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default async function() { for (;;) await null; }","createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf2}","name":"quick","events":["*"],"roomId":null,"language":"javascript","enabled":true,"code":"export default () => 'still here'","createdAt":"<ts>","updatedAt":"<ts>"}
+GET /v1/accounts/{acc1} 200 (answered while the background request waited) {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 (answered while the background request waited) {"id":"{exe1}","workflowId":"{wf2}","event":"participant.joined","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":"still here","error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
+POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe2}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt2}","status":"timeout","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_timeout: the execution ran longer than 2s","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
+
+=== TEST 3: memory and stack: a memory bomb ends at collab_workflow_memory, deep recursion at the stack's limit; the API goes on
 --- request
 POST /t
 as admin
@@ -95,7 +115,7 @@ GET /v1/accounts/{acc1} 200 (answered while the background request waited) {"id"
 POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"error","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_memory: the execution needed more than 128m of memory","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 {"status":"error","error.message":"stack overflow","#error.stack":977}
 
-=== TEST 3: what workflow code may not reach: the std and os modules, by import or dynamically, files, processes
+=== TEST 4: what workflow code may not reach: the std and os modules, by import or dynamically, files, processes
 --- request
 POST /t
 as admin
@@ -115,7 +135,7 @@ POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf2}","name":"globals","events":[
 POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"error","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"import of \"os\": workflows cannot import modules","stack":"ReferenceError: import of \"os\": workflows cannot import modules"},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 {"id":"{exe2}","workflowId":"{wf2}","event":"participant.joined","eventId":"{evt2}","status":"success","attempts":1,"durationMs":<ms>,"result":"undefined undefined undefined undefined undefined undefined","error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 
-=== TEST 4: output: a 2 MiB result ends at collab_workflow_max_result, more than 64 KiB of logs at collab_workflow_max_logs
+=== TEST 5: output: a 2 MiB result ends at collab_workflow_max_result, more than 64 KiB of logs at collab_workflow_max_logs
 --- request
 POST /t
 as admin
@@ -131,7 +151,7 @@ POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf2}","name":"chatty","events":["
 POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"error","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_max_result: the result is larger than 64k of JSON","stack":null},"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 {"status":"error","error":{"message":"collab_workflow_max_logs: the workflow logged more than 64k of messages","stack":null},"#logs":631,"logs.0":{"level":"log","message":"0 yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy","at":"<ts>"},"result":null}
 
-=== TEST 5: fetch: the 51st of collab_workflow_max_fetches 50, a body past collab_workflow_fetch_max_size, a server that never answers within collab_workflow_fetch_timeout
+=== TEST 6: fetch: the 51st of collab_workflow_max_fetches 50, a body past collab_workflow_fetch_max_size, a server that never answers within collab_workflow_fetch_timeout
 --- request
 POST /t
 as admin
@@ -154,7 +174,7 @@ POST /v1/accounts/{acc1}/workflows/{wf2}/test 200 {"id":"{exe1}","workflowId":"{
 GET /v1/accounts/{acc1} 200 (answered while the background request waited) {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
 POST /v1/accounts/{acc1}/workflows/{wf3}/test 200 {"id":"{exe2}","workflowId":"{wf3}","event":"participant.joined","eventId":"{evt2}","status":"error","attempts":1,"durationMs":<ms>,"result":null,"error":{"message":"collab_workflow_fetch_timeout: no complete answer from http://127.0.0.1:$TEST_NGINX_COLLAB_PORT2/hook/slow/5000 within 1s","stack":null},"logs":[],"fetches":[{"url":"http://127.0.0.1:$TEST_NGINX_COLLAB_PORT2/hook/slow/5000","status":null,"ms":<ms>,"error":"collab_workflow_fetch_timeout: no complete answer from http://127.0.0.1:$TEST_NGINX_COLLAB_PORT2/hook/slow/5000 within 1s"}],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"participant.joined","data":{"userId":"user-001","roomId":null},"timestamp":"<ts>"}}
 
-=== TEST 6: fetch of a private address: directly, through DNS, through a redirect; each refused before connecting
+=== TEST 7: fetch of a private address: directly, through DNS, through a redirect; each refused before connecting
 --- init
 system("perl $ENV{TEST_NGINX_COLLAB_LIB}/dns-responder.pl"
        . " $ENV{TEST_NGINX_COLLAB_DNS_PORT} 127.0.0.2 8 &");

@@ -154,26 +154,6 @@ ngx_collab_dispatch_room(void)
 }
 
 
-static ngx_collab_runner_t *
-ngx_collab_dispatch_pick(void)
-{
-    ngx_uint_t            i;
-    ngx_collab_runner_t  *rn, *best;
-
-    best = NULL;
-
-    for (i = 0; i < ngx_collab_runners_count(); i++) {
-        rn = ngx_collab_runner(i);
-
-        if (rn->ready && (best == NULL || rn->inflight < best->inflight)) {
-            best = rn;
-        }
-    }
-
-    return best;
-}
-
-
 static void
 ngx_collab_flight_send(ngx_collab_flight_t *f, ngx_collab_runner_t *rn)
 {
@@ -184,6 +164,11 @@ ngx_collab_flight_send(ngx_collab_flight_t *f, ngx_collab_runner_t *rn)
         ngx_queue_insert_tail(&ngx_collab_dispatch.waiting, &f->queue);
         ngx_collab_dispatch.nwaiting++;
         return;
+    }
+
+    if (rn->inflight == 0) {
+        /* idle until now: its quiet time counts from here */
+        rn->heard = ngx_current_msec;
     }
 
     f->runner = rn;
@@ -324,7 +309,7 @@ ngx_collab_dispatch_run(ngx_collab_execution_t *e)
     f->watchdog.log = ngx_collab_dispatch.log;
     f->watchdog.cancelable = 1;
 
-    ngx_collab_flight_send(f, ngx_collab_dispatch_pick());
+    ngx_collab_flight_send(f, ngx_collab_runner_pick());
 
     if (!ngx_collab_dispatch.hold.timer_set) {
         ngx_add_timer(&ngx_collab_dispatch.hold, COLLAB_DISPATCH_HOLD);
@@ -375,7 +360,7 @@ ngx_collab_dispatch_waiting(void)
     ngx_collab_flight_t  *f;
 
     while (!ngx_queue_empty(&ngx_collab_dispatch.waiting)) {
-        rn = ngx_collab_dispatch_pick();
+        rn = ngx_collab_runner_pick();
 
         if (rn == NULL) {
             return;

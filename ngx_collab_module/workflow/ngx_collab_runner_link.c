@@ -32,6 +32,13 @@
 #define COLLAB_BACKOFF_MAX        10000
 #define COLLAB_STABLE             10000
 
+/*
+ * A runner that ran executions and said nothing for this long is likely
+ * inside synchronous code (which it cannot interleave): new work goes to
+ * another runner when there is one.
+ */
+#define COLLAB_QUIET              200
+
 
 typedef struct {
     ngx_queue_t                queue;
@@ -246,6 +253,40 @@ ngx_collab_runner_t *
 ngx_collab_runner(ngx_uint_t i)
 {
     return &ngx_collab_link.runners[i];
+}
+
+
+/*
+ * The runner for new work: a ready one, one that was heard from lately
+ * (or has nothing to do) first, then the one with the fewest executions.
+ */
+ngx_collab_runner_t *
+ngx_collab_runner_pick(void)
+{
+    ngx_uint_t            i, quiet, best_quiet;
+    ngx_collab_runner_t  *rn, *best;
+
+    best = NULL;
+    best_quiet = 0;
+
+    for (i = 0; i < ngx_collab_link.n; i++) {
+        rn = &ngx_collab_link.runners[i];
+
+        if (!rn->ready) {
+            continue;
+        }
+
+        quiet = (rn->inflight && ngx_current_msec - rn->heard > COLLAB_QUIET);
+
+        if (best == NULL || quiet < best_quiet
+            || (quiet == best_quiet && rn->inflight < best->inflight))
+        {
+            best = rn;
+            best_quiet = quiet;
+        }
+    }
+
+    return best;
 }
 
 
@@ -969,6 +1010,8 @@ ngx_collab_runner_frame(ngx_collab_runner_t *rn, u_char *p, size_t len)
     id = json_object_get(msg, "id");
     s = json_string_value(id);
 
+    rn->heard = ngx_current_msec;
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, &rn->log, 0,
                    "collab runner %P: frame \"%s\" of %uz bytes",
                    rn->pid, type ? type : "?", len);
@@ -1184,8 +1227,7 @@ ngx_collab_runner_stderr(ngx_event_t *rev)
 ngx_int_t
 ngx_collab_runner_compile(ngx_collab_compile_t *c)
 {
-    ngx_uint_t            i;
-    ngx_collab_runner_t  *rn, *best;
+    ngx_collab_runner_t  *best;
 
     if (!ngx_collab_link.ready || !ngx_collab_runners_usable()) {
         return NGX_DECLINED;
@@ -1200,15 +1242,7 @@ ngx_collab_runner_compile(ngx_collab_compile_t *c)
 
     ngx_add_timer(&c->timer, COLLAB_COMPILE_TIMEOUT);
 
-    best = NULL;
-
-    for (i = 0; i < ngx_collab_link.n; i++) {
-        rn = &ngx_collab_link.runners[i];
-
-        if (rn->ready && (best == NULL || rn->inflight < best->inflight)) {
-            best = rn;
-        }
-    }
+    best = ngx_collab_runner_pick();
 
     if (best == NULL) {
         ngx_queue_insert_tail(&ngx_collab_link.waiting, &c->queue);
@@ -1292,24 +1326,15 @@ ngx_collab_compile_timeout(ngx_event_t *ev)
 static void
 ngx_collab_compiles_flush(void)
 {
-    ngx_uint_t             i, usable;
+    ngx_uint_t             usable;
     ngx_queue_t           *q;
-    ngx_collab_runner_t   *rn, *best;
+    ngx_collab_runner_t   *best;
     ngx_collab_compile_t  *c;
 
     usable = ngx_collab_runners_usable();
 
     while (!ngx_queue_empty(&ngx_collab_link.waiting)) {
-        best = NULL;
-
-        for (i = 0; i < ngx_collab_link.n; i++) {
-            rn = &ngx_collab_link.runners[i];
-
-            if (rn->ready && (best == NULL || rn->inflight < best->inflight))
-            {
-                best = rn;
-            }
-        }
+        best = ngx_collab_runner_pick();
 
         if (best == NULL && usable) {
             return;

@@ -48,6 +48,7 @@ struct ngx_collab_runner_s {
     ngx_event_t                start;       /* no "ready" in time */
     ngx_msec_t                 backoff;
     ngx_msec_t                 started;
+    ngx_msec_t                 heard;       /* its last frame */
     ngx_uint_t                 failures;    /* starts in a row that failed */
 
     unsigned                   ready:1;
@@ -90,6 +91,7 @@ ngx_int_t ngx_collab_runners_init(ngx_cycle_t *cycle,
 void ngx_collab_runners_exit(void);
 ngx_uint_t ngx_collab_runners_count(void);
 ngx_collab_runner_t *ngx_collab_runner(ngx_uint_t i);
+ngx_collab_runner_t *ngx_collab_runner_pick(void);
 ngx_uint_t ngx_collab_runners_usable(void);
 ngx_int_t ngx_collab_runner_send(ngx_collab_runner_t *rn, u_char *data,
     size_t len);
