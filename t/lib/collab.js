@@ -46,6 +46,12 @@
 //                               when it was answered)
 //     join                      (waits for the background requests and
 //                               prints their lines, in order)
+//     write NAME TEXT           (TEXT, names shown, into the file NAME next
+//                               to $collab_received_file)
+//     sse NAME                  (that file, a Server-Sent Events stream:
+//                               its fields before the first event, then
+//                               one line per event, sorted by the result
+//                               of the execution it carries)
 //     pick A,B.C,#D METHOD PATH [BODY]
 //                               (prints only those members of the JSON
 //                               answer: A, B.C, and the length of D)
@@ -339,6 +345,59 @@ async function steps(r) {
                 }
                 out += (have >= want ? 'received ' + want
                                      : 'received only ' + have) + '\n';
+                continue;
+            }
+
+            if (line.startsWith('write ')) {
+                const m = line.match(/^write (\S+) (.*)$/);
+                const dir = receivedFile(r).replace(/[^\/]*$/, '');
+                fs.writeFileSync(dir + m[1], names.show(m[2]));
+                continue;
+            }
+
+            if (line.startsWith('sse ')) {
+                const dir = receivedFile(r).replace(/[^\/]*$/, '');
+                let text = '';
+                try {
+                    text = fs.readFileSync(dir + line.substring(4))
+                           .toString();
+                } catch (x) {
+                    text = '';
+                }
+                const head = [];
+                const events = [];
+                text.split('\n\n').forEach(function (block) {
+                    const f = {};
+                    block.split('\n').forEach(function (l) {
+                        const c = l.indexOf(':');
+                        if (c > 0) {
+                            f[l.substring(0, c)] = l.substring(c + 1).trim();
+                        } else if (c === 0) {
+                            f.comment = l.substring(1).trim();
+                        }
+                    });
+                    if (f.event === undefined) {
+                        if (block.trim().length) {
+                            head.push(block.trim().replace(/\n/g, ' | '));
+                        }
+                        return;
+                    }
+                    const data = JSON.parse(f.data);
+                    events.push({ key: JSON.stringify(data.result),
+                                  f: f, data: data });
+                });
+                events.sort(function (a, b) {
+                    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+                });
+                head.forEach(function (h) { out += 'sse ' + h + '\n'; });
+                events.forEach(function (e) {
+                    out += names.hide('event: ' + e.f.event + ' | id: '
+                                      + e.f.id + ' | data.id: '
+                                      + e.data.id + ' ' + e.data.status
+                                      + ' ' + JSON.stringify(e.data.result))
+                           + '\n';
+                });
+                out += 'sse: ' + events.length + ' events\n';
                 continue;
             }
 
