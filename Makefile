@@ -170,9 +170,10 @@ deb:
 test-deb: deb
 	util/test-deb.sh $(BUILD)/deb
 
-bench: $(MODULE) | deps
+bench: $(MODULE) $(RUNNER) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/workflows.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*
