@@ -666,7 +666,7 @@ ngx_collab_dispatch_watchdog(ngx_event_t *ev)
 }
 
 
-/* deleted workflow: its executions here stop; nothing is written */
+/* a deleted workflow: its executions here stop */
 void
 ngx_collab_dispatch_cancel(ngx_str_t *workflow)
 {
@@ -710,7 +710,12 @@ ngx_collab_dispatch_cancel(ngx_str_t *workflow)
                 }
             }
 
-            ngx_collab_flight_free(f);
+            /*
+             * Its row went with the workflow, so this outcome updates
+             * nothing; it is written all the same, so that whoever waits
+             * for it (a test run) gets an answer.
+             */
+            ngx_collab_flight_fail(f, "the workflow was deleted");
         }
 
         node = next;
