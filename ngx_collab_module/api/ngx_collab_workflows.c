@@ -675,7 +675,7 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 10, ctx->source_map.data ? &ctx->source_map
                                                         : NULL);
     sqlite3_bind_int(st, 11, (int) in->enabled);
-    sqlite3_bind_int64(st, 12, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 12, collab_now_ms());
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
@@ -901,7 +901,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     sqlite3_bind_int64(st, 5, in->mask);
     ngx_collab_db_bind_str(st, 6, in->room.data ? &in->room : NULL);
     sqlite3_bind_int(st, 7, (int) in->enabled);
-    sqlite3_bind_int64(st, 8, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 8, collab_now_ms());
     sqlite3_bind_int(st, 9, ctx->compiled);
 
     if (ctx->compiled) {
@@ -1113,7 +1113,7 @@ ngx_collab_workflow_test_event(ngx_collab_req_t *cr, sqlite3_stmt *wf,
     ev = json_object_get(cr->body, "event");
     room->data = NULL;
     room->len = 0;
-    at = ngx_collab_now_ms();
+    at = collab_now_ms();
 
     if (ev) {
         if (!json_is_object(ev)) {
@@ -1441,7 +1441,7 @@ ngx_collab_workflow_test(ngx_collab_req_t *cr)
 
     rc = ngx_collab_execution_add(&cr->params[1], &cr->params[0],
                                   room.data ? &room : NULL, &event_id, name,
-                                  &payload, ngx_collab_now_ms(), 1, &id,
+                                  &payload, collab_now_ms(), 1, &id,
                                   &e->seq);
     if (rc != SQLITE_OK) {
         return ngx_collab_refuse_db(cr, rc, "test execution");

@@ -64,6 +64,22 @@ struct collab_signer_s {
 };
 
 
+/*
+ * Frees what the process fetched.  nginx unloads the module before the
+ * process ends, and a pointer left in the unloaded module's memory would
+ * read as a leak.
+ */
+void
+collab_sign_cleanup(void)
+{
+    EVP_MAC_CTX_free(collab_mac_ctx);
+    collab_mac_ctx = NULL;
+
+    EVP_MAC_free(collab_mac);
+    collab_mac = NULL;
+}
+
+
 static EVP_MAC_CTX *
 collab_hmac_new(const unsigned char *key, size_t key_len)
 {

@@ -57,6 +57,7 @@ collab_signer_t *collab_signer_hex(const char *secret, size_t secret_len);
 collab_signer_t *collab_signer_v1(const char *secret, size_t secret_len);
 
 void collab_signer_free(collab_signer_t *s);
+void collab_sign_cleanup(void);
 
 /* the same signatures as collab_sign_hex() and collab_sign_v1() */
 int collab_signer_sign_hex(collab_signer_t *s, const unsigned char *body,

@@ -555,7 +555,7 @@ ngx_collab_executions_kick_handler(ngx_event_t *ev)
     if (ngx_collab_execs.purge) {
         ngx_collab_execs.purge = 0;
         ngx_collab_execs.purged = ngx_time();
-        b->purge_before = ngx_collab_now_ms()
+        b->purge_before = collab_now_ms()
                           - (int64_t) ngx_collab_execs.conf
                                 ->execution_retention * 1000;
     }
@@ -856,7 +856,7 @@ ngx_collab_exec_batch(ngx_collab_work_t *w)
     ngx_collab_exec_batch_t  *b;
 
     b = w->data;
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     rc = ngx_collab_exec_write(b, &b->results);
 

@@ -41,7 +41,30 @@ struct ngx_collab_conn_s {
 
 
 static ngx_collab_conn_t             ngx_collab_loop_conn;
-static __thread ngx_collab_conn_t   *ngx_collab_conn;
+/*
+ * The event loop's thread uses the loop's connection; the one storage
+ * thread that runs this worker's group of works uses the store's (set by
+ * ngx_collab_db_use()).  No thread-local storage: nginx unloads the module
+ * before a process ends, with its thread-local blocks.
+ */
+static ngx_collab_conn_t            *ngx_collab_thread_conn;
+static pthread_t                     ngx_collab_loop_thread;
+static ngx_uint_t                    ngx_collab_loop_set;
+
+#define ngx_collab_conn  ngx_collab_db_current()
+
+
+static ngx_inline ngx_collab_conn_t *
+ngx_collab_db_current(void)
+{
+    if (ngx_collab_loop_set
+        && pthread_equal(pthread_self(), ngx_collab_loop_thread))
+    {
+        return ngx_collab_loop_conn.db ? &ngx_collab_loop_conn : NULL;
+    }
+
+    return ngx_collab_thread_conn;
+}
 static u_char                        ngx_collab_secret[32];
 
 
@@ -100,8 +123,8 @@ ngx_collab_db_busy_loop(void *data, int count)
 static int
 ngx_collab_db_busy_thread(void *data, int count)
 {
-    static __thread struct timespec  start;
-    struct timespec                  now;
+    static struct timespec  start;     /* one storage thread at a time */
+    struct timespec         now;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
 
@@ -349,7 +372,8 @@ ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
 
     if (conn == NULL) {
         conn = &ngx_collab_loop_conn;
-        ngx_collab_conn = conn;
+        ngx_collab_loop_thread = pthread_self();
+        ngx_collab_loop_set = 1;
     }
 
     ngx_memzero(conn, sizeof(ngx_collab_conn_t));
@@ -437,8 +461,8 @@ ngx_collab_db_use(ngx_collab_conn_t *conn)
 {
     ngx_collab_conn_t  *last;
 
-    last = ngx_collab_conn;
-    ngx_collab_conn = conn;
+    last = ngx_collab_thread_conn;
+    ngx_collab_thread_conn = conn;
 
     return last;
 }

@@ -534,7 +534,7 @@ ngx_collab_dispatch_frame(ngx_collab_runner_t *rn, json_t *msg)
         o.status = "error";
         o.error.data = refusal.failed ? NULL : refusal.data;
         o.error.len = refusal.len;
-        o.finished_at = ngx_collab_now_ms();
+        o.finished_at = collab_now_ms();
         o.duration = -1;
     }
 
@@ -581,7 +581,7 @@ ngx_collab_flight_fail(ngx_collab_flight_t *f, const char *message)
     o.status = "error";
     o.error.data = j.failed ? NULL : j.data;
     o.error.len = j.len;
-    o.finished_at = ngx_collab_now_ms();
+    o.finished_at = collab_now_ms();
     o.duration = -1;
     o.attempt = f->attempt;
 

@@ -9,6 +9,7 @@
 #include "ngx_collab.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"
+#include "ngx_collab_sign.h"
 
 
 static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
@@ -50,6 +51,7 @@ static ngx_err_t ngx_http_collab_worker_can_write(ngx_cycle_t *cycle,
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
+static void ngx_http_collab_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
 
@@ -375,7 +377,7 @@ ngx_module_t  ngx_http_collab_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_collab_exit_process,          /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_collab_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -1525,4 +1527,12 @@ ngx_http_collab_exit_process(ngx_cycle_t *cycle)
     ngx_collab_wal_exit();
     ngx_collab_store_exit();
     ngx_collab_db_close();
+    collab_sign_cleanup();
+}
+
+
+static void
+ngx_http_collab_exit_master(ngx_cycle_t *cycle)
+{
+    collab_sign_cleanup();
 }
