@@ -80,9 +80,18 @@ $(BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
 $(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
 	util/quickjs.sh $(ASAN_BUILD) "$(QJS_ASAN_FLAGS)"
 
-%/runner/ngx_collab_prelude.h: $(RUNNER_DIR)/ngx_collab_prelude.js util/embed.pl
+RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
+              $(RUNNER_DIR)/ngx_collab_inspect.js \
+              $(RUNNER_DIR)/ngx_collab_url.js \
+              $(RUNNER_DIR)/ngx_collab_fetchapi.js
+
+%/runner/ngx_collab_prelude.h: $(RUNNER_JS) util/embed.pl
 	@mkdir -p $(dir $@)
-	perl util/embed.pl collab_prelude_source < $< > $@
+	perl util/embed.pl \
+	    collab_prelude_source=$(RUNNER_DIR)/ngx_collab_prelude.js \
+	    collab_inspect_source=$(RUNNER_DIR)/ngx_collab_inspect.js \
+	    collab_url_source=$(RUNNER_DIR)/ngx_collab_url.js \
+	    collab_fetchapi_source=$(RUNNER_DIR)/ngx_collab_fetchapi.js > $@
 
 $(RUNNER): $(RUNNER_DEPS) $(BUILD)/quickjs/libquickjs.a \
            $(BUILD)/runner/ngx_collab_prelude.h | deps

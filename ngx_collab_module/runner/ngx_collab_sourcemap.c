@@ -446,6 +446,14 @@ collab_stack_rewrite(const char *stack, size_t len, const char *gen_file,
 
                 continue;
             }
+
+        } else if (drop_file && line_len > 7
+                   && memcmp(line, "    at ", 7) == 0
+                   && line[line_len - 1] != ')')
+        {
+            /* a frame without a position: the runtime's, compiled
+               without debug information */
+            continue;
         }
 
         if (collab_append(&out, &out_len, &cap, line, line_len) != 0

@@ -316,6 +316,7 @@ test_sourcemap(void)
 
     stack = "    at check (workflow.js:3:13)\n"
             "    at next (collab:runtime:100:5)\n"
+            "    at fetch\n"
             "    at default (workflow.js:2:9)\n"
             "    at map (native)\n";
 
@@ -324,7 +325,8 @@ test_sourcemap(void)
     is_str(out, "    at check (workflow.ts:4:13)\n"
                 "    at default (workflow.ts:3:9)\n"
                 "    at map (native)\n",
-           "a stack in TypeScript positions, runtime frames left out");
+           "a stack in TypeScript positions, runtime frames left out (with "
+           "or without a position)");
     free(out);
 
     out = collab_stack_rewrite(stack, strlen(stack), "workflow.js", NULL,
