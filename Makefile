@@ -156,9 +156,10 @@ test-asan: $(ASAN_MODULE) $(ASAN_RUNNER)
 	    prove t/runner/020-seed.t t/runner/050-fetch.t t/runner/060-sandbox.t
 	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
-bench: $(MODULE)
+bench: $(MODULE) $(RUNNER)
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/workflows-runner.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot*

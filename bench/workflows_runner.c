@@ -204,9 +204,7 @@ bench_send(bench_runner_t *r, const char *json, size_t len)
     unsigned char  h[4];
     ssize_t        n;
     size_t         off;
-    struct iovec  *unused = NULL;
 
-    (void) unused;
     h[0] = (unsigned char) (len >> 24);
     h[1] = (unsigned char) (len >> 16);
     h[2] = (unsigned char) (len >> 8);
@@ -416,6 +414,7 @@ bench_memory(const char *bin, const char *db, long k)
     bench_recv(&r, 30000);
 
     idle = bench_rss_kib(r.pid);
+    busy = 0;
 
     for (i = 1; i <= k; i++) {
         len = bench_run_frame(frame, sizeof(frame), i, waiting);
@@ -433,12 +432,11 @@ bench_memory(const char *bin, const char *db, long k)
             break;
         }
 
-        if (strstr(f, "\"id\":\"exe_") && done == 0) {
+        /* the quick one answers first, the others still waiting */
+        if (done == 0) {
             busy = bench_rss_kib(r.pid);
         }
     }
-
-    busy = busy > 0 ? busy : 0;
 
     printf("memory: runner RSS %ld KiB idle, %ld KiB with %ld executions in "
            "flight: %.1f KiB per execution\n", idle, busy, k,
