@@ -125,8 +125,9 @@ $(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
 $(BUILD)/unit/test_runner_inspect: t/unit/test_runner_inspect.c t/unit/tap.h \
         $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
-	    -o $@ $< $(BUILD)/quickjs/libquickjs.a -ljansson -lm -ldl -lpthread
+	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -isystem $(BUILD)/quickjs \
+	    -I$(BUILD)/runner -o $@ $< $(BUILD)/quickjs/libquickjs.a \
+	    -ljansson -lm -ldl -lpthread
 
 test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER)
 	prove --exec '' $(UNIT_BINS) $(RUNNER_UNIT_BINS)

@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
       libnginx-mod-http-js wrk curl gcc make
-      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild dpkg-dev)
+      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild dpkg-dev
+      openssl libio-socket-ssl-perl)
 
 missing=()
 for p in "${pkgs[@]}"; do

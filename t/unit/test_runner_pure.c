@@ -283,7 +283,8 @@ test_limits(void)
  */
 static const char  test_map[] =
     "{\"version\":3,\"sources\":[\"workflow.ts\"],\"mappings\":"
-    "\"AACA,eAAO,iBAAuB,GAAM,GAAyB;AAC3D,QAAM,IAAY,EAAE;AACpB,QAAM,IAAI,MAAM,UAAU,CAAC;AAC7B;\",\"names\":[]}";
+    "\"AACA,eAAO,iBAAuB,GAAM,GAAyB;AAC3D,QAAM,IAAY,EAAE;"
+    "AACpB,QAAM,IAAI,MAAM,UAAU,CAAC;AAC7B;\",\"names\":[]}";
 
 
 static void
