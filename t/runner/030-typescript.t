@@ -62,8 +62,8 @@ my @frames = split /\n/, $f->{error}{stack};
 is($frames[0], 'TypeError: bad user user-bad', '... the stack says what');
 like($frames[1], qr/^    at check \(workflow\.ts:10:\d+\)$/,
      '... where, in the TypeScript lines: the throw on line 10');
-like($frames[2], qr/\(workflow\.ts:16:\d+\)$/,
-     '... called from line 16');
+like($frames[2], qr/^    at default \(workflow\.ts:16:\d+\)$/,
+     '... called from line 16, in the default export');
 
 $f = $r->run("export default async function () {\n"
              . "  console.log(new Error('logged').stack);\n}\n");

@@ -338,6 +338,13 @@ test_sourcemap(void)
            "without a map only the runtime's frames go");
     free(out);
 
+    stack = "    at workflow_default (workflow.js:3:13)\n";
+    out = collab_stack_rewrite(stack, strlen(stack), "workflow.js", &sm,
+                               NULL);
+    is_str(out, "    at default (workflow.ts:4:13)\n",
+           "esbuild's name of the default export is \"default\" again");
+    free(out);
+
     stack = "    at workflow.js:3:13\nnot a frame\n";
     out = collab_stack_rewrite(stack, strlen(stack), "workflow.js", &sm,
                                NULL);
