@@ -91,4 +91,17 @@ is_deeply([$c->{line}, $c->{column}], [1, 16],
 my ($status, $stderr) = $r->stop;
 is($stderr, '', 'nothing on stderr');
 
+my $no = CollabRunner->start(dir => $dir, database => $db,
+                             args => ['--esbuild', '/nonexistent/esbuild']);
+$no->ready;
+$c = $no->compile("let a: number = 1;\nexport default () => a;\n",
+                  'typescript');
+is_deeply([$c->{ok}, $c->{message}, $c->{line}],
+          [JSON::PP::false, 'TypeScript cannot be compiled here: esbuild '
+           . 'is not available', undef],
+          'without esbuild, TypeScript is refused with a message');
+$c = $no->compile("export default () => 1;\n");
+ok($c->{ok}, '... and JavaScript still compiles');
+$no->stop;
+
 done_testing;

@@ -124,6 +124,14 @@ abuse('an error thrown from a timer',
       . "  await new Promise((r) => setTimeout(r, 500));\n}\n",
       'error', qr/^in a timer$/);
 
+abuse('an import of std',
+      "import * as std from 'std';\nexport default async () => std;\n",
+      'error', qr/^import of "std": workflows cannot import modules$/);
+
+abuse('an import of os',
+      "import { exec } from 'os';\nexport default async () => exec;\n",
+      'error', qr/^import of "os": workflows cannot import modules$/);
+
 abuse('no default export',
       "export const x = 1;\n",
       'error', qr/no default export function/);
