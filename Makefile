@@ -2,10 +2,13 @@
 #
 #   make          build build/ngx_http_collab_module.so and build/collab-runner
 #   make run      start nginx with the module on 127.0.0.1:$(PORT)
-#   make test     unit tests and the Test::Nginx suite
+#   make test     unit tests, a build against nginx 1.26, the Test::Nginx suite
 #   make test-asan  the same suite with AddressSanitizer + UBSan
 #   make bench    benchmarks, as ratios against baselines of the same run
-#   make deps     install the Debian packages all of the above need
+#   make deps     install the Debian and npm packages all of the above need;
+#                 every target runs it first
+#   make deb      the Debian package libnginx-mod-http-collab, in build/deb
+#   make test-deb install that package into the stock nginx, try it, purge it
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -14,6 +17,8 @@ NGINX      ?= /usr/sbin/nginx
 CC         ?= cc
 
 MODULE      = $(BUILD)/ngx_http_collab_module.so
+EXPRESS_DIR = $(CURDIR)/$(BUILD)/express
+OPENAPI_DIR = $(CURDIR)/$(BUILD)/openapi
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
 SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]' \
                          -not -path '*/runner/*')
@@ -26,6 +31,7 @@ ASAN_RUNNER = $(ASAN_BUILD)/collab-runner
 RUNNER_DIR  = ngx_collab_module/runner
 RUNNER_SRCS = $(wildcard $(RUNNER_DIR)/*.c)
 RUNNER_CORE = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_id.c \
               ngx_collab_module/core/ngx_collab_url.c \
               ngx_collab_module/core/ngx_collab_sign.c
@@ -36,12 +42,19 @@ RUNNER_CFLAGS = -std=gnu11 -g -D_GNU_SOURCE -Wall -Wextra \
               -I$(RUNNER_DIR)
 RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
               -lm -ldl -lpthread
+RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
+              $(RUNNER_DIR)/ngx_collab_inspect.js \
+              $(RUNNER_DIR)/ngx_collab_url.js \
+              $(RUNNER_DIR)/ngx_collab_fetchapi.js
+# the module's schema as SQL, for the runner's tests and bench
+SCHEMA_SQL  = $(BUILD)/runner/collab-schema
 
 UNIT_SRCS   = $(filter-out t/unit/test_runner_%.c,$(wildcard t/unit/test_*.c))
 RUNNER_UNIT_SRCS = $(wildcard t/unit/test_runner_*.c)
 RUNNER_UNIT_BINS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(RUNNER_UNIT_SRCS))
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
+              ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_url.c \
               ngx_collab_module/core/ngx_collab_sign.c \
               ngx_collab_module/core/ngx_collab_id.c
@@ -58,32 +71,31 @@ PROVE_INC   = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 	            || echo "-I t/lib")
 TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
 
-.PHONY: all deps run test test-unit test-nginx test-asan bench clean
+# nginx 1.26 (Debian trixie's): the module is built against it as well, so
+# that a break with a newer nginx shows up in `make test`
+NGINX126    = 1.26.3
+
+.PHONY: all deps run test test-unit test-nginx build-nginx126 test-asan \
+        bench clean deb test-deb
 
 all: $(MODULE) $(RUNNER)
 
 deps:
-	@util/deps.sh
+	@util/deps.sh $(BUILD)
 
-$(MODULE): $(SOURCES)
-	@util/deps.sh
+$(MODULE): $(SOURCES) | deps
 	util/build-module.sh $(BUILD)
 
-$(ASAN_MODULE): $(SOURCES)
-	@util/deps.sh
+$(ASAN_MODULE): $(SOURCES) | deps
 	COLLAB_CC_OPT="$(ASAN_FLAGS)" COLLAB_LD_OPT="$(ASAN_FLAGS)" \
 	    util/build-module.sh $(ASAN_BUILD)
 
 $(BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
 	util/quickjs.sh $(BUILD)
 
-$(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
+$(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh \
+                                    | deps
 	util/quickjs.sh $(ASAN_BUILD) "$(QJS_ASAN_FLAGS)"
-
-RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
-              $(RUNNER_DIR)/ngx_collab_inspect.js \
-              $(RUNNER_DIR)/ngx_collab_url.js \
-              $(RUNNER_DIR)/ngx_collab_fetchapi.js
 
 %/runner/ngx_collab_prelude.h: $(RUNNER_JS) util/embed.pl
 	@mkdir -p $(dir $@)
@@ -105,7 +117,13 @@ $(ASAN_RUNNER): $(RUNNER_DEPS) $(ASAN_BUILD)/quickjs/libquickjs.a \
 	    -I$(ASAN_BUILD)/runner -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) \
 	    $(ASAN_BUILD)/quickjs/libquickjs.a $(RUNNER_LIBS)
 
-run: $(MODULE)
+$(SCHEMA_SQL): t/runner/schema.c ngx_collab_module/storage/ngx_collab_schema.c \
+               ngx_collab_module/storage/ngx_collab_schema.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -Ingx_collab_module/storage -o $@ $< \
+	    ngx_collab_module/storage/ngx_collab_schema.c
+
+run: $(MODULE) | deps
 	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_module/core/*.h) | deps
@@ -115,7 +133,8 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_modu
 
 $(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
         $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
-        $(RUNNER_DIR)/ngx_collab_sourcemap.c $(wildcard $(RUNNER_DIR)/*.h) | deps
+        $(RUNNER_DIR)/ngx_collab_sourcemap.c $(wildcard $(RUNNER_DIR)/*.h) \
+        | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(RUNNER_DIR) $(ASAN_FLAGS) -o $@ $< \
 	    $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
@@ -123,41 +142,59 @@ $(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
 
 # console formatting: the runtime script in a bare engine
 $(BUILD)/unit/test_runner_inspect: t/unit/test_runner_inspect.c t/unit/tap.h \
-        $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h | deps
+        $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h \
+        | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -isystem $(BUILD)/quickjs \
 	    -I$(BUILD)/runner -o $@ $< $(BUILD)/quickjs/libquickjs.a \
 	    -ljansson -lm -ldl -lpthread
 
-test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER)
+# the runner's tests (t/runner/) start the real runner on a socket pair
+test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER) $(SCHEMA_SQL) | deps
 	prove --exec '' $(UNIT_BINS) $(RUNNER_UNIT_BINS)
-	COLLAB_RUNNER=$(CURDIR)/$(RUNNER) prove t/runner/
-	bash t/unit/json-vs-node.sh
-	bash t/unit/sign-vs-node.sh
+	prove --exec bash t/unit/*.t
+	COLLAB_RUNNER=$(CURDIR)/$(RUNNER) COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
+	    prove t/runner/
 
-test-nginx: $(MODULE)
+test-nginx: $(MODULE) | deps
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES="$(TEST_MODULES) $(CURDIR)/$(MODULE)" \
 	TEST_NGINX_COLLAB_LIB=$(CURDIR)/t/lib \
-	    prove $(PROVE_INC) -r t/
+	TEST_NGINX_COLLAB_EXPRESS_DIR=$(EXPRESS_DIR) \
+	TEST_NGINX_COLLAB_OPENAPI_DIR=$(OPENAPI_DIR) \
+	    prove $(PROVE_INC) t/
 
-test: test-unit test-nginx
+build-nginx126: | deps
+	src=$$(util/debian-source.sh nginx $(NGINX126) $(BUILD)/src) \
+	    && NGINX_SRC=$$src util/build-module.sh $(BUILD)/nginx-1.26
+
+test: test-unit build-nginx126 test-nginx
 
 # the runner's tests with the sanitizers: once without the system call
 # filter, so that LeakSanitizer can look for leaks at exit, and a part of
 # them again with it
-test-asan: $(ASAN_MODULE) $(ASAN_RUNNER)
+test-asan: $(ASAN_MODULE) $(ASAN_RUNNER) $(SCHEMA_SQL) | deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) COLLAB_RUNNER_ARGS=--no-seccomp \
+	COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
 	    prove t/runner/
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) \
+	COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
 	    prove t/runner/020-seed.t t/runner/050-fetch.t t/runner/060-sandbox.t
-	util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
+	TEST_NGINX_COLLAB_EXPRESS_DIR=$(EXPRESS_DIR) \
+	TEST_NGINX_COLLAB_OPENAPI_DIR=$(OPENAPI_DIR) \
+	    util/test-asan.sh $(ASAN_BUILD) "$(PROVE_INC)" "$(TEST_MODULES)"
 
-bench: $(MODULE) $(RUNNER)
+deb:
+	util/deb.sh $(BUILD)/deb
+
+test-deb: deb
+	util/test-deb.sh $(BUILD)/deb
+
+bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
 	bench/workflows-runner.sh $(BUILD)

@@ -7,6 +7,8 @@
 #   (a) GET /baseline                              nginx's return 200 '{}'
 #   (b) GET /v1/accounts/{acc}/rooms/{room}        a read through the module
 #   (c) POST /v1/accounts/{acc}/rooms/{room}/users a write transaction
+#   (e) GET of (b) with 16 connections, alone, then while 48 connections
+#       POST as in (c) on the same server: the p99 of reads under writes
 #
 # then stops nginx and runs (d) bench/sqlite_baseline.c, the transaction of
 # (c) on SQLite alone, and prints the ratios b/a and c/d against their
@@ -41,8 +43,10 @@ threads=2
 connections=64
 base="http://127.0.0.1:$port"
 
-GET_TARGET=0.5
-POST_TARGET=0.3
+GET_TARGET=0.6
+POST_TARGET=1.5
+POST_P99_TARGET_MS=15
+MIXED_TARGET=2
 
 for tool in wrk curl "$cc" "$nginx"; do
     command -v "$tool" > /dev/null || die "$tool not found: run 'make deps'"
@@ -144,7 +148,7 @@ export BENCH_DIR="$bench"
 
 # measure NAME SCRIPT URL [ENV=VALUE...]: wrk's output in out/NAME.txt,
 # its BENCH line (see report.lua) in the variable NAME
-a='' b='' c=''
+a='' b='' c='' e1='' e2='' ew=''
 measure() {
     local name=$1 script=$2 url=$3 line
     shift 3
@@ -181,6 +185,25 @@ echo "bench: (c) POST $room_path/users"
 measure c users.lua "$base$room_path/users" BENCH_KEY="$key" \
     BENCH_PATH="$room_path/users" BENCH_RUN="$(date +%s)"
 
+# (e) reads alone, then reads while writes run on the same server
+echo "bench: (e) GET with 16 connections, alone"
+run "$out/e1.txt" env BENCH_KEY="$key" wrk -t1 -c16 -d"$duration" \
+    --latency -s "$bench/get.lua" "$base$room_path" \
+    || { cat "$out/e1.txt" >&2; die "wrk failed (e1)"; }
+e1=$(grep '^BENCH ' "$out/e1.txt") || die "no figures from wrk (e1)"
+
+echo "bench: (e) GET with 16 connections while 48 connections POST"
+env BENCH_KEY="$key" BENCH_PATH="$room_path/users" \
+    BENCH_RUN="$(date +%s)e" wrk -t1 -c48 -d"$duration" --latency \
+    -s "$bench/users.lua" "$base$room_path/users" > "$out/e-post.txt" 2>&1 &
+writer=$!
+run "$out/e2.txt" env BENCH_KEY="$key" wrk -t1 -c16 -d"$duration" \
+    --latency -s "$bench/get.lua" "$base$room_path" \
+    || { cat "$out/e2.txt" >&2; die "wrk failed (e2)"; }
+wait "$writer" || die "wrk failed (e, writes)"
+e2=$(grep '^BENCH ' "$out/e2.txt") || die "no figures from wrk (e2)"
+ew=$(grep '^BENCH ' "$out/e-post.txt") || die "no figures from wrk (e, writes)"
+
 grep -E '\[(alert|crit|emerg|error)\]' "$prefix/logs/error.log" \
     > "$out/nginx-errors.txt" || true
 
@@ -201,7 +224,9 @@ rm -rf "$prefix/data"
 # --- SQLite alone ----------------------------------------------------------
 
 echo "bench: (d) SQLite alone, compiling bench/sqlite_baseline.c"
-"$cc" -O2 -Wall -o "$out/sqlite_baseline" "$bench/sqlite_baseline.c" \
+"$cc" -O2 -Wall -I"$top/ngx_collab_module/storage" \
+    -o "$out/sqlite_baseline" "$bench/sqlite_baseline.c" \
+    "$top/ngx_collab_module/storage/ngx_collab_schema.c" \
     -lsqlite3 || die "cannot build sqlite_baseline (libsqlite3-dev?)"
 
 mkdir -p "$out/sqlite"
@@ -262,6 +287,8 @@ problems() {
 }
 
 get_ratio=$(ratio "$(get "$b" rps)" "$(get "$a" rps)")
+mixed_ratio=$(ratio "$(get "$e2" p99_us)" "$(get "$e1" p99_us)")
+post_p99_ms=$(awk -v us="$(get "$c" p99_us)" 'BEGIN { printf "%.2f", us / 1000 }')
 post_ratio=$(ratio "$(get "$c" rps)" "$(get "$d2" tps)")
 post_ratio1=$(ratio "$(get "$c" rps)" "$(get "$d1" tps)")
 
@@ -277,12 +304,15 @@ report() {
     row "(a)" "$a" "GET /baseline (return 200 '{}')"
     row "(b)" "$b" "GET /v1/accounts/{acc}/rooms/{room}"
     row "(c)" "$c" "POST /v1/accounts/{acc}/rooms/{room}/users"
+    row "(e1)" "$e1" "GET room, 16 connections, alone"
+    row "(e2)" "$e2" "GET room, 16 connections, during POSTs"
+    row "(ew)" "$ew" "POST users, 48 connections, beside (e2)"
     printf '%-4s %-44s %9s tx/s   (1 process: %s tx/s)\n' "(d)" \
         "SQLite alone, same transaction, 2 procs" "$(get "$d2" tps)" \
         "$(get "$d1" tps)"
     echo
 
-    for x in a b c; do
+    for x in a b c e1 e2 ew; do
         p=$(problems "${!x}")
         if [ -n "$p" ]; then
             echo "($x) WARNING: $p"
@@ -297,7 +327,7 @@ report() {
     fi
 
     [ "$failed" = 0 ] && echo "every request got its expected answer" \
-        "(200, 200, 201)"
+        "(200, 200, 201, 200, 200, 201)"
     echo
 
     echo "SQLite files at the end of the writes:"
@@ -313,6 +343,12 @@ report() {
         "$POST_TARGET" "$(verdict "$post_ratio" "$POST_TARGET")"
     printf '           (c against the 1-process rate of d: %s)\n' \
         "$post_ratio1"
+    printf 'POST p99 (c) = %s ms   target < %s ms   %s\n' "$post_p99_ms" \
+        "$POST_P99_TARGET_MS" "$(awk -v x="$post_p99_ms" \
+        -v t="$POST_P99_TARGET_MS" 'BEGIN { print (x < t ? "PASS" : "BELOW") }')"
+    printf 'GET p99 during POSTs / alone e2/e1 = %s   target <= %s   %s\n' \
+        "$mixed_ratio" "$MIXED_TARGET" "$(awk -v x="$mixed_ratio" \
+        -v t="$MIXED_TARGET" 'BEGIN { print (x <= t ? "PASS" : "BELOW") }')"
 
     return "$failed"
 }

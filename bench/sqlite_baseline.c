@@ -8,7 +8,7 @@
  *   sqlite_baseline DB SECONDS PROCS
  *   sqlite_baseline --version      (of the SQLite library it runs with)
  *
- * creates DB afresh (schema of migration 1, one account, one room), then
+ * creates DB afresh (the module's schema, one account, one room), then
  * runs PROCS processes at once, each with its own connection and its own
  * prepared statements, for SECONDS seconds, each iteration being
  *
@@ -25,7 +25,11 @@
  * where tps is the sum over the processes of their own transactions/s and
  * W the size of the WAL file when the time was up.
  *
- * Build: cc -O2 -o sqlite_baseline sqlite_baseline.c -lsqlite3
+ * Build, with the module's migrations (ngx_collab_schema.c):
+ *
+ *   cc -O2 -I../ngx_collab_module/storage -o sqlite_baseline \
+ *       sqlite_baseline.c ../ngx_collab_module/storage/ngx_collab_schema.c \
+ *       -lsqlite3
  */
 
 #include <errno.h>
@@ -41,73 +45,7 @@
 #include <sys/wait.h>
 #include <sqlite3.h>
 
-
-/* the SQL text of the module's migration 1 (ngx_collab_db.c) */
-static const char  schema[] =
-    "CREATE TABLE meta ("
-    "  name TEXT PRIMARY KEY,"
-    "  value BLOB NOT NULL"
-    ") WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('cursor_secret', randomblob(32));"
-
-    "CREATE TABLE accounts ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-
-    "CREATE TABLE api_keys ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT,"
-    "  hash BLOB NOT NULL UNIQUE,"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER"
-    ");"
-    "CREATE INDEX api_keys_account ON api_keys(account_id, seq);"
-
-    "CREATE TABLE rooms ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX rooms_account ON rooms(account_id, seq);"
-
-    "CREATE TABLE users ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  user_id TEXT NOT NULL,"
-    "  name TEXT,"
-    "  email TEXT,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  UNIQUE (room_id, user_id)"
-    ");"
-    "CREATE INDEX users_room ON users(room_id, seq);"
-
-    "CREATE TABLE events ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  room_id TEXT,"
-    "  type TEXT NOT NULL,"
-    "  data TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX events_account ON events(account_id, seq);"
-    "CREATE INDEX events_room ON events(account_id, room_id, seq);"
-
-    "PRAGMA user_version = 1;";
+#include "ngx_collab_schema.h"
 
 
 /* identifiers shaped like the module's: acc_ + 22 base62, a UUID room */
@@ -211,6 +149,7 @@ create_db(const char *path)
 {
     char      name[4096];
     char     *sql;
+    size_t    i;
     sqlite3  *db;
 
     unlink(path);
@@ -221,11 +160,27 @@ create_db(const char *path)
 
     db = open_db(path, 1);
 
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
-        || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
-    {
-        die(db, "schema");
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        die(db, "begin");
     }
+
+    /* the module's own migrations, as ngx_collab_db_prepare() runs them */
+    for (i = 0; i < ngx_collab_nmigrations; i++) {
+        if (sqlite3_exec(db, ngx_collab_migrations[i], NULL, NULL, NULL)
+            != SQLITE_OK)
+        {
+            die(db, "schema");
+        }
+    }
+
+    sql = sqlite3_mprintf("PRAGMA user_version = %d;",
+                          (int) ngx_collab_nmigrations);
+
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        die(db, "schema version");
+    }
+
+    sqlite3_free(sql);
 
     sql = sqlite3_mprintf(
         "INSERT INTO accounts (id, name, created_at)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/workflows-runner.sh BUILD: the workflow runner's benchmark, BUILD
-# being the folder that holds collab-runner and quickjs/libquickjs.a.
+# being the folder that holds collab-runner, quickjs/libquickjs.a and
+# runner/collab-schema (make bench builds them).
 #
 #   (B) baseline    a bare C loop running the workflow in a fresh QuickJS
 #                   runtime per execution, as fast as it can
@@ -33,8 +34,9 @@ ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Wall -isystem "$build/quickjs" \
     "$build/quickjs/libquickjs.a" -lm -ldl -lpthread \
     || die "cannot build bench/workflows_runner.c"
 
-perl "$top/t/runner/schema.pl" "$top/ngx_collab_module/storage/ngx_collab_db.c" \
-    | sqlite3 "$out/collab.db" > /dev/null
+[ -x "$build/runner/collab-schema" ] \
+    || die "no $build/runner/collab-schema: run make $build/runner/collab-schema"
+"$build/runner/collab-schema" | sqlite3 "$out/collab.db" > /dev/null
 
 bench="$out/workflows_runner"
 runner="$build/collab-runner"

@@ -16,8 +16,10 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
+#include "ngx_collab_utf8.h"
 #include "ngx_collab_json.h"
 #include "ngx_collab_id.h"
+#include "ngx_collab_store.h"
 
 
 #define COLLAB_VERSION          "0.1.0"
@@ -56,6 +58,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                   database;
+    ngx_str_t                   thread_pool;
     ngx_shm_zone_t             *shm_zone;
     ngx_str_t                   admin_token_file;
     u_char                      admin_hash[32];
@@ -94,7 +97,9 @@ typedef struct {
 typedef enum {
     COLLAB_ROUTE_PUBLIC = 0,
     COLLAB_ROUTE_ADMIN,             /* admin token only */
-    COLLAB_ROUTE_ACCOUNT            /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ACCOUNT,           /* admin or a key of {accountId} */
+    COLLAB_ROUTE_ROOM               /* as ACCOUNT, and {roomId} must be a
+                                       room of {accountId}: 404 if not */
 } ngx_collab_route_auth_e;
 
 
@@ -138,6 +143,13 @@ struct ngx_collab_req_s {
     json_t                     *body;       /* the request's JSON body */
     collab_json_t               out;        /* the answer being written */
     ngx_collab_err_t            err;        /* what a validator refused */
+    ngx_collab_work_t           work;       /* a method that writes */
+    ngx_collab_handler_pt       undo;       /* when its commit fails */
+    ngx_str_t                   subject;    /* the id undo is about */
+    ngx_int_t                   handler_rc;
+    ngx_uint_t                  reply_status;   /* the answer, waiting */
+    unsigned                    reply_empty:1;
+    unsigned                    deferred:1; /* the handler runs in the store */
     unsigned                    sending:1;  /* our own answer is on the way */
     unsigned                    replace:1;  /* rewrite nginx's error page */
     ngx_buf_t                  *error_page; /* the replacement */
@@ -150,16 +162,32 @@ extern ngx_module_t  ngx_http_collab_module;
 /* ngx_http_collab_module.c */
 ngx_int_t ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf,
     ngx_log_t *log);
+ngx_int_t ngx_collab_data_check(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log);
+
+/* ngx_collab_handler.c */
+ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_collab_filter_init(ngx_conf_t *cf);
 
 /* ngx_collab_db.c */
-typedef struct ngx_collab_db_s  ngx_collab_db_t;
+typedef struct ngx_collab_conn_s  ngx_collab_conn_t;
+
+ngx_collab_conn_t *ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_collab_conn_t *conn);
+void ngx_collab_db_disconnect(ngx_collab_conn_t *conn);
+ngx_collab_conn_t *ngx_collab_db_use(ngx_collab_conn_t *conn);
+void ngx_collab_db_reset(ngx_collab_conn_t *c);
+void ngx_collab_db_batch(ngx_collab_conn_t *c, ngx_uint_t on);
+ngx_uint_t ngx_collab_db_rolled(ngx_collab_conn_t *c);
+sqlite3 *ngx_collab_db_conn_handle(ngx_collab_conn_t *c);
+void ngx_collab_db_wait(ngx_collab_conn_t *c);
+size_t ngx_collab_db_conn_size(void);
 
 ngx_int_t ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path,
     ngx_log_t *log);
 ngx_int_t ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_collab_db_close(void);
 void ngx_collab_db_release(void);
-void ngx_collab_db_checkpoint(void);
 sqlite3 *ngx_collab_db_handle(void);
 sqlite3_stmt *ngx_collab_db_stmt(const char *sql);
 ngx_int_t ngx_collab_db_begin(void);
@@ -180,6 +208,7 @@ ngx_int_t ngx_collab_db_dup(ngx_pool_t *pool, sqlite3_stmt *st, int col,
 /* ngx_collab_shm.c */
 ngx_shm_zone_t *ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name,
     size_t size, ngx_http_collab_main_conf_t *cmcf);
+ngx_int_t ngx_collab_shm_start(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_collab_shm_key_add(const u_char *hash, ngx_str_t *key_id,
     ngx_str_t *account);
 ngx_int_t ngx_collab_shm_key_remove(const u_char *hash);
@@ -191,49 +220,51 @@ void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
 ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
 
-/* ngx_collab_http.c */
+/* ngx_collab_reply.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
 ngx_int_t ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status);
+/*
+ * The two error verbs: ngx_collab_fail() answers now; ngx_collab_refuse()
+ * records the refusal and returns NGX_ERROR, which a handler returns for
+ * the runner to answer.  ngx_collab_refuse_db() is ngx_collab_refuse()
+ * for a failed SQLite call.
+ */
 ngx_int_t ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_invalid(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
-    const char *fmt, ...);
 ngx_int_t ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...);
-ngx_int_t ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what);
 ngx_int_t ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc,
     const char *what);
-ngx_int_t ngx_collab_not_found(ngx_collab_req_t *cr, const char *what);
 const char *ngx_collab_status_code(ngx_uint_t status);
 ngx_buf_t *ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
     const char *field, const u_char *msg, size_t len);
+typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
+ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what);
+void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
+    ngx_str_t *next);
+int64_t ngx_collab_now_ms(void);
+void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
+void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
+
+/* ngx_collab_input.c */
+void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_check_fields(ngx_collab_req_t *cr,
     const char **allowed);
 ngx_int_t ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
     ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present);
 ngx_int_t ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
     ngx_uint_t *present);
-ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, int64_t *after);
-typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
-ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
-    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
-    const char *what);
-ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, ngx_str_t *from);
-void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
-    ngx_str_t *next);
-ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
-    ngx_str_t *value);
-int64_t ngx_collab_now_ms(void);
-void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
-void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
-void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
-ngx_int_t ngx_collab_utf8_valid(const u_char *p, size_t len);
-void ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json);
 ngx_int_t ngx_collab_validate_name(ngx_str_t *s, size_t max);
 ngx_uint_t ngx_collab_has_control(const u_char *p, size_t len);
+ngx_int_t ngx_collab_arg(ngx_collab_req_t *cr, const char *name,
+    ngx_str_t *value);
+ngx_int_t ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, int64_t *after);
+ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
+    ngx_uint_t *limit, ngx_str_t *from);
 
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
@@ -249,14 +280,15 @@ ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
-int ngx_collab_account_exists(ngx_str_t *account);
+ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
 
 ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
-int ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room);
+ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room);
 
 ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
@@ -276,15 +308,21 @@ ngx_int_t ngx_collab_webhook_recover(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_list(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_get(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_delivery_retry(ngx_collab_req_t *cr);
-int ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now);
-ngx_uint_t ngx_collab_webhook_queued(ngx_uint_t clear);
 
 /* ngx_collab_sender.c */
 ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
-void ngx_collab_sender_wake(void);
 void ngx_collab_sender_exit(void);
+
+/* ngx_collab_outbox.c */
+ngx_int_t ngx_collab_outbox_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_outbox_exit(void);
+
+/* ngx_collab_wal.c */
+ngx_int_t ngx_collab_wal_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_wal_exit(void);
 /* ngx_collab_stores.c */
 ngx_int_t ngx_collab_store_check(ngx_collab_req_t *cr);
 ngx_int_t ngx_collab_store_put(ngx_collab_req_t *cr);
@@ -303,7 +341,7 @@ void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
 ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
-/* ngx_collab_events.c */
+/* ngx_collab_events.c, ngx_collab_outbox.c (recording) */
 typedef enum {
     COLLAB_EVENT_PARTICIPANT_JOINED = 0,
     COLLAB_EVENT_PARTICIPANT_LEFT,

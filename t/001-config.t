@@ -3,7 +3,17 @@
 
 use lib 't/inc';
 use CollabTest;
+use File::Temp ();
 use Test::Nginx::Socket 'no_plan';
+
+# a folder that no process may write, root included (chattr +i), when the
+# filesystem and our privileges allow it
+our $Frozen = File::Temp::tempdir(CLEANUP => 1) . "/frozen";
+our $CanFreeze = mkdir($Frozen)
+                 && system("chattr +i '$Frozen' 2>/dev/null") == 0;
+$ENV{TEST_NGINX_COLLAB_FROZEN} = $Frozen;
+
+END { system("chattr -i '$Frozen' 2>/dev/null") if $CanFreeze }
 
 no_shuffle();
 run_tests();
@@ -239,3 +249,27 @@ collab_webhook_concurrency must be at least 1
 --- must_die
 --- error_log
 /nonexistent/ca.pem
+
+=== TEST 21: collab_files_path that is a file, not a folder, stops the start
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_path html/notafolder;
+--- config
+    location /v1/ { collab_api; }
+--- user_files
+>>> notafolder
+not a folder
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*collab: the worker processes cannot write to "[^"]*/html/notafolder", the files folder \(20: Not a directory\)}
+
+=== TEST 22: a files folder that nobody may write, root included, stops the start
+--- skip_eval: 2: !$::CanFreeze
+--- http_config
+    collab_database logs/collab.db;
+    collab_files_path $TEST_NGINX_COLLAB_FROZEN;
+--- config
+    location /v1/ { collab_api; }
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*collab: the worker processes cannot write to "\Q$::Frozen\E", the files folder \(1: Operation not permitted\)}

@@ -157,3 +157,79 @@ POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"u1","roomId":"{room1
 DELETE /v1/accounts/{acc1}/rooms/{room1} 204
 GET /v1/accounts/{acc1}/rooms/{room1}/users 404 {"error":{"code":"not_found","message":"room not found"}}
 GET /v1/accounts/{acc1}/rooms/{room1}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+
+=== TEST 8: every route under a room answers 404 "room not found" for a deleted room or another account's, before its body is read
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts {"name":"Bolt"}
+POST /v1/accounts/{acc1}/rooms {"name":"r"}
+POST /v1/accounts/{acc2}/rooms {"name":"theirs"}
+DELETE /v1/accounts/{acc1}/rooms/{room1}
+POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"u2"}
+GET /v1/accounts/{acc1}/rooms/{room1}/users
+GET /v1/accounts/{acc1}/rooms/{room1}/users/u1
+PATCH /v1/accounts/{acc1}/rooms/{room1}/users/u1 {"name":"x"}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/users/u1
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 1
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s/k
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/s/k
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/s
+raw PUT /v1/accounts/{acc1}/rooms/{room1}/files/a.txt x
+GET /v1/accounts/{acc1}/rooms/{room1}/files
+GET /v1/accounts/{acc1}/rooms/{room1}/files/a.txt
+DELETE /v1/accounts/{acc1}/rooms/{room1}/files/a.txt
+POST /v1/accounts/{acc1}/rooms/{room2}/users {"userId":"u2"}
+GET /v1/accounts/{acc1}/rooms/{room2}/users
+GET /v1/accounts/{acc1}/rooms/{room2}/users/u1
+PATCH /v1/accounts/{acc1}/rooms/{room2}/users/u1 {"name":"x"}
+DELETE /v1/accounts/{acc1}/rooms/{room2}/users/u1
+PUT /v1/accounts/{acc1}/rooms/{room2}/stores/s/k 1
+GET /v1/accounts/{acc1}/rooms/{room2}/stores/s/k
+GET /v1/accounts/{acc1}/rooms/{room2}/stores/s
+DELETE /v1/accounts/{acc1}/rooms/{room2}/stores/s/k
+DELETE /v1/accounts/{acc1}/rooms/{room2}/stores/s
+raw PUT /v1/accounts/{acc1}/rooms/{room2}/files/a.txt x
+GET /v1/accounts/{acc1}/rooms/{room2}/files
+GET /v1/accounts/{acc1}/rooms/{room2}/files/a.txt
+DELETE /v1/accounts/{acc1}/rooms/{room2}/files/a.txt
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k {not json
+POST /v1/accounts/{acc1}/rooms/{room2}/users {"unknown":1}
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts 201 {"id":"{acc2}","name":"Bolt","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc2}/rooms 201 {"id":"{room2}","name":"theirs","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+DELETE /v1/accounts/{acc1}/rooms/{room1} 204
+POST /v1/accounts/{acc1}/rooms/{room1}/users 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/users 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+PATCH /v1/accounts/{acc1}/rooms/{room1}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/stores/s 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/stores/s 404 {"error":{"code":"not_found","message":"room not found"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/files 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room1}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+POST /v1/accounts/{acc1}/rooms/{room2}/users 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/users 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+PATCH /v1/accounts/{acc1}/rooms/{room2}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room2}/users/u1 404 {"error":{"code":"not_found","message":"room not found"}}
+PUT /v1/accounts/{acc1}/rooms/{room2}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/stores/s 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room2}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room2}/stores/s 404 {"error":{"code":"not_found","message":"room not found"}}
+PUT /v1/accounts/{acc1}/rooms/{room2}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/files 404 {"error":{"code":"not_found","message":"room not found"}}
+GET /v1/accounts/{acc1}/rooms/{room2}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+DELETE /v1/accounts/{acc1}/rooms/{room2}/files/a.txt 404 {"error":{"code":"not_found","message":"room not found"}}
+PUT /v1/accounts/{acc1}/rooms/{room1}/stores/s/k 404 {"error":{"code":"not_found","message":"room not found"}}
+POST /v1/accounts/{acc1}/rooms/{room2}/users 404 {"error":{"code":"not_found","message":"room not found"}}

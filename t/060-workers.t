@@ -5,11 +5,15 @@
 
 use lib 't/inc';
 use CollabTest;
+use POSIX ();
 use Test::Nginx::Socket 'no_plan';
 
 workers(2);
 master_on();
 no_shuffle();
+
+# room for the runner's "repeat 150": its connections and theirs
+worker_connections(1024);
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -24,6 +28,47 @@ add_block_preprocessor(sub {
     }
 _EOC_
 });
+
+# An account with 99 webhooks, made with SQL, and another process that
+# then holds the database's write lock for a second: the creates that
+# arrive meanwhile wait in both workers and go on together.
+sub hold_write_lock_at_99_webhooks {
+    my $db = Test::Nginx::Socket::server_root() . "/logs/collab.db";
+    my $held = "$db.held";
+    my $acc = 'acc_LimitLimitLimitLimit00';
+
+    system("sqlite3", $db, ".timeout 5000",
+           "INSERT INTO accounts (id, name, created_at)"
+           . " VALUES ('$acc', 'Limit', 0)",
+           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+           . " WHERE i < 99) INSERT INTO webhooks (id, account_id, url,"
+           . " events, event_mask, enabled, secret, created_at, updated_at)"
+           . " SELECT printf('wh_SeedSeedSeedSeed%06d', i), '$acc',"
+           . " 'https://example.com/seed', '[\"user.created\"]', 16, 1,"
+           . " 'whsec_seed', 0, 0 FROM n") == 0
+        or die "sqlite3 failed\n";
+
+    unlink $held;
+
+    my $pid = fork() // die "fork: $!\n";
+
+    if ($pid == 0) {
+        # a grandchild, so that nobody has to reap it
+        POSIX::_exit(0) if fork();
+        exec("sqlite3", $db, ".timeout 5000", "BEGIN IMMEDIATE;",
+             ".shell touch '$held'", ".shell sleep 1", "COMMIT;")
+            or POSIX::_exit(1);
+    }
+
+    waitpid($pid, 0);
+
+    for (1 .. 500) {
+        return if -e $held;
+        select(undef, undef, undef, 0.01);
+    }
+
+    die "the write lock was not taken\n";
+}
 
 run_tests();
 
@@ -114,3 +159,33 @@ PUT /v1/accounts/\{acc1\}/rooms/\{room1\}/files/same x20 200:19 201:1 \(several 
 GET \S+ 200 v(\d+)-a{2000}-v\1
 GET \S+ 200 \{"data":\[\{"name":"same","size":\d+,"contentType":"application/octet-stream","etag":"\\"\{(blob\d+)\}\\"","uploadedAt":"<ts>"\}\],"nextCursor":null\}
 disk \{room1\}: \{\2\}$
+
+=== TEST 6: a burst of webhook creates from both workers stops at 100 per account
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+port second
+repeat 150 POST /v1/accounts/{acc1}/webhooks {"url":"https://example.com/hook/{i}","events":["user.created"]}
+port first
+count GET /v1/accounts/{acc1}/webhooks?limit=100
+POST /v1/accounts/{acc1}/webhooks {"url":"https://example.com/hook","events":["user.created"]}
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/webhooks x150 201:100 409:50 (several workers)
+GET /v1/accounts/{acc1}/webhooks?limit=100 200 100 items, last page
+POST /v1/accounts/{acc1}/webhooks 409 {"error":{"code":"conflict","message":"an account has at most 100 webhooks"}}
+
+=== TEST 7: creates held up at the 99th webhook, in both workers at once, make one more only
+--- init
+main::hold_write_lock_at_99_webhooks();
+--- request
+POST /t
+as admin
+port second
+repeat 10 POST /v1/accounts/acc_LimitLimitLimitLimit00/webhooks {"url":"https://example.com/last/{i}","events":["user.created"]}
+port first
+count GET /v1/accounts/acc_LimitLimitLimitLimit00/webhooks?limit=100
+--- response_body
+POST /v1/accounts/acc_LimitLimitLimitLimit00/webhooks x10 201:1 409:9 (several workers)
+GET /v1/accounts/acc_LimitLimitLimitLimit00/webhooks?limit=100 200 100 items, last page

@@ -49,4 +49,4 @@ POST /v1/accounts/acc_LockedLockedLocked000000/rooms/11111111-2222-4333-8444-555
 GET /v1/accounts/acc_LockedLockedLocked000000/events 200 {"data":[{"id":"{evt1}","event":"user.created","data":{"userId":"u1","roomId":"{room1}"},"timestamp":"<ts>"}],"nextCursor":null}
 --- timeout: 15
 --- error_log
-collab: user create: sqlite: database is locked
+sqlite: database is locked (5)

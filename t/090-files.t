@@ -49,7 +49,7 @@ our $KeptConfig = $CollabTest::Config
 
 sub sql {
     my ($query) = @_;
-    my $out = `sqlite3 '$Kept/collab.db' "$query"`;
+    my $out = `sqlite3 -cmd '.timeout 5000' '$Kept/collab.db' "$query"`;
     die "sqlite3 failed\n" if $?;
     chomp $out;
     return $out;
@@ -534,3 +534,46 @@ POST /t
 disk
 --- response_body
 disk {room1}: {blob1}
+
+=== TEST 18: downloads are never sniffed, and types that can run script come as attachments
+--- init
+main::make_room();
+--- request eval
+["PUT $::Path/page.html\n<script>alert(1)</script>", "GET $::Path/page.html",
+ "PUT $::Path/img/logo.svg\n<svg/>", "GET $::Path/img/logo.svg",
+ "PUT $::Path/data.xml\n<a/>", "HEAD $::Path/data.xml",
+ "PUT $::Path/feed\n<rss/>", "GET $::Path/feed",
+ "PUT $::Path/x.xhtml\n<html/>", "GET $::Path/x.xhtml",
+ "PUT $::Path/app.js\nalert(1)", "GET $::Path/app.js",
+ "PUT $::Path/odd\n<b/>", "GET $::Path/odd",
+ "PUT $::Path/dir/r%C3%A9sum%C3%A9%20%221%22;.html\n<p/>",
+ "GET $::Path/dir/r%C3%A9sum%C3%A9%20%221%22;.html",
+ "PUT $::Path/notes.txt\nhi", "GET $::Path/notes.txt",
+ "PUT $::Path/photo.png\npng", "GET $::Path/photo.png",
+ "PUT $::Path/raw\nbytes", "GET $::Path/raw"]
+--- more_headers eval
+["$::Admin\nContent-Type: text/html; charset=utf-8", $::Admin,
+ "$::Admin\nContent-Type: image/svg+xml", $::Admin,
+ "$::Admin\nContent-Type: text/xml", $::Admin,
+ "$::Admin\nContent-Type: application/rss+xml", $::Admin,
+ "$::Admin\nContent-Type: Application/XHTML+XML ; q=1", $::Admin,
+ "$::Admin\nContent-Type: text/javascript", $::Admin,
+ "$::Admin\nContent-Type: text/plain, text/html", $::Admin,
+ "$::Admin\nContent-Type: text/html", $::Admin,
+ "$::Admin\nContent-Type: text/plain", $::Admin,
+ "$::Admin\nContent-Type: image/png", $::Admin,
+ $::Admin, $::Admin]
+--- error_code eval
+[(201, 200) x 11]
+--- response_headers eval
+["", "Content-Type: text/html; charset=utf-8\nX-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"page.html\"; filename*=UTF-8''page.html",
+ "", "Content-Type: image/svg+xml\nX-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"logo.svg\"; filename*=UTF-8''logo.svg",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"data.xml\"; filename*=UTF-8''data.xml",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"feed\"; filename*=UTF-8''feed",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"x.xhtml\"; filename*=UTF-8''x.xhtml",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"app.js\"; filename*=UTF-8''app.js",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"odd\"; filename*=UTF-8''odd",
+ "", "X-Content-Type-Options: nosniff\nContent-Disposition: attachment; filename=\"r_sum___1__.html\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22%3B.html",
+ "", "Content-Type: text/plain\nX-Content-Type-Options: nosniff\n!Content-Disposition",
+ "", "Content-Type: image/png\nX-Content-Type-Options: nosniff\n!Content-Disposition",
+ "", "Content-Type: application/octet-stream\nX-Content-Type-Options: nosniff\n!Content-Disposition"]

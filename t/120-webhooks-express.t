@@ -9,8 +9,9 @@
 #
 # The scenario reaches the receiver through "location /express/" of the API
 # server (POST /express/secrets registers a secret, GET /express/log lists
-# what it got).  Needs node and t/express/node_modules (util/deps.sh runs
-# "npm ci" there); without them the file is skipped.
+# what it got).  Needs node, and express in TEST_NGINX_COLLAB_EXPRESS_DIR
+# (default build/express, where util/deps.sh runs "npm ci"): without node
+# the file is skipped, without express it fails.
 
 use strict;
 use warnings;
@@ -29,11 +30,18 @@ BEGIN {
 
     $ExpressDir = abs_path(dirname(__FILE__)) . '/express';
 
+    # where util/deps.sh installed express
+    $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}
+        ||= abs_path(dirname(__FILE__) . '/..') . '/build/express';
+
     if (system('node --version >/dev/null 2>&1') != 0) {
         $Skip = 'node is not installed';
 
-    } elsif (!-f "$ExpressDir/node_modules/express/package.json") {
-        $Skip = 't/express/node_modules is missing: run util/deps.sh';
+    } elsif (!-f "$ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}/node_modules/express"
+                 . "/package.json")
+    {
+        die "no express in $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}:"
+            . " run 'make deps'\n";
     }
 }
 
@@ -62,6 +70,7 @@ sub start_express {
             open STDIN, '<', '/dev/null';
             open STDOUT, '>', $out;
             open STDERR, '>&', \*STDOUT;
+            $ENV{COLLAB_EXPRESS_DIR} = $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR};
             exec('node', "$ExpressDir/receiver.js", $port, 20)
                 or POSIX::_exit(127);
         }

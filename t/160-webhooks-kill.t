@@ -1,13 +1,16 @@
 # kill -9 of every worker in the middle of a burst loses no delivery: the
 # next nginx (the second block, on the same database) sends what was
 # pending, and what the dead workers had claimed once their leases run out
-# (14 s here: the timeouts are short, and the second block waits 20 s).  The receiver is a slow server
-# outside nginx (t/lib/slow-receiver.pl), so that deliveries are in flight
-# when the workers die.
+# (14 s here: the timeouts are short, and the second block waits 20 s).
+# The receiver is a slow server outside nginx (t/lib/slow-receiver.pl), so
+# that deliveries are in flight when the workers die; the first block counts
+# the pending ones in the database just before the kill, and the second
+# checks that there were some.
 
 use lib 't/inc';
 use CollabTest;
 use File::Temp qw(tempdir);
+use POSIX ();
 use Test::Nginx::Socket 'no_plan';
 
 $ENV{TEST_NGINX_COLLAB_SLOW_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 4;
@@ -38,6 +41,41 @@ our $Config = <<'_EOC_';
     }
 _EOC_
 
+our ($SlowPid, $SlowOut);
+
+# Starts t/lib/slow-receiver.pl (from the first block's "--- init") and
+# waits until it listens.  It exits by itself after 40 s; one left by an
+# interrupted run holds the port until then, and is waited for.
+sub start_slow_receiver {
+    my $port = $ENV{TEST_NGINX_COLLAB_SLOW_PORT};
+    my $give_up = time + 45;
+
+    while (1) {
+        $SlowPid = open $SlowOut, '-|', $^X,
+                        "$ENV{TEST_NGINX_COLLAB_LIB}/slow-receiver.pl",
+                        $port, 400, 40
+            or die "cannot start slow-receiver.pl: $!\n";
+
+        my $line = <$SlowOut>;
+        return if defined $line && $line eq "listening\n";
+
+        close $SlowOut;
+        undef $SlowPid;
+        die "slow-receiver.pl did not start\n" if time > $give_up;
+        sleep 1;
+    }
+}
+
+sub stop_slow_receiver {
+    return if !defined $SlowPid;
+
+    kill 'TERM', $SlowPid;
+    close $SlowOut;
+    undef $SlowPid;
+}
+
+add_cleanup_handler(sub { stop_slow_receiver() });
+
 workers(2);
 master_on();
 no_shuffle();
@@ -58,19 +96,15 @@ system("sqlite3", $db, ".timeout 5000",
        . " updated_at) VALUES ('22222222-3333-4444-8555-666666666666',"
        . " 'acc_KillKillKillKillKill00', 'r', '{}', 0, 0)") == 0
     or die "sqlite3 failed\n";
-# a receiver left by an earlier run on this port goes first
-system("pkill -f 'slow-receiver.pl $ENV{TEST_NGINX_COLLAB_SLOW_PORT} '");
-select(undef, undef, undef, 0.3);
-system("perl $ENV{TEST_NGINX_COLLAB_LIB}/slow-receiver.pl"
-       . " $ENV{TEST_NGINX_COLLAB_SLOW_PORT} 400 40 >/dev/null 2>&1 &");
-select(undef, undef, undef, 0.3);
+main::start_slow_receiver();
 
-# once the steps are done, every worker is killed: the child leaves with
-# POSIX::_exit, since the test's END blocks would stop nginx
-require POSIX;
+# once the steps are done, the deliveries still pending are counted (into
+# $db.pending, for the second block), then every worker is killed: the
+# child leaves with POSIX::_exit, since the test's END blocks would stop
+# nginx
 my $pidfile = "$root/logs/received.jsonl.pid";
 my $master = "$root/logs/nginx.pid";
-unlink $pidfile;
+unlink $pidfile, "$db.pending";
 if (fork() == 0) {
     for (1 .. 200) {
         last if -s $pidfile;
@@ -80,7 +114,20 @@ if (fork() == 0) {
     open my $mh, '<', $master or POSIX::_exit(0);
     my $mpid = <$mh>;
     chomp $mpid;
-    kill 'KILL', $_ for split /\s+/, `pgrep -P $mpid`;
+    my @workers = split /\s+/, `pgrep -P $mpid`;
+    my $pending = '';
+    if (open my $q, '-|', 'sqlite3', $db, '.timeout 5000',
+             "SELECT count(*) FROM deliveries WHERE status = 'pending'")
+    {
+        $pending = <$q> // '';
+        close $q;
+    }
+    kill 'KILL', @workers;
+    if (open my $out, '>', "$db.pending.new") {
+        print $out $pending;
+        close $out;
+        rename "$db.pending.new", "$db.pending";
+    }
     POSIX::_exit(0);
 }
 --- request
@@ -103,6 +150,16 @@ exited on signal 9
 === TEST 2: the next nginx on the same database delivers every one of them
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
+--- init
+my $file = "$ENV{TEST_NGINX_COLLAB_KILL_DB}.pending";
+my $pending = '';
+if (open my $fh, '<', $file) {
+    $pending = <$fh> // '';
+    chomp $pending;
+}
+Test::More::ok($pending =~ /^[0-9]+$/ && $pending > 0,
+               "t/160-webhooks-kill.t TEST 2: deliveries were pending"
+               . " at the kill ('$pending' of 20)");
 --- request
 POST /t
 as admin

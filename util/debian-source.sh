@@ -57,7 +57,33 @@ case "$version" in
        exit 1 ;;
 esac
 
-(cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
-     "$pkg=$version" >&2)
-dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
+if (cd "$work" && apt-get "${opts[@]}" source --download-only -qq \
+        "$pkg=$version" > "$work/source.log" 2>&1)
+then
+    dpkg-source --no-check -x "$work/${pkg}_${version#*:}.dsc" "$out" >&2
+    echo "$out"
+    exit 0
+fi
+
+# The index may name a Debian revision whose files the archive no longer
+# serves, while the upstream tarball is still there: take that alone,
+# checked against the SHA-256 of the (signed) index.
+read -r dir sum orig < <(apt-cache "${opts[@]}" showsrc "$pkg" \
+    | awk -v want="${pkg}_$want.orig.tar." '
+        /^$/ && orig != "" { exit }
+        /^Directory:/ { dir = $2 }
+        /^Checksums-Sha256:/ { sha = 1; next }
+        /^[^ ]/ { sha = 0 }
+        sha && index($3, want) == 1 { sum = $1; orig = $3 }
+        END { if (orig != "") print dir, sum, orig }')
+[ -n "${orig:-}" ] || { cat "$work/source.log" >&2
+                        echo "debian-source: no upstream tarball of" \
+                             "$pkg $want either" >&2; exit 1; }
+echo "debian-source: $pkg $version is not served; using $orig" >&2
+/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
+    download-file "${uri%/}/$dir/$orig" "$work/$orig" "SHA256:$sum" >&2
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp"
+tar -xf "$work/$orig" -C "$out.tmp" --strip-components=1
+mv "$out.tmp" "$out"
 echo "$out"

@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
 # Installs what building, running, testing and benchmarking need, from
-# Debian's packages; does nothing when everything is there already.
+# Debian's packages, and the npm packages of the tests into the build
+# folder ($1, default ./build); does nothing when everything is there
+# already.  "util/deps.sh --deb [build]": also what `make deb` needs.
 set -euo pipefail
+
+deb=no
+if [ "${1:-}" = --deb ]; then
+    deb=yes
+    shift
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
-      libnginx-mod-http-js wrk curl gcc make
-      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild dpkg-dev
+      libnginx-mod-http-js wrk curl gcc make dpkg-dev
+      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild
       openssl libio-socket-ssl-perl)
+
+if [ $deb = yes ]; then
+    pkgs+=(debhelper lintian)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
         || missing+=("$p")
 done
+
+# node and npm by command: a Node.js installed from elsewhere brings both
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -31,16 +50,29 @@ if [ ${#missing[@]} -gt 0 ]; then
     rm -f /usr/sbin/policy-rc.d
 fi
 
-# The Express receiver of t/120-webhooks-express.t, from its lock file
-# (without node, or when this fails, that test file is skipped).
-express=$(cd "$(dirname "$0")/../t/express" && pwd)
-if command -v node >/dev/null && command -v npm >/dev/null \
-   && [ ! -d "$express/node_modules" ]
-then
-    echo "deps: npm ci in t/express"
-    (cd "$express" && npm ci --no-audit --no-fund) || {
-        rm -rf "$express/node_modules"
-        echo "deps: npm ci failed in t/express;" \
-             "t/120-webhooks-express.t will be skipped" >&2
-    }
-fi
+# The npm packages of the tests, each from its lock file, in the build
+# folder: the Express receiver of t/120-webhooks-express.t in
+# build/express, the OpenAPI linter and validator of t/910-openapi.t in
+# build/openapi.  Installed again whenever their package*.json change; a
+# failure fails the make that runs this.
+npm_ci() {
+    local src=$1 dest=$2
+
+    if ! cat "$src/package.json" "$src/package-lock.json" \
+            | cmp -s - "$dest/.installed" \
+       || [ ! -d "$dest/node_modules" ]
+    then
+        echo "deps: npm ci in $dest"
+        rm -rf "$dest"
+        mkdir -p "$dest"
+        cp "$src/package.json" "$src/package-lock.json" "$dest/"
+        npm ci --prefix "$dest" --no-audit --no-fund || {
+            echo "deps: npm ci failed in $dest" >&2
+            exit 1
+        }
+        cat "$src/package.json" "$src/package-lock.json" > "$dest/.installed"
+    fi
+}
+
+npm_ci "$top/t/express" "$build/express"
+npm_ci "$top/t/openapi" "$build/openapi"

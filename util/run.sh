@@ -15,8 +15,16 @@ sed "s/127\.0\.0\.1:8080/127.0.0.1:$port/" "$top/conf/collab.conf" \
 args=(-p "$var/" -c "$var/collab.conf")
 load="load_module $top/build/ngx_http_collab_module.so;"
 
-# creates the database and the admin token on the first start
-"$nginx" "${args[@]}" -g "$load" -t -q
+# the first start creates the database and the admin token
+"$nginx" "${args[@]}" -g "$load daemon off;" &
+pid=$!
+trap 'kill -QUIT "$pid" 2>/dev/null; wait "$pid"' INT TERM
+
+for _ in $(seq 100); do
+    [ -s "$var/data/admin.token" ] && break
+    kill -0 "$pid" 2>/dev/null || { wait "$pid"; exit 1; }
+    sleep 0.1
+done
 
 token=$(tr -d '[:space:]' < "$var/data/admin.token")
 
@@ -32,4 +40,4 @@ Ctrl-C stops it.
 
 MSG
 
-exec "$nginx" "${args[@]}" -g "$load daemon off;"
+wait "$pid"

@@ -34,7 +34,7 @@ status=0
 TEST_NGINX_BINARY="$build/nginx-asan" \
 TEST_NGINX_LOAD_MODULES="$modules $build/ngx_http_collab_module.so" \
 TEST_NGINX_SERVROOT="$top/t/servroot-asan" \
-    prove $inc -r t/ || status=$?
+    prove $inc t/ || status=$?
 
 if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports:" >&2

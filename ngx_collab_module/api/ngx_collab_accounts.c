@@ -70,12 +70,12 @@ ngx_collab_account_create(ngx_collab_req_t *cr)
         || ngx_collab_get_string(cr, "name", 1, COLLAB_NAME_MAX, &name,
                                  &present) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (present != 1) {
-        ngx_collab_reject(cr, "name", "name: must be a string");
-        return ngx_collab_invalid(cr);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must be a string");
     }
 
     id.len = collab_id_new(idbuf, "acc_");
@@ -84,7 +84,7 @@ ngx_collab_account_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_account_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "account insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -93,7 +93,7 @@ ngx_collab_account_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "account insert");
+        return ngx_collab_refuse_db(cr, rc, "account insert");
     }
 
     ngx_collab_account_json(&cr->out, &id, &name, now);
@@ -111,7 +111,7 @@ ngx_collab_account_get(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_account_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "account get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -119,11 +119,12 @@ ngx_collab_account_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "account");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "account not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "account get");
+        return ngx_collab_refuse_db(cr, rc, "account get");
     }
 
     ngx_collab_db_col(st, 0, &id);
@@ -134,19 +135,31 @@ ngx_collab_account_get(ngx_collab_req_t *cr)
 }
 
 
-int
-ngx_collab_account_exists(ngx_str_t *account)
+/* NGX_OK, NGX_DECLINED if there is no such account, or NGX_ERROR */
+ngx_int_t
+ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account)
 {
+    int            rc;
     sqlite3_stmt  *st;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_account_exists);
     if (st == NULL) {
-        return SQLITE_ERROR;
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account lookup");
     }
 
     ngx_collab_db_bind_str(st, 1, account);
 
-    return sqlite3_step(st);
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "account lookup");
 }
 
 
@@ -165,7 +178,7 @@ ngx_collab_key_create(ngx_collab_req_t *cr)
         || ngx_collab_get_string(cr, "name", 0, COLLAB_NAME_MAX, &name,
                                  &present) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     id.len = collab_id_new(idbuf, "key_");
@@ -177,7 +190,7 @@ ngx_collab_key_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_key_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "key insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "key insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -188,7 +201,7 @@ ngx_collab_key_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "key insert");
+        return ngx_collab_refuse_db(cr, rc, "key insert");
     }
 
     if (ngx_collab_shm_key_add(hash, &id, &cr->params[0]) != NGX_OK) {
@@ -255,12 +268,12 @@ ngx_collab_key_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "keys", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_key_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "key list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "key list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -285,7 +298,7 @@ ngx_collab_key_revoke(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_key_find);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "key find");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "key find");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -294,11 +307,11 @@ ngx_collab_key_revoke(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "key");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "key not found");
     }
 
     if (rc != SQLITE_ROW || sqlite3_column_bytes(st, 0) != COLLAB_HASH_LEN) {
-        return ngx_collab_fail_db(cr, rc, "key find");
+        return ngx_collab_refuse_db(cr, rc, "key find");
     }
 
     ngx_memcpy(hash, sqlite3_column_blob(st, 0), COLLAB_HASH_LEN);
@@ -328,5 +341,5 @@ failed:
 
     (void) ngx_collab_shm_key_add(hash, &cr->params[1], &cr->params[0]);
 
-    return ngx_collab_fail_db(cr, rc, "key revoke");
+    return ngx_collab_refuse_db(cr, rc, "key revoke");
 }

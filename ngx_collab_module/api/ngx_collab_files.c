@@ -36,9 +36,8 @@ static const char  ngx_collab_sql_file_upsert[] =
     " uploaded_at = excluded.uploaded_at";
 
 static const char  ngx_collab_sql_file_get[] =
-    "SELECT f.blob, f.size, f.content_type, f.uploaded_at FROM rooms r"
-    " LEFT JOIN files f ON f.room_id = r.id AND f.name = ?3"
-    " WHERE r.account_id = ?1 AND r.id = ?2";
+    "SELECT blob, size, content_type, uploaded_at FROM files"
+    " WHERE room_id = ?1 AND name = ?2";
 
 static const char  ngx_collab_sql_file_list[] =
     "SELECT name, blob, size, content_type, uploaded_at FROM files"
@@ -66,7 +65,8 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
     raw = *name;
 
     if (raw.len == 0) {
-        return ngx_collab_reject(cr, "name", "name: is required");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: is required");
     }
 
     p = ngx_pnalloc(cr->request->pool, raw.len);
@@ -86,7 +86,7 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
         }
 
         if (last - src < 3 || !isxdigit(src[1]) || !isxdigit(src[2])) {
-            return ngx_collab_reject(cr, "name",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                      "name: invalid percent-encoding");
         }
 
@@ -99,28 +99,30 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
     last = p;
 
     if (name->len > COLLAB_FILE_NAME_MAX) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must be at most %d bytes",
                                  COLLAB_FILE_NAME_MAX);
     }
 
-    if (!ngx_collab_utf8_valid(name->data, name->len)) {
-        return ngx_collab_reject(cr, "name", "name: must be valid UTF-8");
+    if (!collab_utf8_valid(name->data, name->len)) {
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must be valid UTF-8");
     }
 
     if (ngx_collab_has_control(name->data, name->len)) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must not contain NUL or control "
                                  "characters");
     }
 
     if (ngx_strlchr(name->data, last, '\\')) {
-        return ngx_collab_reject(cr, "name",
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                  "name: must not contain a backslash");
     }
 
     if (name->data[0] == '/') {
-        return ngx_collab_reject(cr, "name", "name: must not start with /");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must not start with /");
     }
 
     for (p = name->data; p <= last; p++) {
@@ -131,15 +133,15 @@ ngx_collab_file_name(ngx_collab_req_t *cr, ngx_str_t *name)
         }
 
         if (p == start) {
-            return ngx_collab_reject(cr, "name",
-                                     "name: must not have an empty folder "
-                                     "or file name");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                     "name: must not have an empty folder or "
+                                     "file name");
         }
 
         if (start[0] == '.'
             && (p - start == 1 || (p - start == 2 && start[1] == '.')))
         {
-            return ngx_collab_reject(cr, "name",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
                                      "name: must not have . or .. as a "
                                      "folder or file name");
         }
@@ -173,10 +175,9 @@ ngx_collab_file_type(ngx_collab_req_t *cr, ngx_str_t *type)
     }
 
     if (p != last || type->len > COLLAB_CONTENT_TYPE_MAX) {
-        return ngx_collab_reject(cr, "Content-Type",
-                                 "Content-Type: must be at most %d "
-                                 "characters of printable ASCII",
-                                 COLLAB_CONTENT_TYPE_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "Content-Type",
+                                 "Content-Type: must be at most %d characters "
+                                 "of printable ASCII", COLLAB_CONTENT_TYPE_MAX);
     }
 
     return NGX_OK;
@@ -184,9 +185,9 @@ ngx_collab_file_type(ngx_collab_req_t *cr, ngx_str_t *type)
 
 
 /*
- * The room must exist in the account, and a file of size bytes under
- * this name must fit the room's file count and the account's quota.  The
- * blob the name has now, if any, is copied to *old.
+ * A file of size bytes under this name must fit the room's file count
+ * and the account's quota.  The blob the name has now, if any, is copied
+ * to *old.
  */
 static ngx_int_t
 ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
@@ -198,17 +199,6 @@ ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
     ngx_http_collab_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "room lookup");
-    }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_file_find);
     if (st == NULL) {
@@ -288,8 +278,8 @@ ngx_collab_file_limits(ngx_collab_req_t *cr, off_t size, ngx_str_t *old)
 
 /*
  * The route's check: the name of the path; for an upload also the type
- * and, before its bytes are read, the room and the limits (with the size
- * the client announces).
+ * and, before its bytes are read, the limits (with the size the client
+ * announces).
  */
 ngx_int_t
 ngx_collab_file_check(ngx_collab_req_t *cr)
@@ -430,6 +420,14 @@ ngx_collab_file_commit(ngx_collab_req_t *cr, ngx_str_t *blob, off_t size,
     sqlite3_bind_int64(st, 6, now);
 
     rc = sqlite3_step(st);
+
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        /* the room was deleted since the route's rule found it */
+        ngx_collab_db_rollback();
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "room not found");
+    }
+
     if (rc != SQLITE_DONE) {
         return ngx_collab_refuse_db(cr, rc, "file upsert");
     }
@@ -478,7 +476,7 @@ ngx_collab_file_put(ngx_collab_req_t *cr)
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_collab_module);
 
     if (ngx_collab_file_type(cr, &type) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     blob.len = collab_id_new(idbuf, COLLAB_BLOB_PREFIX);
@@ -502,7 +500,7 @@ ngx_collab_file_put(ngx_collab_req_t *cr)
 
     if (ngx_collab_file_commit(cr, &blob, size, &type, now, &old) != NGX_OK) {
         ngx_collab_file_unlink(r->connection->log, &path);
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (old.len) {
@@ -547,24 +545,18 @@ ngx_collab_file_open(ngx_collab_req_t *cr, ngx_open_file_info_t *of,
             return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file get");
         }
 
-        ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-        ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-        ngx_collab_db_bind_str(st, 3, &cr->params[2]);
+        ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+        ngx_collab_db_bind_str(st, 2, &cr->params[2]);
 
         rc = sqlite3_step(st);
 
         if (rc == SQLITE_DONE) {
             return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                     "room not found");
+                                     "file not found");
         }
 
         if (rc != SQLITE_ROW) {
             return ngx_collab_refuse_db(cr, rc, "file get");
-        }
-
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-            return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                     "file not found");
         }
 
         ngx_collab_db_col(st, 0, &s);
@@ -618,6 +610,200 @@ ngx_collab_file_open(ngx_collab_req_t *cr, ngx_open_file_info_t *of,
 }
 
 
+/*
+ * Can a browser run script in a document of this type?  The media type
+ * is compared without parameters and case; one that does not parse is
+ * taken as active too.
+ */
+static ngx_uint_t
+ngx_collab_file_active(ngx_str_t *type)
+{
+    u_char      *p, *last, *slash, c;
+    size_t       len;
+    ngx_uint_t   i;
+    u_char       essence[COLLAB_CONTENT_TYPE_MAX];
+
+    static ngx_str_t  active[] = {
+        ngx_string("text/html"),
+        ngx_string("text/xsl"),
+        ngx_string("text/javascript"),
+        ngx_string("text/ecmascript"),
+        ngx_string("text/x-component"),
+        ngx_string("application/javascript"),
+        ngx_string("application/ecmascript"),
+        ngx_string("application/x-javascript"),
+        ngx_string("application/pdf"),
+        ngx_string("application/x-shockwave-flash"),
+        ngx_string("multipart/x-mixed-replace"),
+    };
+
+    p = type->data;
+    last = type->data + type->len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    len = 0;
+    slash = NULL;
+
+    for ( /* void */ ;
+         p < last && *p != ';' && *p != ',' && len < sizeof(essence);
+         p++)
+    {
+        c = ngx_tolower(*p);
+
+        if (c == '/' && slash == NULL && len > 0) {
+            slash = &essence[len];
+
+        } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                     || ngx_strchr("!#$&^_.+-", c)))
+        {
+            break;
+        }
+
+        essence[len++] = c;
+    }
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    if (slash == NULL || slash == &essence[len - 1]
+        || (p < last && *p != ';'))
+    {
+        return 1;
+    }
+
+    /* XML of any kind: application/xml, image/svg+xml, xhtml ... */
+    if ((size_t) (&essence[len] - slash) == 4
+        && ngx_strncmp(slash + 1, "xml", 3) == 0)
+    {
+        return 1;
+    }
+
+    if (len > 4 && ngx_strncmp(&essence[len - 4], "+xml", 4) == 0) {
+        return 1;
+    }
+
+    for (i = 0; i < sizeof(active) / sizeof(active[0]); i++) {
+        if (len == active[i].len
+            && ngx_strncmp(essence, active[i].data, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Content-Disposition: attachment with the last part of the file name:
+ * as printable ASCII in filename, the rest of it replaced by "_", and as
+ * percent-encoded UTF-8 in filename* (RFC 6266).
+ */
+static ngx_int_t
+ngx_collab_file_attachment(ngx_http_request_t *r, ngx_str_t *name)
+{
+    u_char           *p, *q, *base, *last, c;
+    ngx_table_elt_t  *h;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    last = name->data + name->len;
+    base = name->data;
+
+    for (p = name->data; p < last; p++) {
+        if (*p == '/') {
+            base = p + 1;
+        }
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, sizeof("attachment; filename=\"\"; "
+                                                "filename*=UTF-8''") - 1
+                                         + 4 * (last - base));
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_cpymem(h->value.data, "attachment; filename=\"",
+                   sizeof("attachment; filename=\"") - 1);
+
+    for (p = base; p < last; p++) {
+        c = *p;
+
+        if ((c & 0xc0) == 0x80) {
+            continue;
+        }
+
+        *q++ = (c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%'
+                && c != ';')
+               ? c : '_';
+    }
+
+    q = ngx_cpymem(q, "\"; filename*=UTF-8''",
+                   sizeof("\"; filename*=UTF-8''") - 1);
+
+    for (p = base; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || ngx_strchr("!#$&+-.^_`|~", c))
+        {
+            *q++ = c;
+
+        } else {
+            *q++ = '%';
+            *q++ = hex[c >> 4];
+            *q++ = hex[c & 0xf];
+        }
+    }
+
+    h->value.len = q - h->value.data;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+
+    return NGX_OK;
+}
+
+
+/*
+ * Headers that keep an uploaded file from running as a page of this
+ * origin: no type sniffing, ever, and documents that can hold script are
+ * downloaded rather than shown.
+ */
+static ngx_int_t
+ngx_collab_file_safety(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *type)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
+
+    if (!ngx_collab_file_active(type)) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab: \"%V\" is sent as an attachment", type);
+
+    return ngx_collab_file_attachment(r, name);
+}
+
+
 ngx_int_t
 ngx_collab_file_get(ngx_collab_req_t *cr)
 {
@@ -637,7 +823,7 @@ ngx_collab_file_get(ngx_collab_req_t *cr)
     if (ngx_collab_file_open(cr, &of, &path, &type, &blob, &uploaded)
         != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     r->headers_out.status = NGX_HTTP_OK;
@@ -647,6 +833,10 @@ ngx_collab_file_get(ngx_collab_req_t *cr)
     r->headers_out.content_type = type;
     r->headers_out.content_type_len = type.len;
     r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_collab_file_safety(r, &cr->params[2], &type) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -757,16 +947,20 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_name_args(cr, "files", &limit, &from) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_str_null(&prefix);
     ngx_str_null(&end);
 
-    if (ngx_collab_arg(cr, "prefix", &prefix) == NGX_OK) {
-        if (prefix.len > COLLAB_FILE_NAME_MAX
-            || !ngx_collab_utf8_valid(prefix.data, prefix.len))
-        {
+    rc = ngx_collab_arg(cr, "prefix", &prefix);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        if (prefix.len > COLLAB_FILE_NAME_MAX) {
             return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "prefix",
                                    "prefix: must be at most %d bytes of "
                                    "UTF-8", COLLAB_FILE_NAME_MAX);
@@ -784,19 +978,9 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
         }
     }
 
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "room lookup");
-    }
-
     st = ngx_collab_db_stmt(ngx_collab_sql_file_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "file list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -824,7 +1008,7 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "file list");
+        return ngx_collab_refuse_db(cr, rc, "file list");
     }
 
     ngx_collab_page_name_end(cr, "files", &next);
@@ -845,7 +1029,7 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_file_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "file delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "file delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -855,21 +1039,11 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-        if (rc == SQLITE_ROW) {
-            return ngx_collab_not_found(cr, "file");
-        }
-
-        if (rc == SQLITE_DONE) {
-            return ngx_collab_not_found(cr, "room");
-        }
-
-        return ngx_collab_fail_db(cr, rc, "room lookup");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "file not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "file delete");
+        return ngx_collab_refuse_db(cr, rc, "file delete");
     }
 
     ngx_collab_db_col(st, 0, &s);
@@ -877,13 +1051,13 @@ ngx_collab_file_delete(ngx_collab_req_t *cr)
     blob.data = ngx_pstrdup(cr->request->pool, &s);
 
     if (blob.data == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_NOMEM, "file delete");
+        return ngx_collab_refuse_db(cr, SQLITE_NOMEM, "file delete");
     }
 
     /* a RETURNING statement commits only when stepped to the end */
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "file delete");
+        return ngx_collab_refuse_db(cr, rc, "file delete");
     }
 
     if (ngx_collab_file_path(cr->request->pool, &cmcf->files_path,

@@ -79,7 +79,8 @@ ngx_collab_room_input(ngx_collab_req_t *cr, ngx_uint_t create,
     }
 
     if (present == 2) {
-        return ngx_collab_reject(cr, "name", "name: must be a string");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "name",
+                                 "name: must be a string");
     }
 
     return NGX_OK;
@@ -99,7 +100,7 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
     if (ngx_collab_room_input(cr, 1, &name, &metadata, &has_metadata)
         != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (!has_metadata) {
@@ -107,7 +108,7 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
     }
 
     if (collab_uuid_new(idbuf) != 0) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room id");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room id");
     }
 
     id.data = (u_char *) idbuf;
@@ -116,7 +117,7 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -127,7 +128,7 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "room insert");
+        return ngx_collab_refuse_db(cr, rc, "room insert");
     }
 
     collab_json_obj_open(&cr->out);
@@ -155,12 +156,12 @@ ngx_collab_room_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "rooms", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -180,7 +181,7 @@ ngx_collab_room_get(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -189,11 +190,11 @@ ngx_collab_room_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "room not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "room get");
+        return ngx_collab_refuse_db(cr, rc, "room get");
     }
 
     ngx_collab_room_json(&cr->out, st);
@@ -213,12 +214,12 @@ ngx_collab_room_update(ngx_collab_req_t *cr)
     if (ngx_collab_room_input(cr, 0, &name, &metadata, &has_metadata)
         != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -230,11 +231,11 @@ ngx_collab_room_update(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "room not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "room update");
+        return ngx_collab_refuse_db(cr, rc, "room update");
     }
 
     ngx_collab_room_json(&cr->out, st);
@@ -244,7 +245,7 @@ ngx_collab_room_update(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "room update");
+        return ngx_collab_refuse_db(cr, rc, "room update");
     }
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
@@ -259,7 +260,7 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "room delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -267,11 +268,11 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "room delete");
+        return ngx_collab_refuse_db(cr, rc, "room delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "room not found");
     }
 
     ngx_collab_files_drop_room(cr, &cr->params[1]);
@@ -280,18 +281,34 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
 }
 
 
-int
-ngx_collab_room_exists(ngx_str_t *account, ngx_str_t *room)
+/*
+ * Is room one of the account's rooms?  NGX_OK, NGX_DECLINED if not, or
+ * NGX_ERROR with cr->err set.
+ */
+ngx_int_t
+ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room)
 {
+    int            rc;
     sqlite3_stmt  *st;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_exists);
     if (st == NULL) {
-        return SQLITE_ERROR;
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room lookup");
     }
 
     ngx_collab_db_bind_str(st, 1, account);
     ngx_collab_db_bind_str(st, 2, room);
 
-    return sqlite3_step(st);
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }

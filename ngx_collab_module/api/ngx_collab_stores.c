@@ -14,10 +14,8 @@
 
 
 static const char  ngx_collab_sql_store_get[] =
-    "SELECT s.value FROM rooms r"
-    " LEFT JOIN store_items s"
-    "  ON s.room_id = r.id AND s.store = ?3 AND s.key = ?4"
-    " WHERE r.account_id = ?1 AND r.id = ?2";
+    "SELECT value FROM store_items"
+    " WHERE room_id = ?1 AND store = ?2 AND key = ?3";
 
 static const char  ngx_collab_sql_store_update[] =
     "UPDATE store_items SET value = ?4, updated_at = ?5"
@@ -48,23 +46,25 @@ static ngx_int_t
 ngx_collab_store_name(ngx_collab_req_t *cr, ngx_str_t *s, const char *field)
 {
     if (s->len > COLLAB_STORE_NAME_MAX) {
-        return ngx_collab_reject(cr, field, "%s: must be 1 to %d bytes long",
-                                 field, COLLAB_STORE_NAME_MAX);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be 1 to %d bytes long", field,
+                                 COLLAB_STORE_NAME_MAX);
     }
 
-    if (!ngx_collab_utf8_valid(s->data, s->len)) {
-        return ngx_collab_reject(cr, field, "%s: must be valid UTF-8", field);
+    if (!collab_utf8_valid(s->data, s->len)) {
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be valid UTF-8", field);
     }
 
     if (ngx_collab_has_control(s->data, s->len)) {
-        return ngx_collab_reject(cr, field,
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
                                  "%s: must not contain control characters",
                                  field);
     }
 
     if (ngx_strlchr(s->data, s->data + s->len, '/')) {
-        return ngx_collab_reject(cr, field, "%s: must not contain \"/\"",
-                                 field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must not contain \"/\"", field);
     }
 
     return NGX_OK;
@@ -86,27 +86,6 @@ ngx_collab_store_check(ngx_collab_req_t *cr)
     }
 
     return NGX_OK;
-}
-
-
-/* the room of the path, in the account of the path */
-static ngx_int_t
-ngx_collab_store_room(ngx_collab_req_t *cr)
-{
-    int  rc;
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }
 
 
@@ -166,19 +145,14 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "store put");
-    }
-
-    if (ngx_collab_store_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return ngx_collab_refuse_db(cr, rc, "store put");
     }
 
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -189,7 +163,7 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store update");
+        return ngx_collab_refuse_db(cr, rc, "store update");
     }
 
     created = (sqlite3_changes(ngx_collab_db_handle()) == 0);
@@ -197,7 +171,7 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
     if (created) {
         st = ngx_collab_db_stmt(ngx_collab_sql_store_insert);
         if (st == NULL) {
-            return ngx_collab_fail_db(cr, SQLITE_ERROR, "store insert");
+            return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store insert");
         }
 
         ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -207,14 +181,22 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
         sqlite3_bind_int64(st, 5, now);
 
         rc = sqlite3_step(st);
+
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            /* the room was deleted since the route's rule found it */
+            ngx_collab_db_rollback();
+            return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                   "room not found");
+        }
+
         if (rc != SQLITE_DONE) {
-            return ngx_collab_fail_db(cr, rc, "store insert");
+            return ngx_collab_refuse_db(cr, rc, "store insert");
         }
     }
 
     rc = ngx_collab_db_commit();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "store put");
+        return ngx_collab_refuse_db(cr, rc, "store put");
     }
 
     ngx_collab_store_item_json(&cr->out, &cr->params[3], &value, now);
@@ -233,26 +215,21 @@ ngx_collab_store_get(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store get");
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &cr->params[2]);
-    ngx_collab_db_bind_str(st, 4, &cr->params[3]);
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
+    ngx_collab_db_bind_str(st, 3, &cr->params[3]);
 
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "room");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "key not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "store get");
-    }
-
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        return ngx_collab_not_found(cr, "key");
+        return ngx_collab_refuse_db(cr, rc, "store get");
     }
 
     ngx_collab_db_col(st, 0, &value);
@@ -271,15 +248,13 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     ngx_uint_t     limit, n;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK
-        || ngx_collab_store_room(cr) != NGX_OK)
-    {
-        return ngx_collab_invalid(cr);
+    if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "store list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "store list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -306,7 +281,7 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "store list");
+        return ngx_collab_refuse_db(cr, rc, "store list");
     }
 
     ngx_collab_page_name_end(cr, "store", &next);
@@ -317,7 +292,7 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
 
 /*
  * Deletes one key (the path's four parameters) or a whole store (its
- * first three); 404 names what was missing: the room, or the key/store.
+ * first three); 404 names what was missing, the key or the store.
  */
 static ngx_int_t
 ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
@@ -329,7 +304,7 @@ ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
 
     st = ngx_collab_db_stmt(sql);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, what);
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, what);
     }
 
     for (i = 0; i < nparams; i++) {
@@ -338,15 +313,12 @@ ngx_collab_store_drop(ngx_collab_req_t *cr, const char *sql,
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, what);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        if (ngx_collab_store_room(cr) != NGX_OK) {
-            return ngx_collab_invalid(cr);
-        }
-
-        return ngx_collab_not_found(cr, what);
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "%s not found",
+                               what);
     }
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);

@@ -136,36 +136,12 @@ ngx_collab_user_input(ngx_collab_req_t *cr, ngx_str_t *name,
             || ngx_strlchr(at + 1, email->data + email->len, '@')
             || ngx_strlchr(email->data, email->data + email->len, ' '))
         {
-            return ngx_collab_reject(cr, "email",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "email",
                                      "email: must be an email address");
         }
     }
 
     return ngx_collab_get_metadata(cr, metadata, has_metadata);
-}
-
-
-/*
- * The room of the path must exist in the account of the path: NGX_OK, or
- * NGX_ERROR with cr->err saying why (answered by ngx_collab_invalid()).
- */
-static ngx_int_t
-ngx_collab_user_room(ngx_collab_req_t *cr)
-{
-    int  rc;
-
-    rc = ngx_collab_room_exists(&cr->params[0], &cr->params[1]);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "room not found");
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }
 
 
@@ -198,7 +174,7 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
         || ngx_collab_user_input(cr, &name, &has_name, &email, &has_email,
                                  &metadata, &has_metadata) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     v = json_object_get(cr->body, "userId");
@@ -227,19 +203,14 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "user create");
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return ngx_collab_refuse_db(cr, rc, "user create");
     }
 
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -257,8 +228,14 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
                                "userId: this room already has that user");
     }
 
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        /* the room was deleted since the route's rule found it */
+        ngx_collab_db_rollback();
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "room not found");
+    }
+
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "user insert");
+        return ngx_collab_refuse_db(cr, rc, "user insert");
     }
 
     ngx_collab_user_json(&cr->out, st);
@@ -292,7 +269,7 @@ failed:
     collab_json_free(&cr->out);
     collab_json_init(&cr->out);
 
-    return ngx_collab_fail_db(cr, rc, "user create");
+    return ngx_collab_refuse_db(cr, rc, "user create");
 }
 
 
@@ -304,16 +281,12 @@ ngx_collab_user_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "users", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -331,13 +304,9 @@ ngx_collab_user_get(ngx_collab_req_t *cr)
     int            rc;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -346,11 +315,11 @@ ngx_collab_user_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "user");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "user not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "user get");
+        return ngx_collab_refuse_db(cr, rc, "user get");
     }
 
     ngx_collab_user_json(&cr->out, st);
@@ -394,22 +363,17 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
         || ngx_collab_user_input(cr, &name, &has_name, &email, &has_email,
                                  &metadata, &has_metadata) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "user update");
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return ngx_collab_refuse_db(cr, rc, "user update");
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -419,11 +383,11 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
 
     if (rc == SQLITE_DONE) {
         ngx_collab_db_rollback();
-        return ngx_collab_not_found(cr, "user");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "user not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "user get");
+        return ngx_collab_refuse_db(cr, rc, "user get");
     }
 
     changed = 0;
@@ -464,7 +428,7 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -518,7 +482,7 @@ failed:
     collab_json_free(&cr->out);
     collab_json_init(&cr->out);
 
-    return ngx_collab_fail_db(cr, rc, "user update");
+    return ngx_collab_refuse_db(cr, rc, "user update");
 }
 
 
@@ -531,17 +495,12 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "user delete");
-    }
-
-    if (ngx_collab_user_room(cr) != NGX_OK) {
-        ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return ngx_collab_refuse_db(cr, rc, "user delete");
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "user delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "user delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -549,12 +508,12 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "user delete");
+        return ngx_collab_refuse_db(cr, rc, "user delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
         ngx_collab_db_rollback();
-        return ngx_collab_not_found(cr, "user");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "user not found");
     }
 
     collab_json_init(&data);
@@ -571,7 +530,7 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
     }
 
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "user delete");
+        return ngx_collab_refuse_db(cr, rc, "user delete");
     }
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);

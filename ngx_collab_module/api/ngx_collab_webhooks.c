@@ -3,15 +3,14 @@
  *
  * Webhook endpoints and their delivery log: create (the secret is shown
  * once), list, read, update, delete, rotate the secret, send a test event,
- * list and read deliveries, retry one, recover failed ones.  Also the
- * fan-out of the outbox: one pending delivery per matching webhook, in the
- * transaction that records the event.  Subscriptions are matched in the
- * shm registry, so an event costs no SQL to match.
+ * list and read deliveries, retry one, recover failed ones.  The
+ * deliveries themselves are the outbox's (ngx_collab_outbox.c).
  */
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_url.h"
+#include "ngx_collab_outbox.h"
 
 
 #define COLLAB_WEBHOOKS_MAX      100
@@ -59,11 +58,6 @@ static const char  ngx_collab_sql_webhook_rotate[] =
     " secret = ?3, updated_at = ?5"
     " WHERE account_id = ?1 AND id = ?2";
 
-static const char  ngx_collab_sql_delivery_insert[] =
-    "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
-    " status, next_attempt_at, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
-
 static const char  ngx_collab_sql_delivery_list[] =
     "SELECT " COLLAB_DELIVERY_COLUMNS " FROM deliveries"
     " WHERE webhook_id = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3)"
@@ -75,7 +69,7 @@ static const char  ngx_collab_sql_delivery_get[] =
 
 static const char  ngx_collab_sql_delivery_attempts[] =
     "SELECT at, status_code, duration_ms, error, response"
-    " FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq";
+    " FROM delivery_attempts WHERE delivery_seq = ?1 ORDER BY seq";
 
 static const char  ngx_collab_sql_delivery_retry[] =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3"
@@ -86,6 +80,10 @@ static const char  ngx_collab_sql_delivery_recover[] =
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?4"
     " WHERE webhook_id = ?1 AND status = 'failed'"
     " AND created_at >= ?2 AND created_at < ?3";
+
+
+static ngx_int_t ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr,
+    ngx_str_t *id);
 
 
 static const char  *ngx_collab_webhook_create_fields[] = {
@@ -109,7 +107,6 @@ typedef struct {
 } ngx_collab_webhook_input_t;
 
 
-static ngx_uint_t  ngx_collab_deliveries_queued;
 
 
 /* a row of COLLAB_WEBHOOK_COLUMNS */
@@ -161,7 +158,8 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
     ngx_http_collab_main_conf_t  *cmcf;
 
     if (collab_url_parse((char *) url->data, url->len, &u, &err) != 0) {
-        return ngx_collab_reject(cr, "url", "url: %s", err);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url", "url: %s",
+                                 err);
     }
 
     cmcf = ngx_http_get_module_main_conf(cr->request, ngx_http_collab_module);
@@ -170,8 +168,9 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
         rule = collab_host_forbidden(&u);
 
         if (rule) {
-            return ngx_collab_reject(cr, "url", "url: the address is %s; "
-                                     "webhooks may not reach it", rule);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: the address is %s; webhooks may "
+                                     "not reach it", rule);
         }
     }
 
@@ -190,15 +189,16 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
     collab_json_t   j;
 
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_reject(cr, "events", "events: must be a non-empty "
-                                 "array of event names");
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                 "events: must be a non-empty array of event "
+                                 "names");
     }
 
     in->mask = 0;
 
     json_array_foreach(v, i, e) {
         if (!json_is_string(e)) {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: must be a string", i);
         }
 
@@ -207,9 +207,9 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
 
         for (k = 0; k < i; k++) {
             if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_reject(cr, "events",
-                                         "events[%uz]: \"%V\" is listed "
-                                         "twice", i, &name);
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                         "events[%uz]: \"%V\" is listed twice",
+                                         i, &name);
             }
         }
 
@@ -223,7 +223,7 @@ ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
         if (type == NGX_ERROR || ngx_collab_validate_name(&name, 64)
                                  != NGX_OK)
         {
-            return ngx_collab_reject(cr, "events",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
                                      "events[%uz]: unknown event \"%V\"", i,
                                      ngx_collab_validate_name(&name, 64)
                                      == NGX_OK ? &name : &(ngx_str_t)
@@ -260,7 +260,7 @@ static ngx_int_t
 ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
     ngx_collab_webhook_input_t *in)
 {
-    int          rc;
+    ngx_int_t    rc;
     json_t      *v;
     ngx_uint_t   present;
 
@@ -276,11 +276,13 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "url", "url: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: is required");
         }
 
         if (!json_is_string(v)) {
-            return ngx_collab_reject(cr, "url", "url: must be a string");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "url",
+                                     "url: must be a string");
         }
 
         in->url.data = (u_char *) json_string_value(v);
@@ -296,7 +298,8 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v || create) {
         if (v == NULL) {
-            return ngx_collab_reject(cr, "events", "events: is required");
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
+                                     "events: is required");
         }
 
         if (ngx_collab_webhook_events(cr, v, in) != NGX_OK) {
@@ -313,7 +316,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
         if (!json_is_null(v)) {
             if (!json_is_string(v)) {
-                return ngx_collab_reject(cr, "roomId",
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
                                          "roomId: must be a string or null");
             }
 
@@ -321,16 +324,17 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
             in->room.len = json_string_length(v);
 
             rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(&cr->params[0], &in->room)
-                 : SQLITE_DONE;
+                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
+                 : NGX_DECLINED;
 
-            if (rc == SQLITE_DONE) {
-                return ngx_collab_reject(cr, "roomId", "roomId: no such room "
-                                         "in this account");
+            if (rc == NGX_DECLINED) {
+                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
+                                         "roomId: no such room in this "
+                                         "account");
             }
 
-            if (rc != SQLITE_ROW) {
-                return ngx_collab_refuse_db(cr, rc, "room lookup");
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
     }
@@ -348,7 +352,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     if (v) {
         if (!json_is_boolean(v)) {
-            return ngx_collab_reject(cr, "enabled",
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
                                      "enabled: must be true or false");
         }
 
@@ -375,25 +379,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
     char                         secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_webhook_input(cr, 1, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
-    if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook count");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook count");
-    }
-
-    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
-        return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
-                               "an account has at most %d webhooks",
-                               COLLAB_WEBHOOKS_MAX);
+        return NGX_ERROR;
     }
 
     id.len = collab_id_new(idbuf, "wh_");
@@ -403,11 +389,44 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * The count and the insert in one transaction: creates in the other
+     * workers cannot slip in between and pass the limit together.
+     */
+
+    rc = ngx_collab_db_begin();
+    if (rc != SQLITE_OK) {
+        return ngx_collab_refuse_db(cr, rc, "webhook create");
+    }
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook count");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, "webhook count");
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: the account has %d webhooks",
+                   sqlite3_column_int(st, 0));
+
+    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
+        ngx_collab_db_rollback();
+        return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
+                               "an account has at most %d webhooks",
+                               COLLAB_WEBHOOKS_MAX);
+    }
+
     now = ngx_collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_insert);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook insert");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook insert");
     }
 
     ngx_collab_db_bind_str(st, 1, &id);
@@ -424,23 +443,31 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
     }
 
     ngx_collab_webhook_json(&cr->out, st, secret);
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook insert");
+
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &id,
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (rc != SQLITE_OK) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_refuse_db(cr, rc, "webhook insert");
+    }
+
+    if (ngx_collab_webhook_undo_on_failure(cr, &id) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &id,
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
+        cr->undo = NULL;
+
         st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
         if (st) {
             ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -479,12 +506,12 @@ ngx_collab_webhook_list(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -534,7 +561,7 @@ ngx_collab_webhook_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -552,17 +579,17 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     ngx_collab_webhook_input_t   in;
 
     if (ngx_collab_webhook_input(cr, 0, &in) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     rc = ngx_collab_db_begin();
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
         ngx_collab_db_rollback();
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     /* what the request does not change keeps the row's value */
@@ -590,7 +617,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_update);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook update");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook update");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -606,7 +633,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
     ngx_collab_webhook_json(&cr->out, st, NULL);
@@ -620,13 +647,14 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     if (rc != SQLITE_OK) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "webhook update");
+        return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
-    if (ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
-                                in.room.data ? &in.room : NULL, in.mask,
-                                in.enabled)
-        != NGX_OK)
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK
+        || ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
+                                   in.room.data ? &in.room : NULL, in.mask,
+                                   in.enabled)
+           != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
                       "collab: no room to update webhook \"%V\" in the "
@@ -635,10 +663,65 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     if (in.enabled) {
         /* deliveries held while the webhook was disabled may go now */
-        ngx_collab_sender_wake();
+        ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
     }
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
+}
+
+
+/*
+ * When the group of a create, update or delete of a webhook could not be
+ * committed, the registry was changed for nothing: it is set back from
+ * the database, which has the webhook as it was (or not at all).
+ */
+static ngx_int_t
+ngx_collab_webhook_resync(ngx_collab_req_t *cr)
+{
+    int            rc;
+    ngx_str_t      room;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->subject);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_collab_shm_hook_remove(&cr->params[0], &cr->subject);
+
+    } else if (rc == SQLITE_ROW) {
+        ngx_collab_db_col(st, 4, &room);
+
+        (void) ngx_collab_shm_hook_set(&cr->params[0], &cr->subject,
+                                       room.data ? &room : NULL,
+                                       (uint32_t) sqlite3_column_int64(st, 9),
+                                       sqlite3_column_int(st, 6));
+    }
+
+    ngx_collab_db_release();
+
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
+{
+    cr->subject.data = ngx_pstrdup(cr->request->pool, id);
+    if (cr->subject.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cr->subject.len = id->len;
+    cr->undo = ngx_collab_webhook_resync;
+
+    return NGX_OK;
 }
 
 
@@ -650,7 +733,7 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook delete");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook delete");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -658,11 +741,17 @@ ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook delete");
+        return ngx_collab_refuse_db(cr, rc, "webhook delete");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
+    }
+
+    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
+        return ngx_collab_fail(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                               "an internal error occurred");
     }
 
     ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);
@@ -680,7 +769,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
     char           secret[COLLAB_SECRET_LEN + 1];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (collab_secret_new(secret) != 0) {
@@ -691,7 +780,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_rotate);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "webhook rotate");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook rotate");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
@@ -702,11 +791,12 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "webhook rotate");
+        return ngx_collab_refuse_db(cr, rc, "webhook rotate");
     }
 
     if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
-        return ngx_collab_not_found(cr, "webhook");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "webhook not found");
     }
 
     collab_json_obj_open(&cr->out);
@@ -793,15 +883,22 @@ ngx_int_t
 ngx_collab_delivery_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
-    has_status = (ngx_collab_arg(cr, "status", &status) == NGX_OK);
+    rc = ngx_collab_arg(cr, "status", &status);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_status = (rc == NGX_OK);
 
     if (has_status
         && !(status.len == 7 && ngx_strncmp(status.data, "pending", 7) == 0)
@@ -813,12 +910,12 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -839,12 +936,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     sqlite3_stmt  *st, *at;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -853,11 +950,12 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 0);
@@ -868,10 +966,10 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
 
     at = ngx_collab_db_stmt(ngx_collab_sql_delivery_attempts);
     if (at == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery attempts");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery attempts");
     }
 
-    ngx_collab_db_bind_str(at, 1, &cr->params[2]);
+    sqlite3_bind_int64(at, 1, sqlite3_column_int64(st, 0));
 
     collab_json_key(&cr->out, "attemptLog");
     collab_json_arr_open(&cr->out);
@@ -900,7 +998,7 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery attempts");
+        return ngx_collab_refuse_db(cr, rc, "delivery attempts");
     }
 
     collab_json_arr_close(&cr->out);
@@ -917,12 +1015,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     sqlite3_stmt  *st;
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_retry);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery retry");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery retry");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -932,11 +1030,12 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        return ngx_collab_not_found(cr, "delivery");
+        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
+                               "delivery not found");
     }
 
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);
@@ -945,10 +1044,10 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     if (rc != SQLITE_DONE) {
         collab_json_free(&cr->out);
         collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, "delivery retry");
+        return ngx_collab_refuse_db(cr, rc, "delivery retry");
     }
 
-    ngx_collab_sender_wake();
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
 }
@@ -1007,23 +1106,25 @@ ngx_collab_get_time(ngx_collab_req_t *cr, const char *field,
 
     if (v == NULL) {
         if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
+            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                     "%s: is required", field);
         }
 
         return NGX_DECLINED;
     }
 
     if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be a string", field);
     }
 
     *ms = ngx_collab_parse_time((u_char *) json_string_value(v),
                                 json_string_length(v));
 
     if (*ms < 0) {
-        return ngx_collab_reject(cr, field, "%s: must be an ISO 8601 UTC "
-                                 "time such as 2026-05-29T10:06:00.000Z",
-                                 field);
+        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, field,
+                                 "%s: must be an ISO 8601 UTC time such as "
+                                 "2026-05-29T10:06:00.000Z", field);
     }
 
     return NGX_OK;
@@ -1045,13 +1146,13 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
         != NGX_OK
         || ngx_collab_get_time(cr, "since", 1, &since) != NGX_OK)
     {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     res = ngx_collab_get_time(cr, "until", 0, &until);
 
     if (res == NGX_ERROR) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (res == NGX_DECLINED) {
@@ -1069,12 +1170,12 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_recover);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery recover");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery recover");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1084,7 +1185,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
-        return ngx_collab_fail_db(cr, rc, "delivery recover");
+        return ngx_collab_refuse_db(cr, rc, "delivery recover");
     }
 
     collab_json_obj_open(&cr->out);
@@ -1092,41 +1193,9 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     collab_json_int(&cr->out, sqlite3_changes(ngx_collab_db_handle()));
     collab_json_obj_close(&cr->out);
 
-    ngx_collab_sender_wake();
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
-}
-
-
-static int
-ngx_collab_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
-    const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    id->len = collab_id_new((char *) id->data, "dlv_");
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, id);
-    ngx_collab_db_bind_str(st, 2, webhook);
-    ngx_collab_db_bind_str(st, 3, event_id);
-    ngx_collab_db_bind_cstr(st, 4, event);
-    ngx_collab_db_bind_str(st, 5, payload);
-    sqlite3_bind_int64(st, 6, now);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    ngx_collab_deliveries_queued = 1;
-
-    return SQLITE_OK;
 }
 
 
@@ -1142,11 +1211,11 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     u_char          idbuf[COLLAB_ID_MAX];
 
     if (ngx_collab_check_fields(cr, (const char *[]) { NULL }) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
     now = ngx_collab_now_ms();
@@ -1175,19 +1244,17 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
     payload.len = body.len;
     id.data = idbuf;
 
-    rc = ngx_collab_delivery_add(&cr->params[1], &event_id, "webhook.test",
-                                 &payload, now, &id);
+    rc = ngx_collab_outbox_delivery_add(&cr->params[1], &event_id,
+                                        "webhook.test", &payload, now, &id);
     collab_json_free(&body);
 
     if (rc != SQLITE_OK) {
-        return ngx_collab_fail_db(cr, rc, "test delivery");
+        return ngx_collab_refuse_db(cr, rc, "test delivery");
     }
-
-    ngx_collab_sender_wake();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "delivery get");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
@@ -1195,61 +1262,10 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        return ngx_collab_fail_db(cr, rc, "delivery get");
+        return ngx_collab_refuse_db(cr, rc, "delivery get");
     }
 
     ngx_collab_delivery_json(&cr->out, st, 1);
 
     return ngx_collab_reply(cr, NGX_HTTP_ACCEPTED);
-}
-
-
-/*
- * The outbox's webhook half: a pending delivery for every enabled webhook
- * of the account that takes this event in this room.  Runs inside the
- * transaction that records the event.
- */
-int
-ngx_collab_webhook_fanout(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, ngx_str_t *event_id, ngx_str_t *payload, int64_t now)
-{
-    int         rc;
-    ngx_str_t   webhook, id;
-    ngx_uint_t  i, n;
-    u_char      ids[COLLAB_WEBHOOKS_MAX][COLLAB_ID_MAX];
-    u_char      idbuf[COLLAB_ID_MAX];
-
-    n = ngx_collab_shm_hooks_match(account, room, type, ids,
-                                   COLLAB_WEBHOOKS_MAX);
-
-    for (i = 0; i < n; i++) {
-        webhook.data = ids[i];
-        webhook.len = ngx_strlen(ids[i]);
-        id.data = idbuf;
-
-        rc = ngx_collab_delivery_add(&webhook, event_id,
-                                     ngx_collab_event_name(type), payload,
-                                     now, &id);
-        if (rc != SQLITE_OK) {
-            return rc;
-        }
-    }
-
-    return SQLITE_OK;
-}
-
-
-/* after a commit: were deliveries queued by this transaction? */
-ngx_uint_t
-ngx_collab_webhook_queued(ngx_uint_t clear)
-{
-    ngx_uint_t  queued;
-
-    queued = ngx_collab_deliveries_queued;
-
-    if (clear) {
-        ngx_collab_deliveries_queued = 0;
-    }
-
-    return queued;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ngx_collab_json.h"
+#include "ngx_collab_utf8.h"
 
 
 #define COLLAB_JSON_MIN_CAP    256
@@ -51,6 +52,9 @@ static void collab_put_digits(char *p, int64_t v, int n);
 
 
 static const char  collab_hex[] = "0123456789abcdef";
+
+/* U+FFFD REPLACEMENT CHARACTER */
+static const unsigned char  collab_replacement[] = { 0xef, 0xbf, 0xbd };
 
 
 void
@@ -244,10 +248,15 @@ collab_json_arr_close(collab_json_t *j)
 }
 
 
+/*
+ * A string literal.  Every ill-formed UTF-8 subpart becomes U+FFFD, as a
+ * receiver's decoder would read it, so that the output is always valid
+ * UTF-8 and JSON.stringify(JSON.parse()) gives the same bytes back.
+ */
 static void
 collab_json_escape(collab_json_t *j, const unsigned char *s, size_t len)
 {
-    size_t          i, run;
+    size_t          i, n, run;
     unsigned char   c, esc[6];
 
     collab_json_append(j, "\"", 1);
@@ -256,6 +265,19 @@ collab_json_escape(collab_json_t *j, const unsigned char *s, size_t len)
 
     for (i = 0; i < len; i++) {
         c = s[i];
+
+        if (c >= 0x80) {
+            if (collab_utf8_decode(s + i, len - i, &n) != COLLAB_UTF8_INVALID) {
+                i += n - 1;
+                continue;
+            }
+
+            collab_json_append(j, s + run, i - run);
+            collab_json_append(j, collab_replacement, 3);
+            i += n - 1;
+            run = i + 1;
+            continue;
+        }
 
         if (c >= 0x20 && c != '"' && c != '\\') {
             continue;
@@ -428,15 +450,35 @@ collab_json_time(collab_json_t *j, int64_t ms)
 }
 
 
+/*
+ * JSON text as it is.  Outside strings JSON is ASCII, so an ill-formed
+ * UTF-8 subpart can only be inside a string, where U+FFFD replaces it.
+ */
 void
 collab_json_raw(collab_json_t *j, const unsigned char *s, size_t len)
 {
+    size_t  i, n, run;
+
     if (j->failed) {
         return;
     }
 
     collab_json_sep(j);
-    collab_json_append(j, s, len);
+
+    run = 0;
+    i = collab_utf8_check(s, len);
+
+    while (i < len) {
+        collab_json_append(j, s + run, i - run);
+        collab_json_append(j, collab_replacement, 3);
+
+        (void) collab_utf8_decode(s + i, len - i, &n);
+
+        run = i + n;
+        i = run + collab_utf8_check(s + run, len - run);
+    }
+
+    collab_json_append(j, s + run, len - run);
 }
 
 

@@ -42,6 +42,30 @@ int collab_sign_v1(const char *secret, size_t secret_len, const char *id,
     size_t id_len, int64_t timestamp, const unsigned char *body,
     size_t body_len, char *out);
 
+/*
+ * A signing key made ready once: an HMAC-SHA256 context holding the key,
+ * so that each signature only re-initializes it (no fetch of the MAC, no
+ * allocation, no key schedule).  One per webhook secret, kept while the
+ * secret is; not for two threads at once.
+ */
+typedef struct collab_signer_s  collab_signer_t;
+
+/* for X-Webhook-Signature: the key is the secret string itself */
+collab_signer_t *collab_signer_hex(const char *secret, size_t secret_len);
+
+/* for webhook-signature: the key is the base64 after "whsec_"; NULL if bad */
+collab_signer_t *collab_signer_v1(const char *secret, size_t secret_len);
+
+void collab_signer_free(collab_signer_t *s);
+void collab_sign_cleanup(void);
+
+/* the same signatures as collab_sign_hex() and collab_sign_v1() */
+int collab_signer_sign_hex(collab_signer_t *s, const unsigned char *body,
+    size_t body_len, char *out);
+int collab_signer_sign_v1(collab_signer_t *s, const char *id, size_t id_len,
+    int64_t timestamp, const unsigned char *body, size_t body_len,
+    char *out);
+
 /* standard base64 with padding; returns the output length (no NUL) */
 size_t collab_base64_encode(const unsigned char *in, size_t len, char *out);
 /* -1 on invalid input, else the decoded length */

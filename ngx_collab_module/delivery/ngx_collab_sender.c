@@ -1,32 +1,30 @@
 /*
  * Copyright (C) collab
  *
- * The webhook sender.  It runs in every worker from timers, with no client
- * request behind it, on nginx's own machinery: the http block's resolver,
- * ngx_event_connect_peer(), ngx_ssl with SNI and certificate checks, and
- * a pool of idle keepalive connections per endpoint.
+ * The webhook sender: an HTTP client on nginx's own machinery (the http
+ * block's resolver, ngx_event_connect_peer(), ngx_ssl with SNI and
+ * certificate checks) with a pool of idle keepalive connections per
+ * endpoint.  It takes a delivery the outbox claimed, POSTs it signed, and
+ * reports how the attempt ended; claims, outcomes and retries are the
+ * outbox's (ngx_collab_outbox.c).
  *
- * Due deliveries are claimed with a lease (UPDATE ... RETURNING), so that
- * two workers never send the same attempt and a dead worker's claims come
- * back once the lease runs out.  A change that queues deliveries wakes the
- * sender of its worker at once; a timer looks for retries and expired
- * leases every second.  Each attempt is recorded in the delivery's log,
- * and the delivery is rescheduled, finished or failed as the retry rules
- * say.
+ * Per attempt it allocates one pool: the attempt, its request (headers,
+ * signatures and body in one buffer) and the buffer of the response
+ * header.  The URL is parsed and the signing keys are made ready once per
+ * webhook (the outbox's targets); a kept connection's record is made once
+ * with the connection.
  */
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_url.h"
+#include "ngx_collab_outbox.h"
 
 
-#define COLLAB_SENDER_POLL        1000
-#define COLLAB_SENDER_BATCH       64
-#define COLLAB_SENDER_MAX_FLIGHT  1024
-#define COLLAB_RESPONSE_HEADER    8192
+#define COLLAB_ATTEMPT_POOL       4096
+#define COLLAB_HEADER_FIRST       1024
+#define COLLAB_HEADER_MAX         8192
 #define COLLAB_RESPONSE_KEEP      1024
-#define COLLAB_RETRY_FLOOR        60000
-#define COLLAB_PURGE_EVERY        (3600 * 1000)
 
 
 typedef struct {
@@ -38,98 +36,73 @@ typedef struct {
 } ngx_collab_endpoint_t;
 
 
+/* a connection's record, made once with it, for its idle times */
 typedef struct {
     ngx_queue_t              queue;
     ngx_connection_t        *connection;
     ngx_uint_t               requests;
     ngx_collab_endpoint_t   *endpoint;
-} ngx_collab_idle_t;
+} ngx_collab_keep_t;
 
 
-typedef struct {
-    ngx_queue_t              queue;
-    ngx_uint_t               inflight;
-    size_t                   id_len;
-    u_char                   id[COLLAB_ID_MAX];
-} ngx_collab_flight_t;
+/* what an attempt is doing, for the error log's "while ..." */
+typedef enum {
+    COLLAB_STEP_START = 0,
+    COLLAB_STEP_RESOLVE,
+    COLLAB_STEP_CONNECT,
+    COLLAB_STEP_SEND,
+    COLLAB_STEP_READ
+} ngx_collab_step_e;
 
 
 typedef struct {
     ngx_pool_t              *pool;
-    ngx_log_t               *log;
-    ngx_str_t                delivery;
-    ngx_str_t                url;
-    ngx_str_t                secret;
-    ngx_str_t                previous;
-    ngx_str_t                payload;
-    int64_t                  attempts;
+    ngx_log_t                log;
+    ngx_collab_delivery_t    d;
+    ngx_collab_target_t     *t;
+    ngx_collab_step_e        step;
     int64_t                  started_ms;
-    collab_url_t             u;
-    ngx_str_t                host;
-    ngx_collab_endpoint_t   *endpoint;
-    ngx_collab_flight_t     *flight;
     ngx_peer_connection_t    peer;
     ngx_resolver_ctx_t      *resolving;
     ngx_connection_t        *connection;
-    ngx_uint_t               requests;
+    ngx_collab_keep_t       *keep;
     ngx_event_t              deadline;
     ngx_buf_t               *request;
     ngx_buf_t               *header;
+    ngx_str_t                host;
 
     ngx_uint_t               status;
     off_t                    content_length;   /* -1: unknown */
     off_t                    chunk;            /* left in this chunk */
     ngx_uint_t               chunk_state;
     time_t                   retry_after;      /* -1: none */
+    const char              *bad;              /* why it is not HTTP */
     size_t                   kept;
     u_char                   body[COLLAB_RESPONSE_KEEP];
+    u_char                   id[COLLAB_ID_MAX];
 
     unsigned                 connected:1;
     unsigned                 reused:1;
     unsigned                 chunked:1;
     unsigned                 close:1;
     unsigned                 header_done:1;
-    unsigned                 complete:1;
     unsigned                 timed_out:1;
     unsigned                 retried:1;
 } ngx_collab_attempt_t;
 
 
-/* the outcome of an attempt, waiting for the batch to be written */
-typedef struct {
-    ngx_str_t                delivery;
-    const char              *status;
-    int64_t                  next;             /* 0: none */
-    int64_t                  at;
-    int64_t                  duration;
-    ngx_int_t                code;             /* -1: no response */
-    ngx_str_t                error;
-    ngx_str_t                response;
-    unsigned                 gone:1;
-} ngx_collab_result_t;
-
-
 static struct {
-    ngx_cycle_t                  *cycle;
     ngx_collab_webhook_conf_t    *conf;
-    ngx_event_t                   poll;
-    ngx_event_t                   wake;
-    ngx_event_t                   flush;
-    ngx_array_t                  *results;
-    ngx_pool_t                   *results_pool;
     ngx_queue_t                   endpoints;
-    ngx_queue_t                   flights;
-    ngx_uint_t                    inflight;
-    ngx_msec_t                    purged;
-    unsigned                      running:1;
     unsigned                      ready:1;
 } ngx_collab_sender;
 
 
-static void ngx_collab_sender_run(ngx_event_t *ev);
-static void ngx_collab_sender_flush(ngx_event_t *ev);
-static ngx_collab_attempt_t *ngx_collab_attempt_new(sqlite3_stmt *st,
-    ngx_str_t *url, ngx_str_t *secret, ngx_str_t *previous);
+static void ngx_collab_sender_send(ngx_collab_delivery_t *d);
+static u_char *ngx_collab_attempt_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
+static ngx_int_t ngx_collab_attempt_request(ngx_collab_attempt_t *a,
+    ngx_collab_delivery_t *d);
 static void ngx_collab_attempt_start(ngx_collab_attempt_t *a);
 static void ngx_collab_attempt_resolved(ngx_resolver_ctx_t *ctx);
 static void ngx_collab_attempt_connect(ngx_collab_attempt_t *a,
@@ -142,12 +115,12 @@ static void ngx_collab_attempt_send(ngx_collab_attempt_t *a);
 static void ngx_collab_attempt_handler(ngx_event_t *ev);
 static void ngx_collab_attempt_read(ngx_collab_attempt_t *a);
 static ngx_int_t ngx_collab_attempt_parse(ngx_collab_attempt_t *a,
+    ngx_buf_t *b);
+static ngx_int_t ngx_collab_attempt_body(ngx_collab_attempt_t *a,
     u_char *p, u_char *last);
 static void ngx_collab_attempt_timeout(ngx_event_t *ev);
 static void ngx_collab_attempt_finish(ngx_collab_attempt_t *a,
     const char *error);
-static void ngx_collab_attempt_record(ngx_collab_attempt_t *a,
-    const char *error, ngx_msec_int_t duration);
 static void ngx_collab_attempt_again(ngx_collab_attempt_t *a);
 static void ngx_collab_attempt_release(ngx_collab_attempt_t *a,
     ngx_uint_t keep);
@@ -155,84 +128,18 @@ static void ngx_collab_close(ngx_connection_t *c);
 static void ngx_collab_idle_handler(ngx_event_t *ev);
 
 
-/*
- * A claimed delivery's next_attempt_at is its lease: it leaves the range
- * of due deliveries until the lease runs out, so these queries touch only
- * what can be sent, however long the backlog.
- */
-static const char  ngx_collab_sql_due_webhooks[] =
-    "SELECT id FROM webhooks WHERE enabled = 1 AND EXISTS"
-    " (SELECT 1 FROM deliveries WHERE webhook_id = webhooks.id"
-    " AND status = 'pending' AND next_attempt_at <= ?1)"
-    " LIMIT 64";
-
-static const char  ngx_collab_sql_webhook_target[] =
-    "SELECT url, secret, previous_secret, previous_until FROM webhooks"
-    " WHERE id = ?1 AND enabled = 1";
-
-static const char  ngx_collab_sql_claim[] =
-    "UPDATE deliveries SET next_attempt_at = ?3 WHERE seq IN"
-    " (SELECT seq FROM deliveries WHERE webhook_id = ?1"
-    " AND status = 'pending' AND next_attempt_at <= ?2"
-    " ORDER BY next_attempt_at LIMIT ?4)"
-    " RETURNING id, payload, attempts";
-
-static const char  ngx_collab_sql_attempt_insert[] =
-    "INSERT INTO delivery_attempts (delivery_id, at, status_code,"
-    " duration_ms, error, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-static const char  ngx_collab_sql_delivery_done[] =
-    "UPDATE deliveries SET status = ?2, attempts = attempts + 1,"
-    " next_attempt_at = ?3, last_attempt_at = ?4,"
-    " status_code = ?5, duration_ms = ?6, error = ?7"
-    " WHERE id = ?1 RETURNING webhook_id";
-
-static const char  ngx_collab_sql_webhook_gone[] =
-    "UPDATE webhooks SET enabled = 0, updated_at = ?2 WHERE id = ?1"
-    " RETURNING account_id, room_id, event_mask";
-
-static const char  ngx_collab_sql_purge[] =
-    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
-    " WHERE created_at < ?1 AND status != 'pending' LIMIT 1000)";
-
-
 ngx_int_t
 ngx_collab_sender_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 {
-    ngx_collab_sender.cycle = cycle;
     ngx_collab_sender.conf = &cmcf->webhook;
 
     ngx_queue_init(&ngx_collab_sender.endpoints);
-    ngx_queue_init(&ngx_collab_sender.flights);
-
-    ngx_collab_sender.poll.handler = ngx_collab_sender_run;
-    ngx_collab_sender.poll.log = cycle->log;
-    ngx_collab_sender.poll.data = &ngx_collab_sender;
-    ngx_collab_sender.poll.cancelable = 1;
-
-    ngx_collab_sender.wake.handler = ngx_collab_sender_run;
-    ngx_collab_sender.wake.log = cycle->log;
-    ngx_collab_sender.wake.data = &ngx_collab_sender;
-
-    ngx_collab_sender.flush.handler = ngx_collab_sender_flush;
-    ngx_collab_sender.flush.log = cycle->log;
-    ngx_collab_sender.flush.data = &ngx_collab_sender;
 
     ngx_collab_sender.ready = 1;
 
-    /* deliveries left by a previous run go out as soon as the worker is up */
-    ngx_add_timer(&ngx_collab_sender.poll, 10);
+    ngx_collab_outbox_deliver(ngx_collab_sender_send);
 
     return NGX_OK;
-}
-
-
-void
-ngx_collab_sender_wake(void)
-{
-    if (ngx_collab_sender.ready && !ngx_collab_sender.wake.posted) {
-        ngx_post_event(&ngx_collab_sender.wake, &ngx_posted_events);
-    }
 }
 
 
@@ -240,18 +147,12 @@ void
 ngx_collab_sender_exit(void)
 {
     ngx_queue_t            *q;
-    ngx_collab_idle_t      *idle;
+    ngx_collab_keep_t      *keep;
     ngx_collab_endpoint_t  *ep;
 
     if (!ngx_collab_sender.ready) {
         return;
     }
-
-    if (ngx_collab_sender.flush.posted) {
-        ngx_delete_posted_event(&ngx_collab_sender.flush);
-    }
-
-    ngx_collab_sender_flush(&ngx_collab_sender.flush);
 
     while (!ngx_queue_empty(&ngx_collab_sender.endpoints)) {
         q = ngx_queue_head(&ngx_collab_sender.endpoints);
@@ -259,338 +160,35 @@ ngx_collab_sender_exit(void)
         ngx_queue_remove(q);
 
         while (!ngx_queue_empty(&ep->idle)) {
-            idle = ngx_queue_data(ngx_queue_head(&ep->idle),
-                                  ngx_collab_idle_t, queue);
-            ngx_queue_remove(&idle->queue);
-            ngx_collab_close(idle->connection);
+            keep = ngx_queue_data(ngx_queue_head(&ep->idle),
+                                  ngx_collab_keep_t, queue);
+            ngx_queue_remove(&keep->queue);
+            ngx_collab_close(keep->connection);
         }
 
         ngx_free(ep);
-    }
-
-    while (!ngx_queue_empty(&ngx_collab_sender.flights)) {
-        q = ngx_queue_head(&ngx_collab_sender.flights);
-        ngx_queue_remove(q);
-        ngx_free(ngx_queue_data(q, ngx_collab_flight_t, queue));
-    }
-
-    if (ngx_collab_sender.wake.posted) {
-        ngx_delete_posted_event(&ngx_collab_sender.wake);
     }
 
     ngx_collab_sender.ready = 0;
 }
 
 
-static ngx_collab_flight_t *
-ngx_collab_flight(ngx_str_t *webhook)
-{
-    ngx_queue_t          *q;
-    ngx_collab_flight_t  *f;
-
-    for (q = ngx_queue_head(&ngx_collab_sender.flights);
-         q != ngx_queue_sentinel(&ngx_collab_sender.flights);
-         q = ngx_queue_next(q))
-    {
-        f = ngx_queue_data(q, ngx_collab_flight_t, queue);
-
-        if (f->id_len == webhook->len
-            && ngx_memcmp(f->id, webhook->data, webhook->len) == 0)
-        {
-            return f;
-        }
-    }
-
-    if (webhook->len >= COLLAB_ID_MAX) {
-        return NULL;
-    }
-
-    f = ngx_alloc(sizeof(ngx_collab_flight_t), ngx_cycle->log);
-    if (f == NULL) {
-        return NULL;
-    }
-
-    f->inflight = 0;
-    f->id_len = webhook->len;
-    ngx_memcpy(f->id, webhook->data, webhook->len);
-    ngx_queue_insert_tail(&ngx_collab_sender.flights, &f->queue);
-
-    return f;
-}
-
-
-/* claims due deliveries of one webhook and starts their attempts */
-static ngx_int_t
-ngx_collab_sender_claim(ngx_str_t *webhook, int64_t now)
-{
-    int                    rc;
-    int64_t                previous_until;
-    ngx_str_t              url, secret, previous;
-    ngx_uint_t             room, n, i;
-    ngx_pool_t            *pool;
-    sqlite3_stmt          *st;
-    ngx_collab_flight_t   *flight;
-    ngx_collab_attempt_t  *a, *list[COLLAB_SENDER_BATCH];
-
-    flight = ngx_collab_flight(webhook);
-    if (flight == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (flight->inflight >= ngx_collab_sender.conf->concurrency) {
-        return NGX_OK;
-    }
-
-    room = ngx_collab_sender.conf->concurrency - flight->inflight;
-    room = ngx_min(room, COLLAB_SENDER_BATCH);
-    room = ngx_min(room, COLLAB_SENDER_MAX_FLIGHT - ngx_collab_sender.inflight);
-
-    if (room == 0) {
-        return NGX_OK;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_target);
-    if (st == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, webhook);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
-    }
-
-    pool = ngx_create_pool(512, ngx_cycle->log);
-    if (pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    previous_until = sqlite3_column_int64(st, 3);
-
-    if (ngx_collab_db_dup(pool, st, 0, &url) != NGX_OK
-        || ngx_collab_db_dup(pool, st, 1, &secret) != NGX_OK
-        || ngx_collab_db_dup(pool, st, 2, &previous) != NGX_OK)
-    {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    if (previous.data && previous_until <= now) {
-        previous.data = NULL;
-        previous.len = 0;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_claim);
-    if (st == NULL) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, webhook);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, now + ngx_collab_sender.conf->timeout
-                              + ngx_collab_sender.conf->connect_timeout
-                              + ngx_collab_sender.conf->resolver_timeout
-                              + 10000);
-    sqlite3_bind_int64(st, 4, room);
-
-    /* every row first: an attempt may end at once, and then it writes */
-    n = 0;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        a = ngx_collab_attempt_new(st, &url, &secret, &previous);
-        if (a == NULL) {
-            /* the rest keep their lease and come back when it ends */
-            sqlite3_reset(st);
-            break;
-        }
-
-        a->flight = flight;
-        flight->inflight++;
-        ngx_collab_sender.inflight++;
-
-        list[n++] = a;
-    }
-
-    ngx_destroy_pool(pool);
-
-    ngx_collab_db_release();
-
-    for (i = 0; i < n; i++) {
-        ngx_collab_attempt_start(list[i]);
-    }
-
-    return NGX_OK;
-}
-
-
-/* an attempt of the claimed row, in a pool of its own */
-static ngx_collab_attempt_t *
-ngx_collab_attempt_new(sqlite3_stmt *st, ngx_str_t *url, ngx_str_t *secret,
-    ngx_str_t *previous)
-{
-    ngx_pool_t            *pool;
-    ngx_collab_attempt_t  *a;
-
-    pool = ngx_create_pool(2048, ngx_cycle->log);
-    if (pool == NULL) {
-        return NULL;
-    }
-
-    a = ngx_pcalloc(pool, sizeof(ngx_collab_attempt_t));
-    if (a == NULL) {
-        goto failed;
-    }
-
-    a->pool = pool;
-    a->log = ngx_cycle->log;
-    a->attempts = sqlite3_column_int64(st, 2);
-
-    if (ngx_collab_db_dup(pool, st, 0, &a->delivery) != NGX_OK
-        || ngx_collab_db_dup(pool, st, 1, &a->payload) != NGX_OK)
-    {
-        goto failed;
-    }
-
-    a->url.len = url->len;
-    a->url.data = ngx_pstrdup(pool, url);
-    a->secret.len = secret->len;
-    a->secret.data = ngx_pstrdup(pool, secret);
-
-    if (a->url.data == NULL || a->secret.data == NULL) {
-        goto failed;
-    }
-
-    if (previous->data) {
-        a->previous.len = previous->len;
-        a->previous.data = ngx_pstrdup(pool, previous);
-
-        if (a->previous.data == NULL) {
-            goto failed;
-        }
-    }
-
-    return a;
-
-failed:
-
-    ngx_destroy_pool(pool);
-    return NULL;
-}
-
-
-static void
-ngx_collab_sender_purge(int64_t now)
-{
-    sqlite3_stmt  *st;
-
-    if (ngx_collab_sender.conf->delivery_retention == 0) {
-        return;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_purge);
-    if (st == NULL) {
-        return;
-    }
-
-    sqlite3_bind_int64(st, 1, now - (int64_t) ngx_collab_sender.conf
-                                       ->delivery_retention * 1000);
-
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        ngx_collab_db_log(ngx_cycle->log, sqlite3_errcode(
-                          ngx_collab_db_handle()), "delivery purge");
-    }
-}
-
-
-static void
-ngx_collab_sender_run(ngx_event_t *ev)
-{
-    int            rc;
-    int64_t        now;
-    ngx_str_t      webhook;
-    ngx_uint_t     i, n;
-    sqlite3_stmt  *st;
-    u_char         ids[COLLAB_SENDER_BATCH][COLLAB_ID_MAX];
-
-    if (ngx_collab_sender.running || !ngx_collab_sender.ready
-        || ngx_exiting || ngx_terminate || ngx_quit
-        || ngx_collab_db_handle() == NULL)
-    {
-        return;
-    }
-
-    ngx_collab_sender.running = 1;
-
-    now = ngx_collab_now_ms();
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_due_webhooks);
-    n = 0;
-
-    if (st) {
-        sqlite3_bind_int64(st, 1, now);
-
-        while (n < COLLAB_SENDER_BATCH
-               && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        {
-            webhook.len = ngx_min((size_t) sqlite3_column_bytes(st, 0),
-                                  COLLAB_ID_MAX - 1);
-            ngx_memcpy(ids[n], sqlite3_column_text(st, 0), webhook.len);
-            ids[n][webhook.len] = '\0';
-            n++;
-        }
-    }
-
-    ngx_collab_db_release();
-
-    for (i = 0; i < n; i++) {
-        webhook.data = ids[i];
-        webhook.len = ngx_strlen(ids[i]);
-
-        if (ngx_collab_sender_claim(&webhook, now) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "collab: claiming deliveries of \"%V\" failed: %s",
-                          &webhook, sqlite3_errmsg(ngx_collab_db_handle()));
-        }
-
-        ngx_collab_db_release();
-    }
-
-    if (ngx_current_msec - ngx_collab_sender.purged >= COLLAB_PURGE_EVERY
-        || ngx_collab_sender.purged == 0)
-    {
-        ngx_collab_sender.purged = ngx_current_msec;
-        ngx_collab_sender_purge(now);
-        ngx_collab_db_release();
-    }
-
-    if (ngx_worker == 0 && ev == &ngx_collab_sender.poll) {
-        /* the sender's clock also keeps the database's log short */
-        ngx_collab_db_checkpoint();
-    }
-
-    ngx_collab_sender.running = 0;
-
-    if (ngx_collab_sender.poll.timer_set) {
-        ngx_del_timer(&ngx_collab_sender.poll);
-    }
-
-    ngx_add_timer(&ngx_collab_sender.poll, COLLAB_SENDER_POLL);
-}
-
-
+/* the keepalive pool of the target's scheme, host and port */
 static ngx_collab_endpoint_t *
-ngx_collab_endpoint(ngx_collab_attempt_t *a)
+ngx_collab_endpoint(ngx_collab_target_t *t)
 {
     u_char                 *p;
     ngx_queue_t            *q;
     ngx_collab_endpoint_t  *ep;
     u_char                  key[300];
 
+    if (t->endpoint) {
+        return t->endpoint;
+    }
+
     p = ngx_snprintf(key, sizeof(key), "%s://%*s:%d",
-                     a->u.https ? "https" : "http", a->u.host_len,
-                     a->u.host, (int) a->u.port);
+                     t->u.https ? "https" : "http", t->u.host_len,
+                     t->u.host, (int) t->u.port);
 
     for (q = ngx_queue_head(&ngx_collab_sender.endpoints);
          q != ngx_queue_sentinel(&ngx_collab_sender.endpoints);
@@ -601,6 +199,7 @@ ngx_collab_endpoint(ngx_collab_attempt_t *a)
         if (ep->key_len == (size_t) (p - key)
             && ngx_memcmp(ep->key, key, ep->key_len) == 0)
         {
+            t->endpoint = ep;
             return ep;
         }
     }
@@ -616,27 +215,176 @@ ngx_collab_endpoint(ngx_collab_attempt_t *a)
     ngx_memcpy(ep->key, key, ep->key_len);
     ngx_queue_insert_tail(&ngx_collab_sender.endpoints, &ep->queue);
 
+    t->endpoint = ep;
+
     return ep;
 }
 
 
-static ngx_int_t
-ngx_collab_attempt_request(ngx_collab_attempt_t *a)
+/*
+ * An attempt of a claimed delivery.  Everything it needs of the delivery
+ * is copied into its pool here (the id, and the body into the request),
+ * since the claim that holds the delivery is freed when this returns.
+ */
+static void
+ngx_collab_sender_send(ngx_collab_delivery_t *d)
 {
-    size_t      len;
-    time_t      ts;
-    ngx_buf_t  *b;
-    char        hex[COLLAB_SIG_HEX_LEN + 1];
-    char        v1[COLLAB_SIG_V1_LEN + 1], v1old[COLLAB_SIG_V1_LEN + 1];
+    ngx_pool_t            *pool;
+    ngx_collab_outcome_t   o;
+    ngx_collab_attempt_t  *a;
 
+    pool = ngx_create_pool(COLLAB_ATTEMPT_POOL, ngx_cycle->log);
+    if (pool == NULL) {
+        goto failed;
+    }
+
+    a = ngx_pcalloc(pool, sizeof(ngx_collab_attempt_t));
+    if (a == NULL) {
+        ngx_destroy_pool(pool);
+        goto failed;
+    }
+
+    a->pool = pool;
+    a->t = d->target;
+    a->d = *d;
+    a->d.id.data = a->id;
+    a->d.id.len = ngx_min(d->id.len, COLLAB_ID_MAX - 1);
+    ngx_memcpy(a->id, d->id.data, a->d.id.len);
+    ngx_str_null(&a->d.payload);
+
+    a->log = *ngx_cycle->log;
+    a->log.handler = ngx_collab_attempt_log_error;
+    a->log.data = a;
+    a->log.action = "starting webhook delivery";
+
+    a->started_ms = ngx_collab_now_ms();
+    a->content_length = -1;
+    a->retry_after = -1;
+
+    a->deadline.handler = ngx_collab_attempt_timeout;
+    a->deadline.data = a;
+    a->deadline.log = &a->log;
+    ngx_add_timer(&a->deadline, ngx_collab_sender.conf->timeout);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V attempt %ui to \"%V\" "
+                   "%ui bytes", &a->d.id, a->d.attempt, &a->t->url,
+                   d->payload.len);
+
+    if (a->t->invalid) {
+        ngx_collab_attempt_finish(a, a->t->invalid);
+        return;
+    }
+
+    a->host.data = (u_char *) a->t->u.host;
+    a->host.len = a->t->u.host_len;
+
+    if (ngx_collab_attempt_request(a, d) != NGX_OK) {
+        ngx_collab_attempt_finish(a, "out of memory");
+        return;
+    }
+
+    if (ngx_collab_endpoint(a->t) == NULL) {
+        ngx_collab_attempt_finish(a, "out of memory");
+        return;
+    }
+
+    ngx_collab_attempt_start(a);
+
+    return;
+
+failed:
+
+    /* no attempt could start: recorded as one that failed at once */
+    ngx_memzero(&o, sizeof(ngx_collab_outcome_t));
+    o.status = -1;
+    o.error = "out of memory";
+    o.at = ngx_collab_now_ms();
+    o.retry_after = -1;
+
+    ngx_collab_outbox_sent(d, &o);
+}
+
+
+/* the context of the error log's lines of an attempt */
+static u_char *
+ngx_collab_attempt_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    ngx_collab_attempt_t *a = log->data;
+
+    switch (a->step) {
+
+    case COLLAB_STEP_RESOLVE:
+        return ngx_snprintf(buf, len, " while resolving \"%V\" for webhook "
+                            "delivery %V", &a->host, &a->d.id);
+
+    case COLLAB_STEP_CONNECT:
+        return ngx_snprintf(buf, len, " while connecting to \"%V\" for "
+                            "webhook delivery %V", &a->t->url, &a->d.id);
+
+    case COLLAB_STEP_SEND:
+        return ngx_snprintf(buf, len, " while sending webhook delivery %V "
+                            "to \"%V\"", &a->d.id, &a->t->url);
+
+    case COLLAB_STEP_READ:
+        return ngx_snprintf(buf, len, " while reading response of webhook "
+                            "delivery %V from \"%V\"", &a->d.id,
+                            &a->t->url);
+
+    default:
+        return ngx_snprintf(buf, len, " while starting webhook delivery %V "
+                            "to \"%V\"", &a->d.id, &a->t->url);
+    }
+}
+
+
+static void
+ngx_collab_attempt_step(ngx_collab_attempt_t *a, ngx_collab_step_e step)
+{
+    static char  *actions[] = {
+        "starting webhook delivery",
+        "resolving",
+        "connecting to",
+        "sending webhook delivery",
+        "reading response of"
+    };
+
+    a->step = step;
+    a->log.action = actions[step];
+}
+
+
+/* the request: headers, signatures and body, in one buffer of its size */
+static ngx_int_t
+ngx_collab_attempt_request(ngx_collab_attempt_t *a, ngx_collab_delivery_t *d)
+{
+    size_t                len;
+    time_t                ts;
+    ngx_buf_t            *b;
+    ngx_collab_target_t  *t;
+    char                  hex[COLLAB_SIG_HEX_LEN + 1];
+    char                  v1[COLLAB_SIG_V1_LEN + 1];
+    char                  v1old[COLLAB_SIG_V1_LEN + 1];
+
+    static const char     head[] =
+        "POST  HTTP/1.1\r\nHost: []:65535\r\n"
+        "Content-Type: application/json\r\n"
+        "User-Agent: collab-webhooks/" COLLAB_VERSION "\r\n"
+        "Content-Length: 18446744073709551615\r\n"
+        "X-Webhook-Signature: \r\n"
+        "webhook-id: \r\n"
+        "webhook-timestamp: -9223372036854775808\r\n"
+        "webhook-signature:  \r\n"
+        "Connection: keep-alive\r\n\r\n";
+
+    t = a->t;
     ts = ngx_time();
 
-    collab_sign_hex((char *) a->secret.data, a->secret.len, a->payload.data,
-                    a->payload.len, hex);
+    (void) collab_signer_sign_hex(t->hex, d->payload.data, d->payload.len,
+                                  hex);
 
-    if (collab_sign_v1((char *) a->secret.data, a->secret.len,
-                       (char *) a->delivery.data, a->delivery.len, ts,
-                       a->payload.data, a->payload.len, v1)
+    if (collab_signer_sign_v1(t->v1, (char *) d->id.data, d->id.len, ts,
+                              d->payload.data, d->payload.len, v1)
         != 0)
     {
         return NGX_ERROR;
@@ -644,18 +392,17 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a)
 
     v1old[0] = '\0';
 
-    if (a->previous.data
-        && collab_sign_v1((char *) a->previous.data, a->previous.len,
-                          (char *) a->delivery.data, a->delivery.len, ts,
-                          a->payload.data, a->payload.len, v1old)
+    if (t->previous && t->previous_until > a->started_ms
+        && collab_signer_sign_v1(t->previous, (char *) d->id.data,
+                                 d->id.len, ts, d->payload.data,
+                                 d->payload.len, v1old)
            != 0)
     {
         v1old[0] = '\0';
     }
 
-    len = a->u.path_len + a->u.host_len + a->payload.len
-          + a->delivery.len + 2 * COLLAB_SIG_V1_LEN + COLLAB_SIG_HEX_LEN
-          + 512;
+    len = sizeof(head) - 1 + t->u.path_len + t->u.host_len + d->id.len
+          + COLLAB_SIG_HEX_LEN + 2 * COLLAB_SIG_V1_LEN + d->payload.len;
 
     b = ngx_create_temp_buf(a->pool, len);
     if (b == NULL) {
@@ -663,19 +410,19 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a)
     }
 
     b->last = ngx_sprintf(b->last, "POST %*s HTTP/1.1\r\nHost: ",
-                          a->u.path_len, a->u.path);
+                          t->u.path_len, t->u.path);
 
-    if (ngx_strlchr((u_char *) a->u.host, (u_char *) a->u.host
-                                          + a->u.host_len, ':'))
+    if (ngx_strlchr((u_char *) t->u.host, (u_char *) t->u.host
+                                          + t->u.host_len, ':'))
     {
-        b->last = ngx_sprintf(b->last, "[%*s]", a->u.host_len, a->u.host);
+        b->last = ngx_sprintf(b->last, "[%*s]", t->u.host_len, t->u.host);
 
     } else {
-        b->last = ngx_cpymem(b->last, a->u.host, a->u.host_len);
+        b->last = ngx_cpymem(b->last, t->u.host, t->u.host_len);
     }
 
-    if (a->u.port != (a->u.https ? 443 : 80)) {
-        b->last = ngx_sprintf(b->last, ":%d", (int) a->u.port);
+    if (t->u.port != (t->u.https ? 443 : 80)) {
+        b->last = ngx_sprintf(b->last, ":%d", (int) t->u.port);
     }
 
     b->last = ngx_sprintf(b->last,
@@ -687,12 +434,12 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a)
                           "webhook-timestamp: %T\r\n"
                           "webhook-signature: %s%s%s\r\n"
                           "Connection: %s\r\n\r\n",
-                          a->payload.len, hex, &a->delivery, ts, v1,
+                          d->payload.len, hex, &d->id, ts, v1,
                           v1old[0] ? " " : "", v1old,
                           ngx_collab_sender.conf->keepalive ? "keep-alive"
                                                             : "close");
 
-    b->last = ngx_cpymem(b->last, a->payload.data, a->payload.len);
+    b->last = ngx_cpymem(b->last, d->payload.data, d->payload.len);
 
     a->request = b;
 
@@ -703,112 +450,62 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a)
 static void
 ngx_collab_attempt_start(ngx_collab_attempt_t *a)
 {
-    const char             *err, *rule;
+    const char             *rule;
     ngx_queue_t            *q;
-    ngx_collab_idle_t      *idle;
-    ngx_resolver_ctx_t     *ctx, temp;
     ngx_connection_t       *c;
-    struct sockaddr_in      sin;
-#if (NGX_HAVE_INET6)
-    struct sockaddr_in6     sin6;
-#endif
+    ngx_collab_keep_t      *keep;
+    ngx_resolver_ctx_t     *ctx, temp;
+    ngx_collab_endpoint_t  *ep;
 
-    a->started_ms = ngx_collab_now_ms();
-    a->content_length = -1;
-    a->retry_after = -1;
+    ep = a->t->endpoint;
 
-    a->deadline.handler = ngx_collab_attempt_timeout;
-    a->deadline.data = a;
-    a->deadline.log = a->log;
-    ngx_add_timer(&a->deadline, ngx_collab_sender.conf->timeout);
-
-    if (collab_url_parse((char *) a->url.data, a->url.len, &a->u, &err)
-        != 0)
-    {
-        ngx_collab_attempt_finish(a, err);
-        return;
-    }
-
-    a->host.data = (u_char *) a->u.host;
-    a->host.len = a->u.host_len;
-
-    if (a->request) {
-        a->request->pos = a->request->start;
-
-    } else if (ngx_collab_attempt_request(a) != NGX_OK) {
-        ngx_collab_attempt_finish(a, "cannot sign the request: bad secret");
-        return;
-    }
-
-    a->endpoint = ngx_collab_endpoint(a);
-    if (a->endpoint == NULL) {
-        ngx_collab_attempt_finish(a, "out of memory");
-        return;
-    }
-
-    if (!ngx_queue_empty(&a->endpoint->idle)) {
-        q = ngx_queue_last(&a->endpoint->idle);
+    if (!ngx_queue_empty(&ep->idle)) {
+        q = ngx_queue_last(&ep->idle);
         ngx_queue_remove(q);
-        a->endpoint->nidle--;
+        ep->nidle--;
 
-        idle = ngx_queue_data(q, ngx_collab_idle_t, queue);
-        c = idle->connection;
+        keep = ngx_queue_data(q, ngx_collab_keep_t, queue);
+        c = keep->connection;
 
         if (c->read->timer_set) {
             ngx_del_timer(c->read);
         }
 
         a->connection = c;
-        a->requests = idle->requests;
+        a->keep = keep;
         a->reused = 1;
         a->connected = 1;
 
         c->idle = 0;
         c->data = a;
-        c->log = a->log;
-        c->read->log = a->log;
-        c->write->log = a->log;
+        c->log = &a->log;
+        c->read->log = &a->log;
+        c->write->log = &a->log;
         c->read->handler = ngx_collab_attempt_handler;
         c->write->handler = ngx_collab_attempt_handler;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                       "collab sender: delivery %V on kept connection %p, "
+                       "request %ui", &a->d.id, c, keep->requests + 1);
 
         ngx_collab_attempt_send(a);
         return;
     }
 
-    if (a->u.literal) {
-        ngx_memzero(&sin, sizeof(sin));
-
-        if (inet_pton(AF_INET, a->u.host, &sin.sin_addr) == 1) {
-            sin.sin_family = AF_INET;
-            sin.sin_port = htons(a->u.port);
-            ngx_collab_attempt_connect(a, (struct sockaddr *) &sin,
-                                       sizeof(sin));
-            return;
-        }
-
-#if (NGX_HAVE_INET6)
-        ngx_memzero(&sin6, sizeof(sin6));
-
-        if (inet_pton(AF_INET6, a->u.host, &sin6.sin6_addr) == 1) {
-            sin6.sin6_family = AF_INET6;
-            sin6.sin6_port = htons(a->u.port);
-            ngx_collab_attempt_connect(a, (struct sockaddr *) &sin6,
-                                       sizeof(sin6));
-            return;
-        }
-#endif
-
-        ngx_collab_attempt_finish(a, "bad address");
+    if (a->t->u.literal) {
+        ngx_collab_attempt_connect(a, a->t->sockaddr, a->t->socklen);
         return;
     }
 
     rule = ngx_collab_sender.conf->allow_private
-           ? NULL : collab_host_forbidden(&a->u);
+           ? NULL : collab_host_forbidden(&a->t->u);
 
     if (rule) {
         ngx_collab_attempt_finish(a, rule);
         return;
     }
+
+    ngx_collab_attempt_step(a, COLLAB_STEP_RESOLVE);
 
     temp.name = a->host;
 
@@ -832,6 +529,10 @@ ngx_collab_attempt_start(ngx_collab_attempt_t *a)
 
     a->resolving = ctx;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V resolving \"%V\"",
+                   &a->d.id, &a->host);
+
     if (ngx_resolve_name(ctx) != NGX_OK) {
         a->resolving = NULL;
         ngx_collab_attempt_finish(a, "cannot resolve the host name");
@@ -853,6 +554,10 @@ ngx_collab_attempt_resolved(ngx_resolver_ctx_t *ctx)
     u_char            buf[NGX_SOCKADDRLEN];
 
     a->resolving = NULL;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V resolved, state:%i "
+                   "addresses:%ui", &a->d.id, ctx->state, ctx->naddrs);
 
     if (ctx->state || ctx->naddrs == 0) {
         p = ngx_snprintf(text, sizeof(text) - 1, "%s",
@@ -882,7 +587,7 @@ ngx_collab_attempt_resolved(ngx_resolver_ctx_t *ctx)
     socklen = ctx->addrs[i].socklen;
     ngx_memcpy(buf, ctx->addrs[i].sockaddr, socklen);
     sa = (struct sockaddr *) buf;
-    ngx_inet_set_port(sa, a->u.port);
+    ngx_inet_set_port(sa, a->t->u.port);
 
     ngx_resolve_name_done(ctx);
 
@@ -909,6 +614,8 @@ ngx_collab_attempt_connect(ngx_collab_attempt_t *a, struct sockaddr *sa,
     ngx_connection_t  *c;
     u_char             text[128];
 
+    ngx_collab_attempt_step(a, COLLAB_STEP_CONNECT);
+
     if (!ngx_collab_sender.conf->allow_private) {
         rule = collab_addr_forbidden(sa);
 
@@ -921,22 +628,29 @@ ngx_collab_attempt_connect(ngx_collab_attempt_t *a, struct sockaddr *sa,
         }
     }
 
-    a->peer.sockaddr = ngx_pcalloc(a->pool, socklen);
+    /* a fresh connection: the peer's address is kept in the attempt */
     if (a->peer.sockaddr == NULL) {
-        ngx_collab_attempt_finish(a, "out of memory");
-        return;
+        a->peer.sockaddr = ngx_palloc(a->pool, sizeof(ngx_sockaddr_t));
+        if (a->peer.sockaddr == NULL) {
+            ngx_collab_attempt_finish(a, "out of memory");
+            return;
+        }
     }
 
     ngx_memcpy(a->peer.sockaddr, sa, socklen);
     a->peer.socklen = socklen;
     a->peer.name = &a->host;
     a->peer.get = ngx_event_get_peer;
-    a->peer.log = a->log;
+    a->peer.log = &a->log;
     a->peer.log_error = NGX_ERROR_INFO;
     a->peer.tries = 1;
 
     rc = ngx_event_connect_peer(&a->peer);
     err = ngx_socket_errno;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V connect rc:%i",
+                   &a->d.id, rc);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         if (a->peer.connection) {
@@ -960,10 +674,21 @@ ngx_collab_attempt_connect(ngx_collab_attempt_t *a, struct sockaddr *sa,
         return;
     }
 
+    /* the record of its idle times: once, for the connection's life */
+    a->keep = ngx_palloc(c->pool, sizeof(ngx_collab_keep_t));
+    if (a->keep == NULL) {
+        ngx_collab_attempt_finish(a, "out of memory");
+        return;
+    }
+
+    a->keep->connection = c;
+    a->keep->requests = 0;
+    a->keep->endpoint = a->t->endpoint;
+
     c->data = a;
-    c->log = a->log;
-    c->read->log = a->log;
-    c->write->log = a->log;
+    c->log = &a->log;
+    c->read->log = &a->log;
+    c->write->log = &a->log;
     c->read->handler = ngx_collab_attempt_handler;
     c->write->handler = ngx_collab_attempt_handler;
 
@@ -986,12 +711,14 @@ ngx_collab_attempt_connected(ngx_collab_attempt_t *a)
 #endif
 
     c = a->connection;
-    a->requests = 0;
     a->connected = 1;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V connected", &a->d.id);
 
 #if (NGX_SSL)
 
-    if (a->u.https && c->ssl == NULL) {
+    if (a->t->u.https && c->ssl == NULL) {
         ssl = ngx_collab_sender.conf->ssl;
 
         if (ssl == NULL
@@ -1003,8 +730,9 @@ ngx_collab_attempt_connected(ngx_collab_attempt_t *a)
         }
 
 #ifdef SSL_CTRL_SET_TLSEXT_HOSTNAME
-        if (!a->u.literal
-            && SSL_set_tlsext_host_name(c->ssl->connection, a->u.host) == 0)
+        if (!a->t->u.literal
+            && SSL_set_tlsext_host_name(c->ssl->connection, a->t->u.host)
+               == 0)
         {
             ngx_collab_attempt_finish(a, "cannot set the TLS server name");
             return;
@@ -1029,7 +757,7 @@ ngx_collab_attempt_connected(ngx_collab_attempt_t *a)
 
 #else
 
-    if (a->u.https) {
+    if (a->t->u.https) {
         ngx_collab_attempt_finish(a, "https is not available: nginx was "
                                      "built without SSL");
         return;
@@ -1100,8 +828,13 @@ ngx_collab_attempt_send(ngx_collab_attempt_t *a)
     c = a->connection;
     b = a->request;
 
+    ngx_collab_attempt_step(a, COLLAB_STEP_SEND);
+
     while (b->pos < b->last) {
         n = c->send(c, b->pos, b->last - b->pos);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                       "collab sender: delivery %V sent %z", &a->d.id, n);
 
         if (n == NGX_AGAIN) {
             if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
@@ -1125,7 +858,9 @@ ngx_collab_attempt_send(ngx_collab_attempt_t *a)
         b->pos += n;
     }
 
-    a->requests++;
+    a->keep->requests++;
+
+    ngx_collab_attempt_step(a, COLLAB_STEP_READ);
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_collab_attempt_finish(a, "read failed");
@@ -1194,6 +929,52 @@ ngx_collab_attempt_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * The header buffer starts small (most answers' headers fit in 1 KiB)
+ * and doubles up to 8 KiB when a header needs more.
+ */
+static ngx_int_t
+ngx_collab_attempt_header_room(ngx_collab_attempt_t *a)
+{
+    size_t      size;
+    ngx_buf_t  *b, *nb;
+
+    b = a->header;
+
+    if (b == NULL) {
+        a->header = ngx_create_temp_buf(a->pool, COLLAB_HEADER_FIRST);
+        return a->header ? NGX_OK : NGX_ERROR;
+    }
+
+    if (b->last < b->end) {
+        return NGX_OK;
+    }
+
+    if (b->pos > b->start) {
+        /* what interim answers left behind them moves to the front */
+        b->last = ngx_movemem(b->start, b->pos, b->last - b->pos);
+        b->pos = b->start;
+        return NGX_OK;
+    }
+
+    size = b->end - b->start;
+
+    if (size >= COLLAB_HEADER_MAX) {
+        return NGX_DECLINED;
+    }
+
+    nb = ngx_create_temp_buf(a->pool, size * 2);
+    if (nb == NULL) {
+        return NGX_ERROR;
+    }
+
+    nb->last = ngx_cpymem(nb->pos, b->pos, b->last - b->pos);
+    a->header = nb;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_collab_attempt_read(ngx_collab_attempt_t *a)
 {
@@ -1205,30 +986,32 @@ ngx_collab_attempt_read(ngx_collab_attempt_t *a)
 
     c = a->connection;
 
-    if (a->header == NULL) {
-        a->header = ngx_create_temp_buf(a->pool, COLLAB_RESPONSE_HEADER);
-        if (a->header == NULL) {
-            ngx_collab_attempt_finish(a, "out of memory");
-            return;
-        }
-    }
-
-    b = a->header;
-
     for ( ;; ) {
 
         if (!a->header_done) {
-            if (b->last == b->end) {
+            rc = ngx_collab_attempt_header_room(a);
+
+            if (rc == NGX_ERROR) {
+                ngx_collab_attempt_finish(a, "out of memory");
+                return;
+            }
+
+            if (rc == NGX_DECLINED) {
                 ngx_collab_attempt_finish(a, "the response header is too "
                                              "large");
                 return;
             }
 
+            b = a->header;
             n = c->recv(c, b->last, b->end - b->last);
 
         } else {
+            b = NULL;
             n = c->recv(c, chunk, sizeof(chunk));
         }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                       "collab sender: delivery %V recv %z", &a->d.id, n);
 
         if (n == NGX_AGAIN) {
             if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
@@ -1242,13 +1025,19 @@ ngx_collab_attempt_read(ngx_collab_attempt_t *a)
 
             if (a->header_done && a->content_length == -1 && !a->chunked) {
                 /* the body ends with the connection */
-                a->complete = 1;
                 a->close = 1;
                 ngx_collab_attempt_finish(a, NULL);
                 return;
             }
 
-            if (a->reused && !a->retried && b->last == b->start) {
+            if (a->reused && !a->retried && a->header == NULL) {
+                ngx_collab_attempt_again(a);
+                return;
+            }
+
+            if (a->reused && !a->retried && a->header->last
+                                            == a->header->start)
+            {
                 ngx_collab_attempt_again(a);
                 return;
             }
@@ -1258,16 +1047,18 @@ ngx_collab_attempt_read(ngx_collab_attempt_t *a)
             return;
         }
 
-        if (!a->header_done) {
+        if (b) {
             b->last += n;
-            rc = ngx_collab_attempt_parse(a, b->pos, b->last);
+            rc = ngx_collab_attempt_parse(a, b);
 
         } else {
-            rc = ngx_collab_attempt_parse(a, chunk, chunk + n);
+            rc = ngx_collab_attempt_body(a, chunk, chunk + n);
         }
 
         if (rc == NGX_ERROR) {
-            ngx_collab_attempt_finish(a, "the response is not valid HTTP");
+            ngx_collab_attempt_finish(a, a->bad ? a->bad
+                                              : "the response is not valid "
+                                                "HTTP");
             return;
         }
 
@@ -1447,21 +1238,56 @@ ngx_collab_header_is(u_char *name, size_t len, const char *want)
 }
 
 
+/* the first 1 KiB of the response as text: invalid UTF-8 becomes '?' */
+static size_t
+ngx_collab_response_text(u_char *p, size_t len)
+{
+    u_char     *s, *last;
+    uint32_t    c;
+
+    s = p;
+    last = p + len;
+
+    while (s < last) {
+        if (*s < 0x80) {
+            s++;
+            continue;
+        }
+
+        c = ngx_utf8_decode(&s, last - s);
+
+        if (c == 0xfffffffe) {
+            /* cut in the middle of a character by the 1 KiB limit */
+            return s - p;
+        }
+
+        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+            s[-1] = '?';
+        }
+    }
+
+    return len;
+}
+
+
 /*
- * The status line and the headers, then the body: NGX_OK when the whole
- * response is in, NGX_AGAIN for more, NGX_ERROR when it is not HTTP.
+ * The status line and the headers in b, then the body: NGX_OK when the
+ * whole response is in, NGX_AGAIN for more, NGX_ERROR when it is not
+ * HTTP (a->bad says why, when it is worth saying).  Interim answers
+ * (1xx but 101) are passed over: the final answer follows them.
  */
 static ngx_int_t
-ngx_collab_attempt_parse(ngx_collab_attempt_t *a, u_char *p, u_char *last)
+ngx_collab_attempt_parse(ngx_collab_attempt_t *a, ngx_buf_t *b)
 {
-    u_char     *end, *line, *colon, *v, *vend;
+    u_char     *p, *last, *end, *line, *colon, *v, *vend;
+    off_t       length;
     ngx_int_t   n;
     time_t      t;
 
-    if (a->header_done) {
-        return ngx_collab_attempt_body(a, p, last);
-    }
+again:
 
+    p = b->pos;
+    last = b->last;
     end = NULL;
 
     for (v = p; v + 3 < last; v++) {
@@ -1484,6 +1310,14 @@ ngx_collab_attempt_parse(ngx_collab_attempt_t *a, u_char *p, u_char *last)
 
     if (n < 100 || n > 999) {
         return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V status %i", &a->d.id, n);
+
+    if (n < 200 && n != 101) {
+        b->pos = end + 4;
+        goto again;
     }
 
     a->status = n;
@@ -1510,11 +1344,21 @@ ngx_collab_attempt_parse(ngx_collab_attempt_t *a, u_char *p, u_char *last)
             }
 
             if (ngx_collab_header_is(line, colon - line, "Content-Length")) {
-                a->content_length = ngx_atoof(v, vend - v);
+                length = ngx_atoof(v, vend - v);
 
-                if (a->content_length < 0) {
+                if (length < 0) {
                     return NGX_ERROR;
                 }
+
+                if (a->content_length != -1 && a->content_length != length)
+                {
+                    /* which one frames the body is anybody's guess */
+                    a->bad = "the response is not valid HTTP: two different "
+                             "Content-Length headers";
+                    return NGX_ERROR;
+                }
+
+                a->content_length = length;
 
             } else if (ngx_collab_header_is(line, colon - line,
                                             "Transfer-Encoding"))
@@ -1551,12 +1395,17 @@ ngx_collab_attempt_parse(ngx_collab_attempt_t *a, u_char *p, u_char *last)
     a->header_done = 1;
 
     if (a->chunked) {
+        /* a length beside chunked framing is not to be trusted */
+        if (a->content_length != -1) {
+            a->close = 1;
+        }
+
         a->content_length = -1;
     }
 
-    if (a->status < 200 || a->status == 204 || a->status == 304) {
-        if (a->status < 200) {
-            /* an interim response is not expected: do not reuse */
+    if (a->status == 101 || a->status == 204 || a->status == 304) {
+        if (a->status == 101) {
+            /* no upgrade was asked for: do not reuse */
             a->close = 1;
         }
 
@@ -1622,12 +1471,12 @@ static void
 ngx_collab_idle_handler(ngx_event_t *ev)
 {
     ngx_connection_t   *c;
-    ngx_collab_idle_t  *idle;
+    ngx_collab_keep_t  *keep;
     char                buf[1];
     ssize_t             n;
 
     c = ev->data;
-    idle = c->data;
+    keep = c->data;
 
     if (!ev->timedout) {
         /* anything but EAGAIN on an idle connection means it is done */
@@ -1640,19 +1489,23 @@ ngx_collab_idle_handler(ngx_event_t *ev)
         }
     }
 
-    ngx_queue_remove(&idle->queue);
-    idle->endpoint->nidle--;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "collab sender: kept connection %p closed", c);
+
+    ngx_queue_remove(&keep->queue);
+    keep->endpoint->nidle--;
 
     ngx_collab_close(c);
 }
 
 
-/* an idle connection goes back to its endpoint, or is closed */
+/* the connection goes back to its endpoint's idle ones, or is closed */
 static void
 ngx_collab_attempt_release(ngx_collab_attempt_t *a, ngx_uint_t keep)
 {
-    ngx_connection_t   *c;
-    ngx_collab_idle_t  *idle;
+    ngx_connection_t       *c;
+    ngx_collab_keep_t      *k;
+    ngx_collab_endpoint_t  *ep;
 
     c = a->connection;
     a->connection = NULL;
@@ -1669,9 +1522,16 @@ ngx_collab_attempt_release(ngx_collab_attempt_t *a, ngx_uint_t keep)
         ngx_del_timer(c->write);
     }
 
-    if (!keep || a->endpoint == NULL
-        || a->endpoint->nidle >= ngx_collab_sender.conf->keepalive
-        || a->requests >= ngx_collab_sender.conf->keepalive_requests
+    k = a->keep;
+    ep = a->t->endpoint;
+
+    c->log = ngx_cycle->log;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+
+    if (!keep || k == NULL || ep == NULL
+        || ep->nidle >= ngx_collab_sender.conf->keepalive
+        || k->requests >= ngx_collab_sender.conf->keepalive_requests
         || ngx_exiting || ngx_terminate || ngx_quit
         || c->read->eof || c->read->error || c->write->error)
     {
@@ -1679,21 +1539,10 @@ ngx_collab_attempt_release(ngx_collab_attempt_t *a, ngx_uint_t keep)
         return;
     }
 
-    idle = ngx_palloc(c->pool, sizeof(ngx_collab_idle_t));
-    if (idle == NULL) {
-        ngx_collab_close(c);
-        return;
-    }
+    k->endpoint = ep;
 
-    idle->connection = c;
-    idle->requests = a->requests;
-    idle->endpoint = a->endpoint;
-
-    c->data = idle;
+    c->data = k;
     c->idle = 1;
-    c->log = ngx_cycle->log;
-    c->read->log = ngx_cycle->log;
-    c->write->log = ngx_cycle->log;
     c->read->handler = ngx_collab_idle_handler;
     c->write->handler = ngx_collab_idle_write;
 
@@ -1706,8 +1555,8 @@ ngx_collab_attempt_release(ngx_collab_attempt_t *a, ngx_uint_t keep)
         return;
     }
 
-    ngx_queue_insert_tail(&a->endpoint->idle, &idle->queue);
-    a->endpoint->nidle++;
+    ngx_queue_insert_tail(&ep->idle, &k->queue);
+    ep->nidle++;
 }
 
 
@@ -1719,38 +1568,45 @@ ngx_collab_attempt_release(ngx_collab_attempt_t *a, ngx_uint_t keep)
 static void
 ngx_collab_attempt_again(ngx_collab_attempt_t *a)
 {
-    ngx_collab_idle_t      *idle;
+    ngx_collab_keep_t      *keep;
     ngx_collab_endpoint_t  *ep;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V again on a new connection",
+                   &a->d.id);
 
     ngx_collab_attempt_release(a, 0);
 
-    ep = a->endpoint;
+    ep = a->t->endpoint;
 
     while (!ngx_queue_empty(&ep->idle)) {
-        idle = ngx_queue_data(ngx_queue_head(&ep->idle), ngx_collab_idle_t,
+        keep = ngx_queue_data(ngx_queue_head(&ep->idle), ngx_collab_keep_t,
                               queue);
-        ngx_queue_remove(&idle->queue);
+        ngx_queue_remove(&keep->queue);
         ep->nidle--;
-        ngx_collab_close(idle->connection);
-    }
-
-    if (a->deadline.timer_set) {
-        ngx_del_timer(&a->deadline);
+        ngx_collab_close(keep->connection);
     }
 
     a->reused = 0;
     a->connected = 0;
     a->retried = 1;
-    a->header = NULL;
+    a->keep = NULL;
+    a->request->pos = a->request->start;
+
+    if (a->header) {
+        a->header->pos = a->header->start;
+        a->header->last = a->header->start;
+    }
 
     ngx_collab_attempt_start(a);
 }
 
 
+/* the attempt is over: its connection is kept or closed, its outcome told */
 static void
 ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
 {
-    ngx_msec_int_t  duration;
+    ngx_collab_outcome_t  o;
 
     if (a->deadline.timer_set) {
         ngx_del_timer(&a->deadline);
@@ -1761,336 +1617,28 @@ ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
         a->resolving = NULL;
     }
 
-    duration = (ngx_msec_int_t) (ngx_collab_now_ms() - a->started_ms);
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, &a->log, 0,
+                   "collab sender: delivery %V done, status %ui, %s%s",
+                   &a->d.id, a->header_done ? a->status : 0,
+                   error ? "error: " : "ok", error ? error : "");
 
     ngx_collab_attempt_release(a, error == NULL && !a->close);
 
-    ngx_collab_attempt_record(a, error, duration);
+    ngx_memzero(&o, sizeof(ngx_collab_outcome_t));
 
-    a->flight->inflight--;
-    ngx_collab_sender.inflight--;
-
-    ngx_destroy_pool(a->pool);
-
-    ngx_collab_sender_wake();
-}
-
-
-/* the first 1 KiB of the response as text: invalid UTF-8 becomes '?' */
-static size_t
-ngx_collab_response_text(u_char *p, size_t len)
-{
-    u_char     *s, *last;
-    uint32_t    c;
-
-    s = p;
-    last = p + len;
-
-    while (s < last) {
-        if (*s < 0x80) {
-            s++;
-            continue;
-        }
-
-        c = ngx_utf8_decode(&s, last - s);
-
-        if (c == 0xfffffffe) {
-            /* cut in the middle of a character by the 1 KiB limit */
-            return s - p;
-        }
-
-        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            s[-1] = '?';
-        }
-    }
-
-    return len;
-}
-
-
-static ngx_msec_t
-ngx_collab_retry_delay(ngx_collab_attempt_t *a, ngx_uint_t n)
-{
-    ngx_msec_t   d, floor, longest, ra, *sched;
-    ngx_uint_t   i;
-
-    sched = ngx_collab_sender.conf->retry_schedule->elts;
-
-    d = sched[n - 1];
-
-    /* each delay is drawn from [0.8 d, 1.2 d] */
-    d = (ngx_msec_t) ((double) d * (0.8 + 0.4 * (ngx_random() % 10001)
-                                          / 10000.0));
-
-    if (a->timed_out || a->status == 429) {
-        longest = 0;
-
-        for (i = 0; i < ngx_collab_sender.conf->retry_schedule->nelts; i++) {
-            longest = ngx_max(longest, sched[i]);
-        }
-
-        /* at least a minute, unless the whole schedule is shorter */
-        floor = ngx_min(COLLAB_RETRY_FLOOR, longest);
-        d = ngx_max(d, floor);
-    }
-
-    if (a->retry_after >= 0) {
-        ra = (ngx_msec_t) a->retry_after * 1000;
-        d = ngx_max(ra, d);
-        d = ngx_min(d, 2 * sched[n - 1]);
-        d = ngx_max(d, sched[n - 1]);
-    }
-
-    return d;
-}
-
-
-/*
- * The outcome of an attempt joins the batch of this event loop iteration;
- * the batch is written in one transaction when the iteration's events are
- * done (one commit per batch rather than per delivery).
- */
-static void
-ngx_collab_attempt_record(ngx_collab_attempt_t *a, const char *error,
-    ngx_msec_int_t duration)
-{
-    size_t                len;
-    ngx_uint_t            n, success, max;
-    ngx_collab_result_t  *res;
-    u_char                text[64];
-
-    if (ngx_collab_sender.results == NULL) {
-        ngx_collab_sender.results_pool = ngx_create_pool(4096,
-                                                         ngx_cycle->log);
-        if (ngx_collab_sender.results_pool == NULL) {
-            return;
-        }
-
-        ngx_collab_sender.results = ngx_array_create(
-                                        ngx_collab_sender.results_pool, 64,
-                                        sizeof(ngx_collab_result_t));
-        if (ngx_collab_sender.results == NULL) {
-            ngx_destroy_pool(ngx_collab_sender.results_pool);
-            ngx_collab_sender.results_pool = NULL;
-            return;
-        }
-    }
-
-    res = ngx_array_push(ngx_collab_sender.results);
-    if (res == NULL) {
-        /* the lease runs out and the delivery is tried again */
-        return;
-    }
-
-    ngx_memzero(res, sizeof(ngx_collab_result_t));
-
-    n = (ngx_uint_t) a->attempts + 1;
-    max = ngx_collab_sender.conf->retry_schedule->nelts + 1;
-
-    success = (error == NULL && a->status >= 200 && a->status < 300);
-    res->gone = (error == NULL && a->status == 410);
-
-    if (error == NULL && !success) {
-        ngx_snprintf(text, sizeof(text) - 1, "the endpoint answered %ui%Z",
-                     a->status);
-        error = (char *) text;
-    }
-
-    if (success) {
-        res->status = "success";
-
-    } else if (res->gone || n >= max) {
-        res->status = "failed";
-
-    } else {
-        res->status = "pending";
-        res->next = ngx_collab_now_ms() + ngx_collab_retry_delay(a, n);
-    }
-
-    res->delivery.len = a->delivery.len;
-    res->delivery.data = ngx_pstrdup(ngx_collab_sender.results_pool,
-                                     &a->delivery);
-    res->at = a->started_ms;
-    res->duration = duration;
-    res->code = a->header_done ? (ngx_int_t) a->status : -1;
-
-    if (!success) {
-        res->error.len = ngx_strlen(error);
-        res->error.data = ngx_pstrdup(ngx_collab_sender.results_pool,
-                                      &(ngx_str_t) { res->error.len,
-                                                     (u_char *) error });
-    }
+    o.status = a->header_done ? (ngx_int_t) a->status : -1;
+    o.error = error;
+    o.at = a->started_ms;
+    o.duration = (ngx_msec_t) (ngx_collab_now_ms() - a->started_ms);
+    o.retry_after = a->retry_after;
+    o.timed_out = a->timed_out;
 
     if (a->header_done) {
-        len = ngx_collab_response_text(a->body, a->kept);
-        res->response.len = len;
-        res->response.data = ngx_pnalloc(ngx_collab_sender.results_pool,
-                                         len + 1);
-        if (res->response.data) {
-            ngx_memcpy(res->response.data, a->body, len);
-        }
+        o.response.data = a->body;
+        o.response.len = ngx_collab_response_text(a->body, a->kept);
     }
 
-    if (res->delivery.data == NULL
-        || (!success && res->error.data == NULL))
-    {
-        ngx_collab_sender.results->nelts--;
-        return;
-    }
+    ngx_collab_outbox_sent(&a->d, &o);
 
-    if (!ngx_collab_sender.flush.posted) {
-        ngx_post_event(&ngx_collab_sender.flush, &ngx_posted_events);
-    }
-}
-
-
-static ngx_int_t
-ngx_collab_result_write(ngx_collab_result_t *res, int64_t now)
-{
-    int            rc;
-    ngx_str_t      account, room, webhook;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_done);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &res->delivery);
-    ngx_collab_db_bind_cstr(st, 2, res->status);
-
-    if (res->next) {
-        sqlite3_bind_int64(st, 3, res->next);
-    }
-
-    sqlite3_bind_int64(st, 4, res->at);
-
-    if (res->code >= 0) {
-        sqlite3_bind_int(st, 5, (int) res->code);
-    }
-
-    sqlite3_bind_int64(st, 6, res->duration);
-    ngx_collab_db_bind_str(st, 7, res->error.data ? &res->error : NULL);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        /* the webhook, and so the delivery, was deleted meanwhile */
-        return SQLITE_OK;
-    }
-
-    if (rc != SQLITE_ROW) {
-        return rc;
-    }
-
-    ngx_collab_db_col(st, 0, &webhook);
-
-    webhook.data = ngx_pstrdup(ngx_collab_sender.results_pool, &webhook);
-    if (webhook.data == NULL) {
-        return SQLITE_NOMEM;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_attempt_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &res->delivery);
-    sqlite3_bind_int64(st, 2, res->at);
-
-    if (res->code >= 0) {
-        sqlite3_bind_int(st, 3, (int) res->code);
-    }
-
-    sqlite3_bind_int64(st, 4, res->duration);
-    ngx_collab_db_bind_str(st, 5, res->error.data ? &res->error : NULL);
-    ngx_collab_db_bind_str(st, 6, res->response.data ? &res->response
-                                                     : NULL);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    if (!res->gone) {
-        return SQLITE_OK;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_gone);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &webhook);
-    sqlite3_bind_int64(st, 2, now);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW) {
-        ngx_collab_db_col(st, 0, &account);
-        ngx_collab_db_col(st, 1, &room);
-
-        (void) ngx_collab_shm_hook_set(&account, &webhook,
-                                       room.data ? &room : NULL,
-                                       (uint32_t) sqlite3_column_int64(st, 2),
-                                       0);
-
-        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "collab: webhook \"%V\" disabled: its endpoint "
-                      "answered 410 Gone", &webhook);
-
-        return SQLITE_OK;
-    }
-
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-
-static void
-ngx_collab_sender_flush(ngx_event_t *ev)
-{
-    int                   rc;
-    int64_t               now;
-    ngx_uint_t            i;
-    ngx_pool_t           *pool;
-    ngx_array_t          *results;
-    ngx_collab_result_t  *res;
-
-    results = ngx_collab_sender.results;
-    pool = ngx_collab_sender.results_pool;
-
-    if (results == NULL) {
-        return;
-    }
-
-    if (ngx_collab_db_handle() == NULL) {
-        goto done;
-    }
-
-    now = ngx_collab_now_ms();
-    res = results->elts;
-
-    rc = ngx_collab_db_begin();
-
-    for (i = 0; rc == SQLITE_OK && i < results->nelts; i++) {
-        rc = ngx_collab_result_write(&res[i], now);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = ngx_collab_db_commit();
-    }
-
-    if (rc != SQLITE_OK) {
-        /* the leases run out and the deliveries are tried again */
-        ngx_collab_db_rollback();
-        ngx_collab_db_log(ngx_cycle->log, rc, "recording delivery attempts");
-    }
-
-    ngx_collab_db_release();
-
-done:
-
-    ngx_collab_sender.results = NULL;
-    ngx_collab_sender.results_pool = NULL;
-    ngx_destroy_pool(pool);
+    ngx_destroy_pool(a->pool);
 }

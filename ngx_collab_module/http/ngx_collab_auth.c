@@ -10,9 +10,9 @@
  * Both checks answer NGX_OK, or NGX_ERROR with cr->err saying why.
  */
 
-#include <openssl/crypto.h>
-
 #include "ngx_collab.h"
+
+#include <openssl/crypto.h>
 
 
 #define COLLAB_AUTH_CACHE  64
@@ -75,7 +75,7 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
 
     if (h == NULL) {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "an Authorization: Bearer token is required");
+                                 "an Authorization: Bearer token is required");
     }
 
     p = h->value.data;
@@ -84,8 +84,8 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     if (h->value.len < 7 || ngx_strncasecmp(p, (u_char *) "Bearer ", 7) != 0)
     {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the Authorization header must be "
-                               "\"Bearer <token>\"");
+                                 "the Authorization header must be "
+                                 "\"Bearer <token>\"");
     }
 
     for (p += 7; p < last && *p == ' '; p++) { /* void */ }
@@ -105,8 +105,8 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
 
     if (token.len == 0 || p != last) {
         return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                               "the Authorization header must be "
-                               "\"Bearer <token>\"");
+                                 "the Authorization header must be "
+                                 "\"Bearer <token>\"");
     }
 
     collab_sha256(token.data, token.len, hash);
@@ -125,15 +125,19 @@ ngx_collab_authenticate(ngx_collab_req_t *cr)
     }
 
     return ngx_collab_refuse(cr, NGX_HTTP_UNAUTHORIZED, NULL,
-                           "the token is unknown or has been revoked");
+                             "the token is unknown or has been revoked");
 }
 
 
-/* the route's rule applied to the caller, before any handler runs */
+/*
+ * The route's rule applied to the caller, before any check of the route
+ * and before the body is read: who may call it, and that the account and
+ * the room of the path exist.
+ */
 ngx_int_t
 ngx_collab_authorize(ngx_collab_req_t *cr)
 {
-    int         rc;
+    ngx_int_t   rc;
     ngx_str_t  *account;
 
     switch (cr->route->auth) {
@@ -141,12 +145,13 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
     case COLLAB_ROUTE_ADMIN:
         if (!cr->auth.admin) {
             return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                                   "this route needs the admin token");
+                                     "this route needs the admin token");
         }
 
         break;
 
     case COLLAB_ROUTE_ACCOUNT:
+    case COLLAB_ROUTE_ROOM:
         if (cr->auth.admin) {
             break;
         }
@@ -158,7 +163,7 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
                != 0)
         {
             return ngx_collab_refuse(cr, NGX_HTTP_FORBIDDEN, NULL,
-                                   "this key belongs to another account");
+                                     "this key belongs to another account");
         }
 
         break;
@@ -169,17 +174,31 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
 
     /* a live key implies its account: only the admin can name any */
     if (cr->auth.admin && cr->nparams > 0) {
-        rc = ngx_collab_account_exists(&cr->params[0]);
+        rc = ngx_collab_account_exists(cr, &cr->params[0]);
 
-        if (rc == SQLITE_DONE) {
+        if (rc == NGX_DECLINED) {
             return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
                                      "account not found");
         }
 
-        if (rc != SQLITE_ROW) {
-            return ngx_collab_refuse_db(cr, rc, "account lookup");
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
-    return NGX_OK;
+    if (cr->route->auth != COLLAB_ROUTE_ROOM) {
+        return NGX_OK;
+    }
+
+    rc = ngx_collab_room_exists(cr, &cr->params[0], &cr->params[1]);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab: room \"%V\": %i", &cr->params[1], rc);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
+                                 "room not found");
+    }
+
+    return rc;
 }

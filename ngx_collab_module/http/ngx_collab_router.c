@@ -50,33 +50,33 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
         { NGX_HTTP_DELETE, ngx_collab_room_delete, COLLAB_BODY_NONE } },
       NULL },
 
-    { "accounts/:/rooms/:/users", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/users", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_user_list, COLLAB_BODY_NONE },
         { NGX_HTTP_POST, ngx_collab_user_create, COLLAB_BODY_OBJECT } },
       NULL },
 
-    { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_user_get, COLLAB_BODY_NONE },
         { NGX_HTTP_PATCH, ngx_collab_user_update, COLLAB_BODY_OBJECT },
         { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
       NULL },
 
-    { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
         { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
       ngx_collab_store_check },
 
-    { "accounts/:/rooms/:/stores/:/:", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/stores/:/:", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_store_get, COLLAB_BODY_NONE },
         { NGX_HTTP_PUT, ngx_collab_store_put, COLLAB_BODY_VALUE },
         { NGX_HTTP_DELETE, ngx_collab_store_delete_key, COLLAB_BODY_NONE } },
       ngx_collab_store_check },
 
-    { "accounts/:/rooms/:/files", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/files", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_file_list, COLLAB_BODY_NONE } },
       NULL },
 
-    { "accounts/:/rooms/:/files/*", COLLAB_ROUTE_ACCOUNT,
+    { "accounts/:/rooms/:/files/*", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_file_get, COLLAB_BODY_NONE },
         { NGX_HTTP_PUT, ngx_collab_file_put, COLLAB_BODY_FILE },
         { NGX_HTTP_DELETE, ngx_collab_file_delete, COLLAB_BODY_NONE } },
@@ -141,15 +141,42 @@ ngx_collab_method_name(ngx_uint_t method)
 }
 
 
+/* is the segment "." or "..", in any spelling ("%2e", "%2E.")? */
+static ngx_uint_t
+ngx_collab_dot_segment(u_char *p, u_char *last)
+{
+    ngx_uint_t  dots;
+
+    for (dots = 0; p < last; dots++) {
+
+        if (*p == '.') {
+            p++;
+
+        } else if (last - p >= 3 && p[0] == '%' && p[1] == '2'
+                   && (p[2] == 'e' || p[2] == 'E'))
+        {
+            p += 3;
+
+        } else {
+            return 0;
+        }
+    }
+
+    return dots == 1 || dots == 2;
+}
+
+
 /*
  * Splits the path after "v1" into segments and percent-decodes each one;
  * a segment that does not decode (a bad escape, NUL) gets no value.  Past
  * COLLAB_MAX_SEGMENTS segments *more is set: only a "*" route can match.
- * NGX_DECLINED if it is not an API path.
+ * *dot is the first "." or ".." segment anywhere in the path, or NULL:
+ * nginx resolves those for location matching, the API takes them for
+ * nothing.  NGX_DECLINED if it is not an API path.
  */
 static ngx_int_t
 ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
-    ngx_uint_t *nseg, ngx_uint_t *more, u_char **end)
+    ngx_uint_t *nseg, ngx_uint_t *more, u_char **end, u_char **dot)
 {
     u_char     *p, *last, *start, *dst, c;
     ngx_str_t   path;
@@ -173,6 +200,7 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
     found = 0;
     *more = 0;
     *end = last;
+    *dot = NULL;
 
     if (p == last || *p != '/') {
         return NGX_DECLINED;
@@ -185,6 +213,10 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
             p++;
         }
 
+        if (*dot == NULL && ngx_collab_dot_segment(start, p)) {
+            *dot = start;
+        }
+
         if (!found) {
             found = (p - start == 2 && start[0] == 'v' && start[1] == '1');
             continue;
@@ -192,7 +224,7 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
 
         if (n == COLLAB_MAX_SEGMENTS) {
             *more = 1;
-            break;
+            continue;
         }
 
         seg[n].raw.data = start;
@@ -237,6 +269,18 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
     *nseg = n;
 
     return found && n > 0 ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* does the pattern end with "*", the rest of the path? */
+static ngx_uint_t
+ngx_collab_takes_rest(const ngx_collab_route_t *rt)
+{
+    size_t  len;
+
+    len = ngx_strlen(rt->pattern);
+
+    return len > 0 && rt->pattern[len - 1] == '*';
 }
 
 
@@ -311,37 +355,48 @@ ngx_collab_match(const char *pat, ngx_collab_seg_t *seg, ngx_uint_t nseg,
 
 /*
  * Finds the route: NGX_OK with cr->route, cr->method and cr->params set,
- * NGX_HTTP_NOT_FOUND, or NGX_HTTP_NOT_ALLOWED with the Allow value.
+ * NGX_HTTP_NOT_FOUND, NGX_HTTP_NOT_ALLOWED with the Allow value, or
+ * NGX_HTTP_BAD_REQUEST with cr->err set.  A "." or ".." segment is
+ * refused, unless it is in the rest of the path that a "*" takes (a file
+ * name), whose check refuses it with the field named.
  */
 ngx_int_t
 ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow)
 {
-    u_char                    *p, *end;
+    u_char                    *p, *end, *dot;
     ngx_int_t                  rc;
     ngx_uint_t                 nseg, more, i, k, method;
     ngx_collab_seg_t           seg[COLLAB_MAX_SEGMENTS];
     const ngx_collab_route_t  *rt;
 
-    rc = ngx_collab_split(r, seg, &nseg, &more, &end);
+    rc = ngx_collab_split(r, seg, &nseg, &more, &end, &dot);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_DECLINED) {
+    if (rc == NGX_DECLINED && dot == NULL) {
         return NGX_HTTP_NOT_FOUND;
     }
 
     method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
 
-    for (i = 0; i < sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+    for (i = 0;
+         rc == NGX_OK
+         && i < sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
          i++)
     {
         rt = &ngx_collab_routes[i];
 
         if (!ngx_collab_match(rt->pattern, seg, nseg, more, end, cr)) {
             continue;
+        }
+
+        if (dot && !(ngx_collab_takes_rest(rt)
+                     && dot >= cr->params[cr->nparams - 1].data))
+        {
+            break;
         }
 
         cr->route = rt;
@@ -372,6 +427,16 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         allow->len = p - allow->data;
 
         return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (dot) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab: a dot segment in the path");
+
+        (void) ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, NULL,
+                                 "the path must not have a \".\" or \"..\" "
+                                 "segment");
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     return NGX_HTTP_NOT_FOUND;

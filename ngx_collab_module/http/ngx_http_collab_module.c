@@ -1,22 +1,15 @@
 /*
  * Copyright (C) collab
  *
- * The module itself: directives, configuration, process start and stop,
- * the content handler that turns a request into a call of a resource
- * handler, and the filter that gives nginx's own error pages (413 and the
- * like) the API's error shape inside a collab_api location.
+ * The module itself: its directives, the main and location
+ * configuration, the admin token, and process start and stop.  The
+ * request handler and the error page filter are in ngx_collab_handler.c.
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_sign.h"
 
 
-static ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
-static void ngx_http_collab_body_handler(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_collab_is_json(ngx_http_request_t *r);
-static ngx_int_t ngx_http_collab_run(ngx_collab_req_t *cr);
-static ngx_int_t ngx_http_collab_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
 static void *ngx_http_collab_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_next_to_database(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf, const char *name, ngx_str_t *path);
@@ -44,8 +37,13 @@ static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
+static ngx_err_t ngx_http_collab_write_test(u_char *name);
+static ngx_err_t ngx_http_collab_worker_can_write(ngx_cycle_t *cycle,
+    ngx_str_t *dir);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
+static void ngx_http_collab_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 
 
@@ -65,6 +63,13 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       ngx_http_collab_database,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("collab_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, thread_pool),
       NULL },
 
     { ngx_string("collab_zone"),
@@ -218,367 +223,14 @@ ngx_module_t  ngx_http_collab_module = {
     ngx_http_collab_commands,              /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_collab_init_module,           /* init module */
     ngx_http_collab_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_collab_exit_process,          /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_collab_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
-static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
-
-
-static ngx_int_t
-ngx_http_collab_handler(ngx_http_request_t *r)
-{
-    ngx_int_t          rc;
-    ngx_str_t          allow;
-    ngx_table_elt_t   *h;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr == NULL) {
-        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
-        if (cr == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cr->request = r;
-        collab_json_init(&cr->out);
-        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
-    }
-
-    if (ngx_collab_db_handle() == NULL) {
-        return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
-                               "the database is not available");
-    }
-
-    rc = ngx_collab_route(r, cr, &allow);
-
-    if (rc == NGX_HTTP_NOT_FOUND) {
-        return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
-                               "no such route");
-    }
-
-    if (rc == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        h->value = allow;
-
-        return ngx_collab_fail(cr, NGX_HTTP_NOT_ALLOWED, NULL,
-                               "method %V is not allowed here; allowed: %V",
-                               &r->method_name, &allow);
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = (ngx_collab_authenticate(cr) == NGX_OK
-          && ngx_collab_authorize(cr) == NGX_OK
-          && (cr->route->check == NULL || cr->route->check(cr) == NGX_OK))
-         ? NGX_OK : NGX_ERROR;
-
-    /* no read snapshot may stay open while the body is read */
-    ngx_collab_db_release();
-
-    if (rc != NGX_OK) {
-        return ngx_collab_invalid(cr);
-    }
-
-    if (cr->method->body == COLLAB_BODY_NONE) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_collab_run(cr);
-    }
-
-    if (cr->method->body == COLLAB_BODY_FILE) {
-        /* as the dav module does: the body ends up in a named temp file */
-        r->request_body_in_file_only = 1;
-        r->request_body_in_persistent_file = 1;
-        r->request_body_in_clean_file = 1;
-        r->request_body_file_log_level = 0;
-
-    } else if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
-               && !ngx_http_collab_is_json(r))
-    {
-        return ngx_collab_fail(cr, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
-                               "the request body must be application/json");
-
-    } else {
-        r->request_body_in_single_buf = 1;
-    }
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_collab_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-/* application/json, with or without parameters, in any case */
-static ngx_uint_t
-ngx_http_collab_is_json(ngx_http_request_t *r)
-{
-    ngx_str_t  *ct;
-
-    if (r->headers_in.content_type == NULL) {
-        return 0;
-    }
-
-    ct = &r->headers_in.content_type->value;
-
-    return ct->len >= 16
-           && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16)
-              == 0
-           && (ct->len == 16 || ct->data[16] == ';' || ct->data[16] == ' ');
-}
-
-
-static u_char *
-ngx_http_collab_body_bytes(ngx_http_request_t *r, size_t *len)
-{
-    u_char       *p, *data;
-    size_t        size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    *len = 0;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return (u_char *) "";
-    }
-
-    size = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        size += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                           : (size_t) (b->last - b->pos);
-    }
-
-    data = ngx_pnalloc(r->pool, size + 1);
-    if (data == NULL) {
-        return NULL;
-    }
-
-    p = data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NULL;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    *p = '\0';
-    *len = size;
-
-    return data;
-}
-
-
-static void
-ngx_http_collab_body_handler(ngx_http_request_t *r)
-{
-    size_t             len;
-    u_char            *body;
-    json_error_t       err;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr->method->body == COLLAB_BODY_FILE) {
-        ngx_http_finalize_request(r, ngx_http_collab_run(cr));
-        return;
-    }
-
-    body = ngx_http_collab_body_bytes(r, &len);
-    if (body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (len == 0) {
-        if (cr->method->body == COLLAB_BODY_VALUE) {
-            ngx_http_finalize_request(r,
-                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                                "the request body must be a JSON value"));
-            return;
-        }
-
-        cr->body = json_object();
-
-    } else if (!ngx_collab_utf8_valid(body, len)) {
-        ngx_http_finalize_request(r,
-            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                            "the request body is not valid UTF-8"));
-        return;
-
-    } else {
-        cr->body = json_loadb((char *) body, len,
-                              COLLAB_JSON_DECODE|JSON_REJECT_DUPLICATES
-                              |JSON_DECODE_ANY, &err);
-
-        if (cr->body == NULL) {
-            ngx_http_finalize_request(r,
-                ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                                "the request body is not valid JSON: %s "
-                                "(line %d, column %d)", err.text, err.line,
-                                err.column));
-            return;
-        }
-    }
-
-    if (cr->body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_collab_json_cleanup(r, cr->body);
-
-    if (cr->method->body == COLLAB_BODY_OBJECT && !json_is_object(cr->body)) {
-        ngx_http_finalize_request(r,
-            ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, NULL,
-                            "the request body must be a JSON object"));
-        return;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_collab_run(cr));
-}
-
-
-static ngx_int_t
-ngx_http_collab_run(ngx_collab_req_t *cr)
-{
-    ngx_int_t  rc;
-
-    rc = cr->method->handler(cr);
-
-    ngx_collab_db_release();
-
-    return rc;
-}
-
-
-/*
- * Errors that nginx answers by itself inside a collab_api location (413
- * for an oversized body, 408, 500 ...) get the API's error shape too.
- */
-static ngx_int_t
-ngx_http_collab_header_filter(ngx_http_request_t *r)
-{
-    ngx_buf_t                   *b;
-    ngx_collab_req_t            *cr;
-    ngx_http_collab_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_collab_module);
-
-    if (!clcf->api || r != r->main
-        || r->headers_out.status < NGX_HTTP_BAD_REQUEST)
-    {
-        return ngx_http_next_header_filter(r);
-    }
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr && cr->sending) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    if (cr == NULL) {
-        cr = ngx_pcalloc(r->pool, sizeof(ngx_collab_req_t));
-        if (cr == NULL) {
-            return NGX_ERROR;
-        }
-
-        cr->request = r;
-        collab_json_init(&cr->out);
-        ngx_http_set_ctx(r, cr, ngx_http_collab_module);
-    }
-
-    b = ngx_collab_error_buf(r, r->headers_out.status, NULL, NULL, 0);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    cr->replace = 1;
-    cr->error_page = b;
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.charset.len = 0;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (r->headers_out.content_length) {
-        r->headers_out.content_length->hash = 0;
-        r->headers_out.content_length = NULL;
-    }
-
-    return ngx_http_next_header_filter(r);
-}
-
-
-static ngx_int_t
-ngx_http_collab_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
-{
-    ngx_buf_t         *b;
-    ngx_chain_t       *cl, out;
-    ngx_collab_req_t  *cr;
-
-    cr = ngx_http_get_module_ctx(r, ngx_http_collab_module);
-
-    if (cr == NULL || !cr->replace) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
-        b->pos = b->last;
-
-        if (b->in_file) {
-            b->file_pos = b->file_last;
-        }
-
-        if (b->last_buf && cr->error_page) {
-            out.buf = cr->error_page;
-            out.next = NULL;
-            cr->error_page = NULL;
-
-            return ngx_http_next_body_filter(r, &out);
-        }
-    }
-
-    return NGX_OK;
-}
 
 
 static void *
@@ -667,6 +319,18 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"collab_api\" needs \"collab_database\" "
                            "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the store's works run on this pool; "default" needs no directive */
+    if (cmcf->thread_pool.len == 0) {
+        ngx_str_set(&cmcf->thread_pool, "default");
+    }
+
+    if (ngx_thread_pool_add(cf, ngx_strcmp(cmcf->thread_pool.data, "default")
+                                == 0 ? NULL : &cmcf->thread_pool)
+        == NULL)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -814,6 +478,148 @@ ngx_collab_admin_token_load(ngx_http_collab_main_conf_t *cmcf, ngx_log_t *log)
     cmcf->admin_set = 1;
 
     ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+/* creates and removes a file of that name: 0, or the error */
+static ngx_err_t
+ngx_http_collab_write_test(u_char *name)
+{
+    ngx_fd_t  fd;
+
+    fd = ngx_open_file(name, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                       0600);
+    if (fd == NGX_INVALID_FILE) {
+        return ngx_errno;
+    }
+
+    (void) ngx_close_file(fd);
+
+    if (ngx_delete_file(name) == NGX_FILE_ERROR) {
+        return ngx_errno;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Can the worker processes create files in the folder?  Asked of a child
+ * process that takes the workers' user and groups, as a worker does,
+ * since only the kernel knows (modes, ACLs, read-only mounts, immutable
+ * folders); without a user to switch to, this process asks itself.
+ */
+static ngx_err_t
+ngx_http_collab_worker_can_write(ngx_cycle_t *cycle, ngx_str_t *dir)
+{
+    int               status;
+    ngx_pid_t         pid;
+    ngx_err_t         err;
+    ngx_core_conf_t  *ccf;
+    u_char            name[NGX_MAX_PATH];
+
+    if (dir->len + sizeof("/.collab-write-test.") + NGX_INT64_LEN
+        > sizeof(name))
+    {
+        return NGX_ENAMETOOLONG;
+    }
+
+    ngx_sprintf(name, "%V/.collab-write-test.%P%Z", dir, ngx_pid);
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || !ccf->master
+        || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT)
+    {
+        return ngx_http_collab_write_test(name);
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        return ngx_errno;
+    }
+
+    if (pid == 0) {
+        if (setgid(ccf->group) == -1
+            || initgroups(ccf->username, ccf->group) == -1
+            || setuid(ccf->user) == -1)
+        {
+            _exit(ngx_errno & 0xff);
+        }
+
+        _exit(ngx_http_collab_write_test(name) & 0xff);
+    }
+
+    while (waitpid(pid, &status, 0) == -1) {
+        err = ngx_errno;
+
+        if (err != NGX_EINTR) {
+            return err;
+        }
+    }
+
+    if (!WIFEXITED(status)) {
+        return NGX_EPERM;
+    }
+
+    return WEXITSTATUS(status);
+}
+
+
+/*
+ * The workers write the database's folder (SQLite's write-ahead log and
+ * shared-memory index) and the files folder.  A folder they cannot write
+ * would start a server that answers 503 to every write, so the start
+ * fails instead; "nginx -t", often run elsewhere or as another user,
+ * only warns.  Runs in the master after both folders are prepared.
+ */
+ngx_int_t
+ngx_collab_data_check(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf,
+    ngx_log_t *log)
+{
+    u_char      *p;
+    ngx_err_t    err;
+    ngx_str_t    dirs[2];
+    ngx_uint_t   i, level;
+
+    level = ngx_test_config ? NGX_LOG_WARN : NGX_LOG_EMERG;
+
+    dirs[0] = cmcf->database;
+
+    p = dirs[0].data + dirs[0].len;
+
+    while (p > dirs[0].data && p[-1] != '/') {
+        p--;
+    }
+
+    dirs[0].len = (p > dirs[0].data + 1) ? (size_t) (p - dirs[0].data - 1)
+                                         : (size_t) (p - dirs[0].data);
+
+    if (dirs[0].len == 0) {
+        ngx_str_set(&dirs[0], ".");
+    }
+
+    dirs[1] = cmcf->files_path;
+
+    for (i = 0; i < 2; i++) {
+        err = ngx_http_collab_worker_can_write(cycle, &dirs[i]);
+
+        if (err == 0) {
+            continue;
+        }
+
+        ngx_log_error(level, log, err,
+                      "collab: the worker processes cannot write to "
+                      "\"%V\", the %s folder", &dirs[i],
+                      i == 0 ? "database" : "files");
+
+        if (!ngx_test_config) {
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }
@@ -1272,11 +1078,51 @@ ngx_http_collab_store_max_value(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_collab_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_collab_header_filter;
+    return ngx_http_collab_filter_init(cf);
+}
 
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_collab_body_filter;
+
+/*
+ * In the master, once the new cycle is certain (not in "nginx -t"): the
+ * database is created or migrated, the files are checked against it on a
+ * first start, the admin token is read, and the registry zone is taken
+ * into use, filled from the database when it is new.  A first start fails
+ * when any of this fails; a reload cannot be undone this late, so it goes
+ * on with an alert, and its workers answer 503 in collab locations.
+ */
+static ngx_int_t
+ngx_http_collab_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                    start;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_collab_module);
+
+    if (cmcf == NULL || !cmcf->used || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    start = ngx_is_init_cycle(cycle->old_cycle);
+
+    if (ngx_collab_db_prepare(cycle, &cmcf->database, cycle->log) == NGX_OK
+        && ngx_collab_files_prepare(cycle, cmcf, start, cycle->log) == NGX_OK
+        && ngx_collab_data_check(cycle, cmcf, cycle->log) == NGX_OK
+        && ngx_collab_admin_token_load(cmcf, cycle->log) == NGX_OK
+        && ngx_collab_shm_start(cmcf->shm_zone) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (start) {
+        return NGX_ERROR;
+    }
+
+    /* the zone of this cycle is the one to use, whatever its contents */
+    (void) ngx_collab_shm_start(cmcf->shm_zone);
+
+    ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                  "collab: the database of the new configuration could not "
+                  "be set up; collab locations answer 503");
 
     return NGX_OK;
 }
@@ -1303,8 +1149,16 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
      * A worker that cannot open the database still serves, answering 503
      * in the API locations, so that the rest of the server is unharmed.
      */
-    if (ngx_collab_db_open(cycle, &cmcf->database) == NGX_OK) {
+    if (ngx_collab_db_open(cycle, &cmcf->database) == NGX_OK
+        && ngx_collab_store_init(cycle, &cmcf->database, &cmcf->thread_pool)
+           == NGX_OK)
+    {
+        (void) ngx_collab_outbox_init(cycle, cmcf);
         (void) ngx_collab_sender_init(cycle, cmcf);
+        (void) ngx_collab_wal_init(cycle, cmcf);
+
+    } else {
+        ngx_collab_db_close();
     }
 
     return NGX_OK;
@@ -1315,5 +1169,16 @@ static void
 ngx_http_collab_exit_process(ngx_cycle_t *cycle)
 {
     ngx_collab_sender_exit();
+    ngx_collab_outbox_exit();
+    ngx_collab_wal_exit();
+    ngx_collab_store_exit();
     ngx_collab_db_close();
+    collab_sign_cleanup();
+}
+
+
+static void
+ngx_http_collab_exit_master(ngx_cycle_t *cycle)
+{
+    collab_sign_cleanup();
 }

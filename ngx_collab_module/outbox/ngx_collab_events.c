@@ -1,10 +1,9 @@
 /*
  * Copyright (C) collab
  *
- * Events and the outbox.  This is the one place that knows the event
- * names and writes the envelope {"event", "data", "timestamp"}.  An event
- * is recorded inside the transaction of the change that causes it, so an
- * accepted change never loses its event.
+ * Events: the one place that knows the event names and writes the
+ * envelope {"event", "data", "timestamp"}, and the event list.  Events
+ * are recorded (and fanned out) by the outbox, ngx_collab_outbox.c.
  */
 
 #include "ngx_collab.h"
@@ -20,10 +19,6 @@ static const char  *ngx_collab_event_names[] = {
     "user.deleted",
 };
 
-
-static const char  ngx_collab_sql_event_insert[] =
-    "INSERT INTO events (id, account_id, room_id, type, data, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 static const char  ngx_collab_sql_event_list[] =
     "SELECT seq, id, type, data, created_at FROM events"
@@ -74,73 +69,6 @@ ngx_collab_event_envelope(collab_json_t *j, const char *type,
 }
 
 
-/*
- * Records an event; the caller holds the transaction of the change.
- * Returns SQLITE_OK or the SQLite error.
- */
-int
-ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
-    ngx_collab_event_e type, collab_json_t *data, int64_t now)
-{
-    int             rc;
-    ngx_str_t       id, payload;
-    sqlite3_stmt   *st;
-    collab_json_t   envelope;
-    char            idbuf[COLLAB_ID_MAX];
-
-    if (data->failed) {
-        return SQLITE_NOMEM;
-    }
-
-    id.len = collab_id_new(idbuf, "evt_");
-    id.data = (u_char *) idbuf;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
-    if (st == NULL) {
-        return SQLITE_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &id);
-    ngx_collab_db_bind_str(st, 2, account);
-    ngx_collab_db_bind_str(st, 3, room);
-    ngx_collab_db_bind_cstr(st, 4, ngx_collab_event_names[type]);
-    sqlite3_bind_text(st, 5, (char *) data->data, (int) data->len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
-
-    /*
-     * The outbox: in this same transaction, one delivery per matching
-     * webhook (and, to come, one execution per matching workflow), so that
-     * they share the event's fate.  Receivers get the envelope.
-     */
-
-    collab_json_init(&envelope);
-    payload.data = data->data;
-    payload.len = data->len;
-    ngx_collab_event_envelope(&envelope, ngx_collab_event_names[type],
-                              &payload, now);
-
-    if (envelope.failed) {
-        collab_json_free(&envelope);
-        return SQLITE_NOMEM;
-    }
-
-    payload.data = envelope.data;
-    payload.len = envelope.len;
-
-    rc = ngx_collab_webhook_fanout(account, room, type, &id, &payload, now);
-
-    collab_json_free(&envelope);
-
-    return rc;
-}
-
-
 /* a row of the event list: {id, event, data, timestamp} */
 static void
 ngx_collab_event_json(collab_json_t *j, sqlite3_stmt *st)
@@ -165,22 +93,35 @@ ngx_int_t
 ngx_collab_event_list(ngx_collab_req_t *cr)
 {
     int64_t        before;
+    ngx_int_t      rc;
     ngx_str_t      type, room;
     ngx_uint_t     limit, has_type, has_room;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "events", &limit, &before) != NGX_OK) {
-        return ngx_collab_invalid(cr);
+        return NGX_ERROR;
     }
 
-    has_type = (ngx_collab_arg(cr, "type", &type) == NGX_OK);
+    rc = ngx_collab_arg(cr, "type", &type);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_type = (rc == NGX_OK);
 
     if (has_type && ngx_collab_event_lookup(&type) == NGX_ERROR) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "type",
                                "type: not an event name");
     }
 
-    has_room = (ngx_collab_arg(cr, "roomId", &room) == NGX_OK);
+    rc = ngx_collab_arg(cr, "roomId", &room);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_room = (rc == NGX_OK);
 
     if (has_room && !collab_uuid_valid(room.data, room.len)) {
         return ngx_collab_fail(cr, NGX_HTTP_BAD_REQUEST, "roomId",
@@ -189,7 +130,7 @@ ngx_collab_event_list(ngx_collab_req_t *cr)
 
     st = ngx_collab_db_stmt(ngx_collab_sql_event_list);
     if (st == NULL) {
-        return ngx_collab_fail_db(cr, SQLITE_ERROR, "event list");
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "event list");
     }
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);

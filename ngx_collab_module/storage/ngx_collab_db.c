@@ -8,10 +8,13 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_schema.h"
 
 
 #define COLLAB_STMT_CACHE  96
 #define COLLAB_WAL_RESTART 4096         /* pages in the log: 16 MiB */
+#define COLLAB_BUSY_THREAD_MS  2000
+#define COLLAB_BUSY_LOOP_YIELDS  64
 
 
 typedef struct {
@@ -21,176 +24,61 @@ typedef struct {
 } ngx_collab_stmt_t;
 
 
-static struct {
+/*
+ * A connection and its statements.  A worker has one for the event loop
+ * (reads) and one for its storage thread (the works of the store); each
+ * is used by one thread at a time, and the statement helpers act on the
+ * connection of the thread that calls them.
+ */
+struct ngx_collab_conn_s {
     sqlite3            *db;
     ngx_log_t          *log;
     ngx_collab_stmt_t   stmts[COLLAB_STMT_CACHE];
     ngx_uint_t          nstmts;
-    u_char              secret[32];
-} ngx_collab_db;
-
-
-/*
- * Migrations are numbered by their position: migration N brings the schema
- * to PRAGMA user_version = N.  Only ever append.
- */
-static const char  *ngx_collab_migrations[] = {
-
-    /* 1: accounts, keys, rooms, users, events */
-    "CREATE TABLE meta ("
-    "  name TEXT PRIMARY KEY,"
-    "  value BLOB NOT NULL"
-    ") WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('cursor_secret', randomblob(32));"
-
-    "CREATE TABLE accounts ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-
-    "CREATE TABLE api_keys ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT,"
-    "  hash BLOB NOT NULL UNIQUE,"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER"
-    ");"
-    "CREATE INDEX api_keys_account ON api_keys(account_id, seq);"
-
-    "CREATE TABLE rooms ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX rooms_account ON rooms(account_id, seq);"
-
-    "CREATE TABLE users ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  user_id TEXT NOT NULL,"
-    "  name TEXT,"
-    "  email TEXT,"
-    "  metadata TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  UNIQUE (room_id, user_id)"
-    ");"
-    "CREATE INDEX users_room ON users(room_id, seq);"
-
-    /* events outlive their room: room_id is not a foreign key */
-    "CREATE TABLE events ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  room_id TEXT,"
-    "  type TEXT NOT NULL,"
-    "  data TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX events_account ON events(account_id, seq);"
-    "CREATE INDEX events_room ON events(account_id, room_id, seq);",
-
-    /* 2: webhooks, their deliveries and the attempts of each delivery */
-    "CREATE TABLE webhooks ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  account_id TEXT NOT NULL"
-    "    REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  url TEXT NOT NULL,"
-    "  events TEXT NOT NULL,"
-    "  event_mask INTEGER NOT NULL,"
-    "  room_id TEXT,"
-    "  description TEXT,"
-    "  enabled INTEGER NOT NULL,"
-    "  secret TEXT NOT NULL,"
-    "  previous_secret TEXT,"
-    "  previous_until INTEGER,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX webhooks_account ON webhooks(account_id, seq);"
-
-    "CREATE TABLE deliveries ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  webhook_id TEXT NOT NULL"
-    "    REFERENCES webhooks(id) ON DELETE CASCADE,"
-    "  event_id TEXT NOT NULL,"
-    "  event TEXT NOT NULL,"
-    "  payload TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  next_attempt_at INTEGER,"
-    "  last_attempt_at INTEGER,"
-    "  status_code INTEGER,"
-    "  duration_ms INTEGER,"
-    "  error TEXT,"
-    "  created_at INTEGER NOT NULL"
-    ");"
-    "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);"
-    "CREATE INDEX deliveries_status ON deliveries(webhook_id, status, seq);"
-    "CREATE INDEX deliveries_due"
-    "  ON deliveries(webhook_id, next_attempt_at) WHERE status = 'pending';"
-    "CREATE INDEX deliveries_created ON deliveries(created_at);"
-
-    "CREATE TABLE delivery_attempts ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  delivery_id TEXT NOT NULL"
-    "    REFERENCES deliveries(id) ON DELETE CASCADE,"
-    "  at INTEGER NOT NULL,"
-    "  status_code INTEGER,"
-    "  duration_ms INTEGER NOT NULL,"
-    "  error TEXT,"
-    "  response TEXT"
-    ");"
-    "CREATE INDEX delivery_attempts_delivery"
-    "  ON delivery_attempts(delivery_id, seq);",
-
-    /* 3: key-value stores of a room */
-    "CREATE TABLE store_items ("
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  store TEXT NOT NULL,"
-    "  key TEXT NOT NULL,"
-    "  value TEXT NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_id, store, key)"
-    ") WITHOUT ROWID;",
-
-    /* 4: files of a room; the bytes are kept under the blob id */
-    "CREATE TABLE files ("
-    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  blob TEXT NOT NULL UNIQUE,"
-    "  size INTEGER NOT NULL,"
-    "  content_type TEXT NOT NULL,"
-    "  uploaded_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (room_id, name)"
-    ") WITHOUT ROWID;",
+    ngx_uint_t          batch;      /* inside a group of works */
+    ngx_uint_t          rolled;     /* the current work asked to roll back */
 };
 
 
+static ngx_collab_conn_t             ngx_collab_loop_conn;
+/*
+ * The event loop's thread uses the loop's connection; the one storage
+ * thread that runs this worker's group of works uses the store's (set by
+ * ngx_collab_db_use()).  No thread-local storage: nginx unloads the module
+ * before a process ends, with its thread-local blocks.
+ */
+static ngx_collab_conn_t            *ngx_collab_thread_conn;
+static pthread_t                     ngx_collab_loop_thread;
+static ngx_uint_t                    ngx_collab_loop_set;
+
+#define ngx_collab_conn  ngx_collab_db_current()
+
+
+static ngx_inline ngx_collab_conn_t *
+ngx_collab_db_current(void)
+{
+    if (ngx_collab_loop_set
+        && pthread_equal(pthread_self(), ngx_collab_loop_thread))
+    {
+        return ngx_collab_loop_conn.db ? &ngx_collab_loop_conn : NULL;
+    }
+
+    return ngx_collab_thread_conn;
+}
+static u_char                        ngx_collab_secret[32];
+
+
+/*
+ * The master's connection (migrations at start): it may sleep.  Writers in
+ * the workers hold the lock for milliseconds; it gives up after two
+ * seconds of real time.
+ */
 static int
 ngx_collab_db_busy(void *data, int count)
 {
     static struct timespec  start;
     struct timespec         now;
 
-    /*
-     * Writers in other workers hold the lock for microseconds: wait in
-     * short steps rather than SQLite's default millisecond sleeps, and give
-     * up after two seconds of real time so that the client gets a 503.
-     */
     clock_gettime(CLOCK_MONOTONIC, &now);
 
     if (count == 0) {
@@ -202,22 +90,77 @@ ngx_collab_db_busy(void *data, int count)
         return 0;
     }
 
-    ngx_msleep(count < 10 ? 0 : 1);
+    usleep(count < 10 ? 100 : 1000);
 
     return 1;
 }
 
 
+/*
+ * The event loop's connection only reads, and in WAL mode a reader waits
+ * for nobody but a moment of the log's reset; it yields the processor a
+ * few times and then gives up (503) rather than sleep on the event loop.
+ */
 static int
-ngx_collab_db_busy_short(void *data, int count)
+ngx_collab_db_busy_loop(void *data, int count)
 {
-    if (count >= 20) {
+    if (count >= COLLAB_BUSY_LOOP_YIELDS) {
         return 0;
     }
 
-    ngx_msleep(1);
+    sched_yield();
 
     return 1;
+}
+
+
+/*
+ * A storage thread's connection: it may sleep, nobody else waits on this
+ * thread but the works of its group.  It gives up after two seconds: the
+ * lock is then held by something outside collab (groups of the other
+ * workers hold it for milliseconds), and the group fails with 503.
+ */
+static int
+ngx_collab_db_busy_thread(void *data, int count)
+{
+    static struct timespec  start;     /* one storage thread at a time */
+    struct timespec         now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (count == 0) {
+        start = now;
+
+    } else if ((now.tv_sec - start.tv_sec) * 1000
+               + (now.tv_nsec - start.tv_nsec) / 1000000
+               >= COLLAB_BUSY_THREAD_MS)
+    {
+        return 0;
+    }
+
+    if (count < 20) {
+        sched_yield();
+
+    } else {
+        usleep(count < 100 ? 100 : 1000);
+    }
+
+    return 1;
+}
+
+
+/* a connection of a storage thread waits for the lock in that thread */
+void
+ngx_collab_db_wait(ngx_collab_conn_t *c)
+{
+    sqlite3_busy_handler(c->db, ngx_collab_db_busy_thread, NULL);
+}
+
+
+size_t
+ngx_collab_db_conn_size(void)
+{
+    return sizeof(ngx_collab_conn_t);
 }
 
 
@@ -249,7 +192,8 @@ ngx_collab_db_pragmas(sqlite3 *db, ngx_log_t *log)
 
     return ngx_collab_db_exec(db, "PRAGMA foreign_keys = ON;"
                                   "PRAGMA synchronous = NORMAL;"
-                                  "PRAGMA journal_size_limit = 67108864;",
+                                  "PRAGMA journal_size_limit = 67108864;"
+                                  "PRAGMA wal_autocheckpoint = 0;",
                                   log);
 }
 
@@ -364,7 +308,7 @@ ngx_collab_db_prepare(ngx_cycle_t *cycle, ngx_str_t *path, ngx_log_t *log)
     version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
 
-    n = sizeof(ngx_collab_migrations) / sizeof(ngx_collab_migrations[0]);
+    n = (int) ngx_collab_nmigrations;
 
     if (version < 0 || version > n) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
@@ -413,32 +357,48 @@ failed:
 }
 
 
-ngx_int_t
-ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path)
+/*
+ * Opens a connection of this worker: the event loop's (conn == NULL) or
+ * one that a storage thread will own.  The first one also reads the
+ * database's cursor secret.
+ */
+ngx_collab_conn_t *
+ngx_collab_db_connect(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_collab_conn_t *conn)
 {
     int            rc;
+    sqlite3       *db;
     sqlite3_stmt  *st;
 
-    ngx_collab_db.log = cycle->log;
+    if (conn == NULL) {
+        conn = &ngx_collab_loop_conn;
+        ngx_collab_loop_thread = pthread_self();
+        ngx_collab_loop_set = 1;
+    }
 
-    rc = sqlite3_open_v2((char *) path->data, &ngx_collab_db.db,
+    ngx_memzero(conn, sizeof(ngx_collab_conn_t));
+    conn->log = cycle->log;
+
+    rc = sqlite3_open_v2((char *) path->data, &db,
                          SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX, NULL);
 
     if (rc != SQLITE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "collab: cannot open database \"%V\": %s", path,
-                      ngx_collab_db.db ? sqlite3_errmsg(ngx_collab_db.db)
-                                       : sqlite3_errstr(rc));
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto failed;
     }
 
-    if (ngx_collab_db_pragmas(ngx_collab_db.db, cycle->log) != NGX_OK) {
+    if (ngx_collab_db_pragmas(db, cycle->log) != NGX_OK) {
         goto failed;
     }
 
-    rc = sqlite3_prepare_v2(ngx_collab_db.db,
-                            "SELECT value FROM meta"
-                            " WHERE name = 'cursor_secret'", -1, &st, NULL);
+    /* a storage thread's connection gets its own by ngx_collab_db_wait() */
+    sqlite3_busy_handler(db, ngx_collab_db_busy_loop, NULL);
+
+    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta"
+                                " WHERE name = 'cursor_secret'", -1, &st,
+                            NULL);
 
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW
         || sqlite3_column_bytes(st, 0) != 32)
@@ -449,48 +409,76 @@ ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path)
         goto failed;
     }
 
-    ngx_memcpy(ngx_collab_db.secret, sqlite3_column_blob(st, 0), 32);
+    ngx_memcpy(ngx_collab_secret, sqlite3_column_blob(st, 0), 32);
     sqlite3_finalize(st);
 
-    return NGX_OK;
+    conn->db = db;
+
+    return conn;
 
 failed:
 
-    sqlite3_close(ngx_collab_db.db);
-    ngx_collab_db.db = NULL;
-    return NGX_ERROR;
+    sqlite3_close(db);
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_collab_db_open(ngx_cycle_t *cycle, ngx_str_t *path)
+{
+    return ngx_collab_db_connect(cycle, path, NULL) ? NGX_OK : NGX_ERROR;
+}
+
+
+void
+ngx_collab_db_disconnect(ngx_collab_conn_t *conn)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < conn->nstmts; i++) {
+        sqlite3_finalize(conn->stmts[i].stmt);
+    }
+
+    conn->nstmts = 0;
+
+    if (conn->db) {
+        sqlite3_close(conn->db);
+        conn->db = NULL;
+    }
 }
 
 
 void
 ngx_collab_db_close(void)
 {
-    ngx_uint_t  i;
+    ngx_collab_db_disconnect(&ngx_collab_loop_conn);
+}
 
-    for (i = 0; i < ngx_collab_db.nstmts; i++) {
-        sqlite3_finalize(ngx_collab_db.stmts[i].stmt);
-    }
 
-    ngx_collab_db.nstmts = 0;
+/* makes conn the connection of the calling thread; returns the last one */
+ngx_collab_conn_t *
+ngx_collab_db_use(ngx_collab_conn_t *conn)
+{
+    ngx_collab_conn_t  *last;
 
-    if (ngx_collab_db.db) {
-        sqlite3_close(ngx_collab_db.db);
-        ngx_collab_db.db = NULL;
-    }
+    last = ngx_collab_thread_conn;
+    ngx_collab_thread_conn = conn;
+
+    return last;
 }
 
 
 sqlite3 *
 ngx_collab_db_handle(void)
 {
-    return ngx_collab_db.db;
+    return ngx_collab_conn ? ngx_collab_conn->db : NULL;
 }
 
 
 const u_char *
 ngx_collab_db_secret(void)
 {
-    return ngx_collab_db.secret;
+    return ngx_collab_secret;
 }
 
 
@@ -501,18 +489,25 @@ ngx_collab_db_secret(void)
  * meanwhile.  So every statement in use is reset before such a write.
  */
 static void
-ngx_collab_db_before(sqlite3_stmt *st)
+ngx_collab_db_before(ngx_collab_conn_t *c, sqlite3_stmt *st)
 {
-    ngx_uint_t  i;
-
-    if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(ngx_collab_db.db))
-    {
+    if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(c->db)) {
         return;
     }
 
-    for (i = 0; i < ngx_collab_db.nstmts; i++) {
-        if (ngx_collab_db.stmts[i].used) {
-            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
+    ngx_collab_db_reset(c);
+}
+
+
+/* resets every statement in use, so that no read snapshot stays open */
+void
+ngx_collab_db_reset(ngx_collab_conn_t *c)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < c->nstmts; i++) {
+        if (c->stmts[i].used) {
+            sqlite3_reset(c->stmts[i].stmt);
         }
     }
 }
@@ -529,112 +524,94 @@ ngx_collab_db_stmt(const char *sql)
 {
     int                 rc;
     ngx_uint_t          i;
+    ngx_collab_conn_t  *c;
     ngx_collab_stmt_t  *s;
 
-    if (ngx_collab_db.db == NULL) {
+    c = ngx_collab_conn;
+
+    if (c == NULL || c->db == NULL) {
         return NULL;
     }
 
-    for (i = 0; i < ngx_collab_db.nstmts; i++) {
-        s = &ngx_collab_db.stmts[i];
+    for (i = 0; i < c->nstmts; i++) {
+        s = &c->stmts[i];
 
         if (s->sql == sql) {
             sqlite3_reset(s->stmt);
             sqlite3_clear_bindings(s->stmt);
-            ngx_collab_db_before(s->stmt);
+            ngx_collab_db_before(c, s->stmt);
             s->used = 1;
             return s->stmt;
         }
     }
 
-    if (ngx_collab_db.nstmts == COLLAB_STMT_CACHE) {
-        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+    if (c->nstmts == COLLAB_STMT_CACHE) {
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
                       "collab: statement cache is full");
         return NULL;
     }
 
-    s = &ngx_collab_db.stmts[ngx_collab_db.nstmts];
+    s = &c->stmts[c->nstmts];
 
-    rc = sqlite3_prepare_v3(ngx_collab_db.db, sql, -1,
-                            SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL);
+    rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &s->stmt, NULL);
     if (rc != SQLITE_OK) {
-        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
                       "collab: sqlite prepare failed: %s",
-                      sqlite3_errmsg(ngx_collab_db.db));
+                      sqlite3_errmsg(c->db));
         return NULL;
     }
 
-    ngx_collab_db_before(s->stmt);
+    ngx_collab_db_before(c, s->stmt);
 
     s->sql = sql;
     s->used = 1;
-    ngx_collab_db.nstmts++;
+    c->nstmts++;
 
     return s->stmt;
-}
-
-
-/*
- * Under a steady load of two workers some reader always holds a snapshot,
- * the automatic checkpoints never backfill the whole write-ahead log, and
- * the log is never started over: it grows without bound and reads slow
- * down.  So one worker looks at the log every second and, once it is
- * large, restarts it.  The restart waits for readers and writers of the
- * moment (they last microseconds) but at most about 20 ms, and is tried
- * again a second later if it had to give up.
- */
-void
-ngx_collab_db_checkpoint(void)
-{
-    int  rc, log, done;
-
-    if (ngx_collab_db.db == NULL) {
-        return;
-    }
-
-    rc = sqlite3_wal_checkpoint_v2(ngx_collab_db.db, NULL,
-                                   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-
-    if (rc != SQLITE_OK || log < COLLAB_WAL_RESTART) {
-        return;
-    }
-
-    sqlite3_busy_handler(ngx_collab_db.db, ngx_collab_db_busy_short, NULL);
-
-    rc = sqlite3_wal_checkpoint_v2(ngx_collab_db.db, NULL,
-                                   SQLITE_CHECKPOINT_RESTART, &log, &done);
-
-    sqlite3_busy_handler(ngx_collab_db.db, ngx_collab_db_busy, NULL);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_db.log, 0,
-                   "collab: checkpoint rc:%d log:%d done:%d", rc, log, done);
 }
 
 
 void
 ngx_collab_db_release(void)
 {
-    ngx_uint_t  i;
+    ngx_uint_t          i;
+    ngx_collab_conn_t  *c;
 
-    for (i = 0; i < ngx_collab_db.nstmts; i++) {
-        if (ngx_collab_db.stmts[i].used) {
-            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
-            ngx_collab_db.stmts[i].used = 0;
+    c = ngx_collab_conn;
+
+    if (c == NULL) {
+        return;
+    }
+
+    for (i = 0; i < c->nstmts; i++) {
+        if (c->stmts[i].used) {
+            sqlite3_reset(c->stmts[i].stmt);
+            c->stmts[i].used = 0;
         }
     }
 
-    if (ngx_collab_db.db && !sqlite3_get_autocommit(ngx_collab_db.db)) {
-        ngx_log_error(NGX_LOG_ALERT, ngx_collab_db.log, 0,
+    if (c->db && !c->batch && !sqlite3_get_autocommit(c->db)) {
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
                       "collab: transaction left open, rolled back");
-        sqlite3_exec(ngx_collab_db.db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     }
 }
 
 
+/*
+ * Inside a group of works the transaction and each work's savepoint are
+ * the store's: a handler's begin and commit are then no-ops, and its
+ * rollback marks the work to be rolled back to its savepoint.
+ */
 ngx_int_t
 ngx_collab_db_begin(void)
 {
     sqlite3_stmt  *st;
+
+    if (ngx_collab_conn && ngx_collab_conn->batch) {
+        return SQLITE_OK;
+    }
 
     st = ngx_collab_db_stmt("BEGIN IMMEDIATE");
     if (st == NULL) {
@@ -642,27 +619,29 @@ ngx_collab_db_begin(void)
     }
 
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
-                                           : sqlite3_errcode(ngx_collab_db.db);
+                                           : sqlite3_errcode(ngx_collab_conn->db);
 }
 
 
 ngx_int_t
 ngx_collab_db_commit(void)
 {
-    int            rc;
-    ngx_uint_t     i;
-    sqlite3_stmt  *st;
+    int                 rc;
+    sqlite3_stmt       *st;
+    ngx_collab_conn_t  *c;
+
+    c = ngx_collab_conn;
+
+    if (c && c->batch) {
+        return c->rolled ? SQLITE_ABORT : SQLITE_OK;
+    }
 
     /*
      * A statement stepped to a row and not reset keeps a read transaction
      * open after COMMIT, and then no checkpoint can ever finish: the
      * write-ahead log would grow without bound.
      */
-    for (i = 0; i < ngx_collab_db.nstmts; i++) {
-        if (ngx_collab_db.stmts[i].used) {
-            sqlite3_reset(ngx_collab_db.stmts[i].stmt);
-        }
-    }
+    ngx_collab_db_reset(c);
 
     st = ngx_collab_db_stmt("COMMIT");
     if (st == NULL) {
@@ -672,14 +651,10 @@ ngx_collab_db_commit(void)
     rc = sqlite3_step(st);
 
     if (rc == SQLITE_DONE) {
-        if (ngx_collab_webhook_queued(1)) {
-            ngx_collab_sender_wake();
-        }
-
         return SQLITE_OK;
     }
 
-    rc = sqlite3_errcode(ngx_collab_db.db);
+    rc = sqlite3_errcode(c->db);
     ngx_collab_db_rollback();
 
     return rc;
@@ -689,11 +664,50 @@ ngx_collab_db_commit(void)
 void
 ngx_collab_db_rollback(void)
 {
-    (void) ngx_collab_webhook_queued(1);
+    ngx_collab_conn_t  *c;
 
-    if (ngx_collab_db.db && !sqlite3_get_autocommit(ngx_collab_db.db)) {
-        sqlite3_exec(ngx_collab_db.db, "ROLLBACK", NULL, NULL, NULL);
+    c = ngx_collab_conn;
+
+    if (c == NULL) {
+        return;
     }
+
+    if (c->batch) {
+        c->rolled = 1;
+        return;
+    }
+
+    if (c->db && !sqlite3_get_autocommit(c->db)) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+
+/* for the store: marks the connection as running a group of works */
+void
+ngx_collab_db_batch(ngx_collab_conn_t *c, ngx_uint_t on)
+{
+    c->batch = on;
+    c->rolled = 0;
+}
+
+
+ngx_uint_t
+ngx_collab_db_rolled(ngx_collab_conn_t *c)
+{
+    ngx_uint_t  rolled;
+
+    rolled = c->rolled;
+    c->rolled = 0;
+
+    return rolled;
+}
+
+
+sqlite3 *
+ngx_collab_db_conn_handle(ngx_collab_conn_t *c)
+{
+    return c->db;
 }
 
 
@@ -722,9 +736,12 @@ ngx_collab_db_status(int rc)
 void
 ngx_collab_db_log(ngx_log_t *log, int rc, const char *what)
 {
+    sqlite3  *db;
+
+    db = ngx_collab_db_handle();
+
     ngx_log_error(NGX_LOG_ERR, log, 0, "collab: %s: sqlite: %s (%d)", what,
-                  ngx_collab_db.db ? sqlite3_errmsg(ngx_collab_db.db)
-                                   : sqlite3_errstr(rc), rc);
+                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
 }
 
 

@@ -57,6 +57,7 @@ typedef struct {
     ngx_slab_pool_t              *shpool;
     ngx_http_collab_main_conf_t  *cmcf;
     ngx_cycle_t                  *cycle;     /* the cycle being started */
+    ngx_uint_t                    fresh;     /* to be filled from SQLite */
 } ngx_collab_shm_ctx_t;
 
 
@@ -230,43 +231,28 @@ ngx_collab_shm_add(ngx_conf_t *cf, ngx_str_t *name, size_t size,
 }
 
 
+/*
+ * Lays the zone out, or takes over the old zone's contents on a reload.
+ * Nothing else happens here: the cycle may still fail after its zones
+ * are set up (a listen socket that cannot be bound, say), and then the
+ * old cycle, and its zone, go on.  The database and the registry's
+ * contents are the business of ngx_collab_shm_start(), run by the
+ * module's init once the cycle is certain.
+ */
 static ngx_int_t
 ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_collab_shm_ctx_t  *octx = data;
 
-    int                           rc;
-    size_t                        len;
-    sqlite3                      *db;
-    ngx_str_t                     key_id, account;
-    sqlite3_stmt                 *st;
-    ngx_collab_shm_ctx_t         *ctx;
-    ngx_http_collab_main_conf_t  *cmcf;
+    size_t                 len;
+    ngx_collab_shm_ctx_t  *ctx;
 
     ctx = shm_zone->data;
-    cmcf = ctx->cmcf;
-
-    /*
-     * The files are checked against the database on a start only: not on
-     * a reload, nor by "nginx -t", which may run next to a live server.
-     */
-    if (ngx_collab_db_prepare(ctx->cycle, &cmcf->database,
-                              shm_zone->shm.log)
-        != NGX_OK
-        || ngx_collab_files_prepare(ctx->cycle, cmcf,
-                                    octx == NULL && !ngx_test_config,
-                                    shm_zone->shm.log)
-           != NGX_OK
-        || ngx_collab_admin_token_load(cmcf, shm_zone->shm.log) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     if (octx) {
         /* reload: the registry in the old zone stays valid */
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
-        ngx_collab_shm = ctx;
         return NGX_OK;
     }
 
@@ -274,7 +260,6 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (shm_zone->shm.exists) {
         ctx->sh = ctx->shpool->data;
-        ngx_collab_shm = ctx;
         return NGX_OK;
     }
 
@@ -300,7 +285,37 @@ ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(ctx->shpool->log_ctx, " in collab zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
+    ctx->fresh = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the master, once the cycle is certain: the zone becomes the one this
+ * process (and the workers it forks) uses, and a new zone is filled from
+ * the database.
+ */
+ngx_int_t
+ngx_collab_shm_start(ngx_shm_zone_t *shm_zone)
+{
+    int                           rc;
+    sqlite3                      *db;
+    ngx_str_t                     key_id, account;
+    sqlite3_stmt                 *st;
+    ngx_collab_shm_ctx_t         *ctx;
+    ngx_http_collab_main_conf_t  *cmcf;
+
+    ctx = shm_zone->data;
+    cmcf = ctx->cmcf;
+
     ngx_collab_shm = ctx;
+
+    if (!ctx->fresh) {
+        return NGX_OK;
+    }
+
+    ctx->fresh = 0;
 
     db = ngx_collab_db_open_master(&cmcf->database, shm_zone->shm.log);
     if (db == NULL) {

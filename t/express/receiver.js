@@ -6,7 +6,8 @@
 //
 // Listens on 127.0.0.1:PORT, prints "listening" once ready and exits by
 // itself after SECONDS (default 30), so that no receiver outlives a test
-// run.
+// run.  Express comes from COLLAB_EXPRESS_DIR (default: build/express of
+// this tree), where util/deps.sh installs this folder's package-lock.json.
 //
 //     POST /secrets {"secret":"whsec_..."}  registers a webhook secret
 //     POST /collab-webhook                  the document's handler
@@ -15,13 +16,19 @@
 //                                           with count, waits (at most 10 s)
 //                                           until N deliveries were answered
 //
-// The only departure from the document: its handler checks one constant
-// WEBHOOK_SECRET, here a delivery is accepted if it verifies with any
-// registered secret (a test registers the secret of its webhook, and after
-// a rotation the new one as well).
+// Departures from the document: express is loaded from the build folder
+// (above), and where its handler checks one constant WEBHOOK_SECRET, here
+// a delivery is accepted if it verifies with any registered secret (a test
+// registers the secret of its webhook, and after a rotation the new one as
+// well).
 
 import { createHmac, timingSafeEqual } from 'crypto';
-import express from 'express';
+import { createRequire } from 'module';
+import { fileURLToPath } from 'url';
+
+const expressDir = process.env.COLLAB_EXPRESS_DIR
+  || fileURLToPath(new URL('../../build/express', import.meta.url));
+const express = createRequire(expressDir + '/package.json')('express');
 
 const port = Number(process.argv[2]);
 const lifetime = Number(process.argv[3] || 30);

@@ -20,6 +20,10 @@ $ENV{TEST_NGINX_COLLAB_PORT2} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 1;
 # a port for t/lib/dns-responder.pl, a DNS server that tests start
 $ENV{TEST_NGINX_COLLAB_DNS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 2;
 
+# a file that t/910-openapi.t names: the scenario runner then logs every
+# request and answer to it (see t/lib/collab.js); empty, it logs nothing
+$ENV{TEST_NGINX_COLLAB_CONTRACT_LOG} //= '';
+
 our $HttpConfig = <<'_EOC_';
     collab_database          logs/collab.db;
     collab_admin_token_file  $TEST_NGINX_COLLAB_LIB/admin.token;
@@ -52,6 +56,7 @@ our $Config = <<'_EOC_';
         set $collab_port3 $TEST_NGINX_COLLAB_DNS_PORT;
         root logs;
         set $collab_received_file $realpath_root/received.jsonl;
+        set $collab_contract_log "$TEST_NGINX_COLLAB_CONTRACT_LOG";
         js_content collab.steps;
     }
 _EOC_

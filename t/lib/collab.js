@@ -42,6 +42,10 @@
 //
 // {port2} and {port3} in a step stand for $collab_port2 and $collab_port3.
 //
+// When $collab_contract_log names a file (t/910-openapi.t has CollabTest set
+// it), every request step appends its request and answer to that file, one
+// JSON line each, for the contract check of docs/openapi.yaml.
+//
 // receive() is the webhook receiver of the tests (a location on the
 // second port): it appends every request to $collab_received_file and
 // answers as its path says: /hook/ok 200, /hook/status/N N,
@@ -239,6 +243,35 @@ function receive(r) {
     }
 }
 
+const RECORDED = ['Allow', 'WWW-Authenticate', 'ETag', 'Content-Range',
+                  'Retry-After'];
+
+function record(r, method, url, opts, res, text) {
+    const file = r.variables.collab_contract_log;
+
+    if (!file) {
+        return;
+    }
+
+    const headers = {};
+    for (let k = 0; k < RECORDED.length; k++) {
+        const v = res.headers.get(RECORDED[k]);
+        if (v !== null && v !== undefined) {
+            headers[RECORDED[k]] = v;
+        }
+    }
+
+    fs.appendFileSync(file, JSON.stringify({
+        method: method,
+        url: url.replace(/^http:\/\/[^\/]+/, ''),
+        requestType: opts.headers['Content-Type'] || null,
+        status: res.status,
+        type: res.headers.get('Content-Type'),
+        headers: headers,
+        body: text
+    }) + '\n');
+}
+
 async function steps(r) {
     const names = new Names();
     names.port2 = r.variables.collab_port2;
@@ -419,8 +452,12 @@ async function steps(r) {
                 continue;
             }
 
-            const res = await ngx.fetch(base + names.show(path), opts);
-            const text = (await res.text()).replace(/\n$/, '');
+            const url = base + names.show(path);
+            const res = await ngx.fetch(url, opts);
+            const answer = await res.text();
+            const text = answer.replace(/\n$/, '');
+
+            record(r, method, url, opts, res, answer);
 
             if (count) {
                 const list = JSON.parse(text);

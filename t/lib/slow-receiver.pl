@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # A slow webhook receiver outside nginx, for the tests: on 127.0.0.1:PORT
 # it answers each request with 200 after DELAY ms (a process per
-# connection, one request each), and exits after SECONDS.
+# connection, one request each), and exits after SECONDS.  Prints
+# "listening" once it listens.
 #
 #     perl t/lib/slow-receiver.pl PORT DELAY SECONDS
 
@@ -14,6 +15,9 @@ my ($port, $delay, $seconds) = @ARGV;
 my $server = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$port",
                                    Listen => 64, ReuseAddr => 1)
     or die "slow-receiver: cannot listen on 127.0.0.1:$port: $!\n";
+
+$| = 1;
+print "listening\n";
 
 $SIG{CHLD} = 'IGNORE';
 my $until = time + $seconds;

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) collab
  *
- * Test driver for json-vs-node.sh: reads one JSON text per line from
+ * Test driver for json-vs-node.t: reads one JSON text per line from
  * stdin and prints collab_json_canonical() of it, one line each, or
  * "!error" when the text is rejected.
  */

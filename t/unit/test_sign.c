@@ -703,10 +703,60 @@ test_host(void)
 }
 
 
+/* a signer made once gives the same signatures, again and again */
+static void
+test_signers(void)
+{
+    int               i, rc;
+    char              out[COLLAB_SIG_V1_LEN + 1], hex[COLLAB_SIG_HEX_LEN + 1];
+    collab_signer_t  *h, *v, *bad;
+
+    static const char  *secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    static const char  *id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    static const char  *body = "{\"test\": 2432232314}";
+
+    h = collab_signer_hex(secret, strlen(secret));
+    v = collab_signer_v1(secret, strlen(secret));
+    tap(h != NULL && v != NULL, NULL, "signer: made");
+
+    if (h == NULL || v == NULL) {
+        return;
+    }
+
+    for (i = 0; i < 3; i++) {
+        rc = collab_signer_sign_v1(v, id, strlen(id), 1614265330,
+                                   (const unsigned char *) body,
+                                   strlen(body), out);
+        is_str(rc == 0 ? out : NULL,
+               "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+               "signer: v1 test vector, use %d", i + 1);
+
+        rc = collab_signer_sign_hex(h, (const unsigned char *) body,
+                                    strlen(body), hex);
+        is_str(rc == 0 ? hex : NULL,
+               "80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c",
+               "signer: hex keyed with the secret string, use %d", i + 1);
+
+        /* a one-off key in between does not disturb the signers */
+        collab_sign_hex("", 0, (const unsigned char *) "", 0, hex);
+        is_str(hex,
+               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+               "signer: one-off empty key between, use %d", i + 1);
+    }
+
+    bad = collab_signer_v1("whsec_MfKQ9r8G!YqrTwjUPD8ILPZIo2LaLaSw", 38);
+    tap(bad == NULL, NULL, "signer: refuses a secret that is not base64");
+
+    collab_signer_free(h);
+    collab_signer_free(v);
+}
+
+
 int
 main(void)
 {
     test_signatures();
+    test_signers();
     test_base64();
     test_secret();
     test_url();

@@ -16,7 +16,7 @@ set -u
 node=${NODE:-node}
 
 if ! command -v "$node" >/dev/null 2>&1; then
-    echo "1..0 # SKIP no node"
+    echo "1..0 # SKIP node is not installed (make deps installs it)"
     exit 0
 fi
 

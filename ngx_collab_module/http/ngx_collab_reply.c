@@ -1,9 +1,9 @@
 /*
  * Copyright (C) collab
  *
- * Answers and their parts: the JSON answer, the one error writer, request
- * field validation (errors are data: a field and a message), query
- * arguments and the opaque pagination cursors.
+ * Answers: the JSON answer and the empty one, the one error writer and
+ * its verbs (answer now, or record a refusal to answer later), the page
+ * writer of every list and the helpers that write a column of a row.
  */
 
 #include "ngx_collab.h"
@@ -16,66 +16,15 @@ ngx_collab_free(void *data)
 }
 
 
-static void
-ngx_collab_json_decref(void *data)
-{
-    json_decref(data);
-}
-
-
-void
-ngx_collab_json_cleanup(ngx_http_request_t *r, json_t *json)
-{
-    ngx_pool_cleanup_t  *cln;
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-
-    if (cln == NULL) {
-        /* the pool is short of memory: leak rather than crash */
-        return;
-    }
-
-    cln->handler = ngx_collab_json_decref;
-    cln->data = json;
-}
-
-
+/* the wall clock, read afresh: also called in storage threads */
 int64_t
 ngx_collab_now_ms(void)
 {
-    ngx_time_t  *tp;
+    struct timespec  ts;
 
-    ngx_time_update();
-    tp = ngx_timeofday();
+    clock_gettime(CLOCK_REALTIME, &ts);
 
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
-
-ngx_int_t
-ngx_collab_utf8_valid(const u_char *p, size_t len)
-{
-    const u_char  *last;
-    uint32_t       c;
-
-    last = p + len;
-
-    while (p < last) {
-
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        c = ngx_utf8_decode((u_char **) &p, last - p);
-
-        /* ngx_utf8_decode() lets surrogates through */
-        if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -209,6 +158,13 @@ ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status)
 
     r = cr->request;
 
+    if (cr->deferred) {
+        /* in a storage thread: sent by the work's done handler */
+        cr->reply_status = status;
+        cr->reply_empty = 0;
+        return NGX_OK;
+    }
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -271,6 +227,12 @@ ngx_collab_reply_empty(ngx_collab_req_t *cr, ngx_uint_t status)
 
     r = cr->request;
 
+    if (cr->deferred) {
+        cr->reply_status = status;
+        cr->reply_empty = 1;
+        return NGX_OK;
+    }
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -316,6 +278,7 @@ ngx_collab_fail_v(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
+/* answers the request now with the API's error shape */
 ngx_int_t
 ngx_collab_fail(ngx_collab_req_t *cr, ngx_uint_t status, const char *field,
     const char *fmt, ...)
@@ -349,7 +312,12 @@ ngx_collab_refuse_v(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
-/* records why the request is refused; ngx_collab_invalid() answers it */
+/*
+ * Records why the request is refused, and returns NGX_ERROR: a handler
+ * (or a route's check) returns that, and the handler runner answers the
+ * refusal (ngx_collab_handler.c).  Validators and lookups use this, so
+ * that what is wrong travels as data to the one place that answers.
+ */
 ngx_int_t
 ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
     const char *field, const char *fmt, ...)
@@ -365,40 +333,11 @@ ngx_collab_refuse(ngx_collab_req_t *cr, ngx_uint_t status,
 }
 
 
-ngx_int_t
-ngx_collab_reject(ngx_collab_req_t *cr, const char *field,
-    const char *fmt, ...)
-{
-    ngx_int_t  rc;
-    va_list    args;
-
-    va_start(args, fmt);
-    rc = ngx_collab_refuse_v(cr, NGX_HTTP_BAD_REQUEST, field, fmt, args);
-    va_end(args);
-
-    return rc;
-}
-
-
-ngx_int_t
-ngx_collab_invalid(ngx_collab_req_t *cr)
-{
-    return ngx_collab_fail(cr, cr->err.status ? cr->err.status
-                                              : NGX_HTTP_BAD_REQUEST,
-                           cr->err.field, "%s", cr->err.message);
-}
-
-
-ngx_int_t
-ngx_collab_fail_db(ngx_collab_req_t *cr, int rc, const char *what)
-{
-    (void) ngx_collab_refuse_db(cr, rc, what);
-
-    return ngx_collab_invalid(cr);
-}
-
-
-/* like ngx_collab_fail_db(), but only records the refusal */
+/*
+ * ngx_collab_refuse() for a failed SQLite call: the transaction is rolled
+ * back and the error logged, and the client is told only 503 (try again)
+ * or 500, never SQLite's words.
+ */
 ngx_int_t
 ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc, const char *what)
 {
@@ -415,269 +354,6 @@ ngx_collab_refuse_db(ngx_collab_req_t *cr, int rc, const char *what)
                                "changed; try again"
                              : "an internal error occurred, nothing was "
                                "changed");
-}
-
-
-ngx_int_t
-ngx_collab_not_found(ngx_collab_req_t *cr, const char *what)
-{
-    return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "%s not found",
-                           what);
-}
-
-
-/* rejects a field the resource does not know */
-ngx_int_t
-ngx_collab_check_fields(ngx_collab_req_t *cr, const char **allowed)
-{
-    const char   *key, **a;
-    json_t       *value;
-
-    json_object_foreach(cr->body, key, value) {
-
-        for (a = allowed; *a; a++) {
-            if (ngx_strcmp(key, *a) == 0) {
-                break;
-            }
-        }
-
-        if (*a == NULL) {
-            return ngx_collab_reject(cr, key, "%s: unknown field", key);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* 1..max characters, none of them a control character */
-ngx_int_t
-ngx_collab_validate_name(ngx_str_t *s, size_t max)
-{
-    size_t   n, i;
-
-    n = 0;
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] < 0x20 || s->data[i] == 0x7f) {
-            return NGX_ERROR;
-        }
-
-        if ((s->data[i] & 0xc0) != 0x80) {
-            n++;
-        }
-    }
-
-    return (n >= 1 && n <= max) ? NGX_OK : NGX_DECLINED;
-}
-
-
-/* C0 and C1 control characters and DEL, in valid UTF-8 */
-ngx_uint_t
-ngx_collab_has_control(const u_char *p, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f
-            || (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * A string field: *present is 0 when absent, 1 for a string, 2 for null
- * (which only the caller may accept).
- */
-ngx_int_t
-ngx_collab_get_string(ngx_collab_req_t *cr, const char *field,
-    ngx_uint_t required, size_t max, ngx_str_t *out, ngx_uint_t *present)
-{
-    json_t     *v;
-    ngx_int_t   rc;
-
-    v = json_object_get(cr->body, field);
-    *present = 0;
-    out->data = NULL;
-    out->len = 0;
-
-    if (v == NULL) {
-        if (required) {
-            return ngx_collab_reject(cr, field, "%s: is required", field);
-        }
-
-        return NGX_OK;
-    }
-
-    if (json_is_null(v)) {
-        *present = 2;
-        return NGX_OK;
-    }
-
-    if (!json_is_string(v)) {
-        return ngx_collab_reject(cr, field, "%s: must be a string", field);
-    }
-
-    out->data = (u_char *) json_string_value(v);
-    out->len = json_string_length(v);
-    *present = 1;
-
-    rc = ngx_collab_validate_name(out, max);
-
-    if (rc == NGX_ERROR) {
-        return ngx_collab_reject(cr, field,
-                                 "%s: must not contain control characters",
-                                 field);
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_collab_reject(cr, field,
-                                 "%s: must be 1 to %uz characters long",
-                                 field, max);
-    }
-
-    return NGX_OK;
-}
-
-
-/* metadata: a JSON object of at most 8 KiB, kept as JSON text */
-ngx_int_t
-ngx_collab_get_metadata(ngx_collab_req_t *cr, ngx_str_t *out,
-    ngx_uint_t *present)
-{
-    json_t         *v;
-    collab_json_t   j;
-
-    v = json_object_get(cr->body, "metadata");
-    *present = 0;
-
-    if (v == NULL) {
-        return NGX_OK;
-    }
-
-    if (!json_is_object(v)) {
-        return ngx_collab_reject(cr, "metadata",
-                                 "metadata: must be a JSON object");
-    }
-
-    collab_json_init(&j);
-    collab_json_value(&j, v);
-
-    if (j.failed) {
-        collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
-                                 "metadata: nested too deeply");
-    }
-
-    if (j.len > COLLAB_METADATA_MAX) {
-        collab_json_free(&j);
-        return ngx_collab_reject(cr, "metadata",
-                                 "metadata: must be at most %d bytes of "
-                                 "JSON", COLLAB_METADATA_MAX);
-    }
-
-    out->data = ngx_pnalloc(cr->request->pool, j.len);
-    if (out->data == NULL) {
-        collab_json_free(&j);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, j.data, j.len);
-    out->len = j.len;
-    *present = 1;
-
-    collab_json_free(&j);
-
-    return NGX_OK;
-}
-
-
-/* a query argument, percent-decoded; NGX_DECLINED when absent */
-ngx_int_t
-ngx_collab_arg(ngx_collab_req_t *cr, const char *name, ngx_str_t *value)
-{
-    u_char     *dst, *src;
-    ngx_str_t   raw;
-
-    if (ngx_http_arg(cr->request, (u_char *) name, ngx_strlen(name), &raw)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(cr->request->pool, raw.len);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    value->data = dst;
-    src = raw.data;
-
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-
-    value->len = dst - value->data;
-
-    return NGX_OK;
-}
-
-
-/* ?limit= of a list: 1..100, default 20 */
-static ngx_int_t
-ngx_collab_page_limit(ngx_collab_req_t *cr, ngx_uint_t *limit)
-{
-    ngx_int_t  n;
-    ngx_str_t  v;
-
-    *limit = COLLAB_LIMIT_DEFAULT;
-
-    if (ngx_collab_arg(cr, "limit", &v) == NGX_OK) {
-        n = (v.len > 0 && v.len < 4) ? ngx_atoi(v.data, v.len) : NGX_ERROR;
-
-        if (n < 1 || n > COLLAB_LIMIT_MAX) {
-            return ngx_collab_reject(cr, "limit",
-                                     "limit: must be an integer from 1 "
-                                     "to %d", COLLAB_LIMIT_MAX);
-        }
-
-        *limit = n;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * ?limit= and ?cursor= of a list; *before is the sequence number the page
- * starts below.
- */
-ngx_int_t
-ngx_collab_page_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, int64_t *before)
-{
-    ngx_str_t  v;
-
-    *before = INT64_MAX;
-
-    if (ngx_collab_page_limit(cr, limit) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_collab_arg(cr, "cursor", &v) == NGX_OK) {
-        if (collab_cursor_decode(v.data, v.len, ngx_collab_db_secret(), 32,
-                                 kind, before)
-            != 0)
-        {
-            return ngx_collab_reject(cr, "cursor",
-                                     "cursor: not a cursor of this list");
-        }
-    }
-
-    return NGX_OK;
 }
 
 
@@ -709,9 +385,7 @@ ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     }
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_fail_db(cr, rc, what);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
     collab_json_arr_close(&cr->out);
@@ -729,44 +403,6 @@ ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     collab_json_obj_close(&cr->out);
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
-}
-
-
-/*
- * ?limit= and ?cursor= of a list ordered by name (keys, files); *from is
- * the first name of the page, empty for the first page.
- */
-ngx_int_t
-ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
-    ngx_uint_t *limit, ngx_str_t *from)
-{
-    ngx_str_t  v;
-
-    ngx_str_set(from, "");
-
-    if (ngx_collab_page_limit(cr, limit) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_collab_arg(cr, "cursor", &v) != NGX_OK) {
-        return NGX_OK;
-    }
-
-    from->data = ngx_pnalloc(cr->request->pool, COLLAB_CURSOR_NAME_MAX);
-    if (from->data == NULL) {
-        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                                 "an internal error occurred");
-    }
-
-    if (collab_cursor_decode_name(v.data, v.len, ngx_collab_db_secret(), 32,
-                                  kind, from->data, &from->len)
-        != 0)
-    {
-        return ngx_collab_reject(cr, "cursor",
-                                 "cursor: not a cursor of this list");
-    }
-
-    return NGX_OK;
 }
 
 

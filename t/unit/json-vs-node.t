@@ -15,7 +15,7 @@ set -u
 node=${NODE:-node}
 
 if ! command -v "$node" >/dev/null 2>&1; then
-    echo "1..0 # SKIP no node"
+    echo "1..0 # SKIP node is not installed (make deps installs it)"
     exit 0
 fi
 
@@ -44,7 +44,8 @@ if [ -z "$canon" ]; then
     # shellcheck disable=SC2086
     ${CC:-cc} -std=gnu11 ${CFLAGS:--O2} -I"$root/ngx_collab_module/core" \
         -o "$canon" "$root/t/unit/json_canon.c" \
-        "$root/ngx_collab_module/core/ngx_collab_json.c" -ljansson -lm \
+        "$root/ngx_collab_module/core/ngx_collab_json.c" \
+        "$root/ngx_collab_module/core/ngx_collab_utf8.c" -ljansson -lm \
         > "$tmp/cc.log" 2>&1 \
         || { sed 's/^/# /' "$tmp/cc.log"; fail "cannot build json_canon"; }
 fi

@@ -1,0 +1,1483 @@
+/*
+ * Copyright (C) collab
+ *
+ * The outbox (see ngx_collab_outbox.h): events and their fan-out, the
+ * claims of due deliveries, their outcomes, retries and purge, and the
+ * wake-ups of the consumers after a commit.
+ *
+ * One batch work at a time goes through the store: it writes the
+ * outcomes that came in since the last one (one UPDATE joined with the
+ * batch's VALUES and one multi-row INSERT of attempts, both by the
+ * delivery's sequence number) and claims the next due deliveries, in
+ * one savepoint.  While it runs, new outcomes wait for the next one, so
+ * the busier the sender, the bigger the batches.
+ */
+
+#include "ngx_collab_outbox.h"
+
+
+#define COLLAB_CLAIM_MAX          256
+#define COLLAB_CLAIM_HOOKS        64
+#define COLLAB_INFLIGHT_MAX       1024
+#define COLLAB_POLL               1000
+#define COLLAB_HOLD               1000
+#define COLLAB_PURGE_EVERY        3600
+#define COLLAB_PURGE_ROWS         1000
+#define COLLAB_RETRY_FLOOR        60000
+#define COLLAB_LEASE_MARGIN       10000
+#define COLLAB_WAKE_HANDLERS      4
+
+/* outcome statements by number of rows; a batch pads to the next size */
+#define COLLAB_BATCH_SIZES        3
+#define COLLAB_BATCH_MAX          128
+
+
+typedef struct {
+    int64_t                   seq;
+    const char               *status;
+    int64_t                   next;        /* 0: none */
+    int64_t                   at;
+    int64_t                   duration;
+    ngx_int_t                 code;        /* -1: none */
+    ngx_str_t                 error;       /* data NULL: none */
+    ngx_str_t                 response;    /* data NULL: none */
+} ngx_collab_result_t;
+
+
+/* a webhook with attempts in flight in this worker */
+typedef struct {
+    ngx_str_t                 webhook;
+    ngx_uint_t                inflight;
+} ngx_collab_busy_t;
+
+
+/* a webhook the batch claimed deliveries of, and its row */
+typedef struct {
+    ngx_str_t                 id;
+    ngx_str_t                 url;
+    ngx_str_t                 secret;
+    ngx_str_t                 previous;
+    int64_t                   previous_until;
+    int64_t                   updated_at;
+    ngx_uint_t                first;
+    ngx_uint_t                n;
+} ngx_collab_hook_t;
+
+
+typedef struct {
+    int64_t                   seq;
+    ngx_str_t                 id;
+    ngx_str_t                 payload;
+    ngx_uint_t                attempts;
+} ngx_collab_claimed_t;
+
+
+/* a webhook that answered 410 Gone, and what its disabling returned */
+typedef struct {
+    ngx_str_t                 webhook;
+    ngx_str_t                 account;
+    ngx_str_t                 room;
+    uint32_t                  mask;
+    unsigned                  disabled:1;
+} ngx_collab_gone_t;
+
+
+typedef struct {
+    ngx_collab_work_t         work;
+    ngx_pool_t               *pool;
+
+    /* in */
+    ngx_array_t               results;     /* ngx_collab_result_t */
+    ngx_array_t               gone;        /* ngx_collab_gone_t */
+    ngx_array_t               busy;        /* ngx_collab_busy_t */
+    ngx_uint_t                claim;       /* at most; 0: no claim */
+    ngx_uint_t                concurrency;
+    ngx_msec_t                lease;
+    int64_t                   purge_before;   /* 0: no purge */
+
+    /* out */
+    ngx_array_t               hooks;       /* ngx_collab_hook_t */
+    ngx_array_t               claimed;     /* ngx_collab_claimed_t */
+    ngx_uint_t                purged;
+    unsigned                  more:1;      /* due ones were left */
+} ngx_collab_run_t;
+
+
+typedef struct {
+    ngx_uint_t                wake;
+    ngx_collab_wake_pt        handler;
+} ngx_collab_wake_handler_t;
+
+
+static struct {
+    ngx_log_t                    *log;
+    ngx_collab_webhook_conf_t    *conf;
+    ngx_collab_send_pt            send;
+
+    ngx_event_t                   kick;        /* posted: a batch may go */
+    ngx_event_t                   poll;        /* every second */
+    ngx_event_t                   hold;        /* keeps an exiting worker */
+
+    ngx_collab_run_t             *running;     /* in the store */
+    ngx_collab_run_t             *collect;     /* outcomes for the next */
+
+    ngx_queue_t                   targets;
+    ngx_queue_t                   stale;
+    ngx_uint_t                    inflight;
+
+    time_t                        purged;
+    ngx_uint_t                    purge_every;
+
+    char                         *update_sql[COLLAB_BATCH_SIZES];
+    char                         *insert_sql[COLLAB_BATCH_SIZES];
+
+    ngx_collab_wake_handler_t     wake[COLLAB_WAKE_HANDLERS];
+    ngx_uint_t                    nwake;
+
+    ngx_connection_t              ident;   /* what debug lines show: fd -1 */
+
+    unsigned                      due:1;
+    unsigned                      purge:1;
+    unsigned                      ready:1;
+} ngx_collab_outbox;
+
+
+static const ngx_uint_t  ngx_collab_batch_sizes[COLLAB_BATCH_SIZES] = {
+    8, 32, COLLAB_BATCH_MAX
+};
+
+
+static int ngx_collab_outbox_deliveries(ngx_collab_event_t *ev);
+static void ngx_collab_outbox_committed(ngx_uint_t wake);
+static void ngx_collab_outbox_kick(ngx_event_t *ev);
+static void ngx_collab_outbox_poll(ngx_event_t *ev);
+static void ngx_collab_outbox_hold(ngx_event_t *ev);
+static ngx_collab_run_t *ngx_collab_run_new(void);
+static ngx_int_t ngx_collab_run(ngx_collab_work_t *w);
+static void ngx_collab_run_done(ngx_collab_work_t *w);
+static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
+static void ngx_collab_target_free(ngx_collab_target_t *t);
+
+
+/*
+ * The consumers of events.  Each fan-out runs in the transaction that
+ * records the event; a workflow executions consumer goes here too.
+ */
+static const ngx_collab_consumer_t  ngx_collab_consumers[] = {
+    { "deliveries", COLLAB_WAKE_DELIVERIES, ngx_collab_outbox_deliveries },
+    { NULL, 0, NULL }
+};
+
+
+static const char  ngx_collab_sql_event_insert[] =
+    "INSERT INTO events (id, account_id, room_id, type, data, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+static const char  ngx_collab_sql_delivery_insert[] =
+    "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
+    " status, next_attempt_at, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
+
+/*
+ * A claimed delivery's next_attempt_at is its lease: it leaves the range
+ * of due deliveries until the lease runs out, so these queries touch only
+ * what can be sent, however long the backlog.
+ */
+static const char  ngx_collab_sql_due_webhooks[] =
+    "SELECT id, url, secret, previous_secret, previous_until, updated_at"
+    " FROM webhooks WHERE enabled = 1 AND EXISTS"
+    " (SELECT 1 FROM deliveries WHERE webhook_id = webhooks.id"
+    " AND status = 'pending' AND next_attempt_at <= ?1)"
+    " LIMIT 64";
+
+static const char  ngx_collab_sql_claim[] =
+    "UPDATE deliveries SET next_attempt_at = ?3 WHERE seq IN"
+    " (SELECT seq FROM deliveries WHERE webhook_id = ?1"
+    " AND status = 'pending' AND next_attempt_at <= ?2"
+    " ORDER BY next_attempt_at LIMIT ?4)"
+    " RETURNING seq, id, payload, attempts";
+
+static const char  ngx_collab_sql_webhook_gone[] =
+    "UPDATE webhooks SET enabled = 0, updated_at = ?2"
+    " WHERE id = ?1 AND enabled = 1"
+    " RETURNING account_id, room_id, event_mask";
+
+static const char  ngx_collab_sql_purge[] =
+    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
+    " WHERE created_at < ?1 AND status != 'pending' LIMIT 1000)";
+
+
+/* the outcome statements: one row of VALUES per outcome */
+#define COLLAB_UPDATE_HEAD                                                    \
+    "WITH o (seq, status, next, at, code, duration, error) AS (VALUES "
+#define COLLAB_UPDATE_ROW         "(?,?,?,?,?,?,?)"
+#define COLLAB_UPDATE_TAIL                                                    \
+    ") UPDATE deliveries SET status = o.status, attempts = attempts + 1,"    \
+    " next_attempt_at = o.next, last_attempt_at = o.at,"                     \
+    " status_code = o.code, duration_ms = o.duration, error = o.error"       \
+    " FROM o WHERE deliveries.seq = o.seq AND deliveries.status = 'pending'"
+
+#define COLLAB_INSERT_HEAD                                                    \
+    "WITH o (seq, at, code, duration, error, response) AS (VALUES "
+#define COLLAB_INSERT_ROW         "(?,?,?,?,?,?)"
+#define COLLAB_INSERT_TAIL                                                    \
+    ") INSERT INTO delivery_attempts (delivery_seq, at, status_code,"        \
+    " duration_ms, error, response)"                                         \
+    " SELECT seq, at, code, duration, error, response FROM o"                \
+    " WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = o.seq)"
+
+
+/* --- events and fan-out (in a storage thread) ---------------------------- */
+
+/*
+ * Records an event and fans it out; the caller is inside the work of the
+ * change that causes it.  Returns SQLITE_OK or the SQLite error.
+ */
+int
+ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
+    ngx_collab_event_e type, collab_json_t *data, int64_t now)
+{
+    int                           rc;
+    ngx_str_t                     payload;
+    sqlite3_stmt                 *st;
+    collab_json_t                 envelope;
+    ngx_collab_event_t            ev;
+    const ngx_collab_consumer_t  *c;
+    char                          idbuf[COLLAB_ID_MAX];
+
+    if (data->failed) {
+        return SQLITE_NOMEM;
+    }
+
+    ev.account = account;
+    ev.room = room;
+    ev.type = type;
+    ev.name = ngx_collab_event_name(type);
+    ev.id.len = collab_id_new(idbuf, "evt_");
+    ev.id.data = (u_char *) idbuf;
+    ev.at = now;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &ev.id);
+    ngx_collab_db_bind_str(st, 2, account);
+    ngx_collab_db_bind_str(st, 3, room);
+    ngx_collab_db_bind_cstr(st, 4, ev.name);
+    sqlite3_bind_text(st, 5, (char *) data->data, (int) data->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    /* the receivers of every consumer get the envelope */
+    collab_json_init(&envelope);
+    payload.data = data->data;
+    payload.len = data->len;
+    ngx_collab_event_envelope(&envelope, ev.name, &payload, now);
+
+    if (envelope.failed) {
+        collab_json_free(&envelope);
+        return SQLITE_NOMEM;
+    }
+
+    ev.payload.data = envelope.data;
+    ev.payload.len = envelope.len;
+
+    rc = SQLITE_OK;
+
+    for (c = ngx_collab_consumers; c->name && rc == SQLITE_OK; c++) {
+        rc = c->fanout(&ev);
+    }
+
+    collab_json_free(&envelope);
+
+    return rc;
+}
+
+
+/* the deliveries consumer: one per matching webhook of the shm registry */
+static int
+ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
+{
+    int         rc;
+    ngx_str_t   webhook, id;
+    ngx_uint_t  i, n;
+    u_char      ids[100][COLLAB_ID_MAX];
+    u_char      idbuf[COLLAB_ID_MAX];
+
+    n = ngx_collab_shm_hooks_match(ev->account, ev->room, ev->type, ids, 100);
+
+    for (i = 0; i < n; i++) {
+        webhook.data = ids[i];
+        webhook.len = ngx_strlen(ids[i]);
+        id.data = idbuf;
+
+        rc = ngx_collab_outbox_delivery_add(&webhook, &ev->id, ev->name,
+                                            &ev->payload, ev->at, &id);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
+
+    return SQLITE_OK;
+}
+
+
+int
+ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    id->len = collab_id_new((char *) id->data, "dlv_");
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_insert);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, id);
+    ngx_collab_db_bind_str(st, 2, webhook);
+    ngx_collab_db_bind_str(st, 3, event_id);
+    ngx_collab_db_bind_cstr(st, 4, event);
+    ngx_collab_db_bind_str(st, 5, payload);
+    sqlite3_bind_int64(st, 6, now);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
+
+    return SQLITE_OK;
+}
+
+
+/* --- the worker's outbox (event loop) ------------------------------------ */
+
+static char *
+ngx_collab_outbox_sql(ngx_pool_t *pool, const char *head, const char *row,
+    const char *tail, ngx_uint_t n)
+{
+    u_char      *sql, *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    len = ngx_strlen(head) + n * (ngx_strlen(row) + 1) + ngx_strlen(tail) + 1;
+
+    sql = ngx_pnalloc(pool, len);
+    if (sql == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(sql, head, ngx_strlen(head));
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, row, ngx_strlen(row));
+    }
+
+    p = ngx_cpymem(p, tail, ngx_strlen(tail));
+    *p = '\0';
+
+    return (char *) sql;
+}
+
+
+ngx_int_t
+ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
+{
+    ngx_uint_t  i, n;
+
+    ngx_collab_outbox.log = cycle->log;
+    ngx_collab_outbox.conf = &cmcf->webhook;
+
+    ngx_queue_init(&ngx_collab_outbox.targets);
+    ngx_queue_init(&ngx_collab_outbox.stale);
+
+    for (i = 0; i < COLLAB_BATCH_SIZES; i++) {
+        n = ngx_collab_batch_sizes[i];
+
+        ngx_collab_outbox.update_sql[i] = ngx_collab_outbox_sql(cycle->pool,
+                      COLLAB_UPDATE_HEAD, COLLAB_UPDATE_ROW,
+                      COLLAB_UPDATE_TAIL, n);
+        ngx_collab_outbox.insert_sql[i] = ngx_collab_outbox_sql(cycle->pool,
+                      COLLAB_INSERT_HEAD, COLLAB_INSERT_ROW,
+                      COLLAB_INSERT_TAIL, n);
+
+        if (ngx_collab_outbox.update_sql[i] == NULL
+            || ngx_collab_outbox.insert_sql[i] == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_collab_outbox.kick.handler = ngx_collab_outbox_kick;
+    ngx_collab_outbox.kick.log = cycle->log;
+    ngx_collab_outbox.ident.fd = (ngx_socket_t) -1;
+    ngx_collab_outbox.kick.data = &ngx_collab_outbox.ident;
+
+    ngx_collab_outbox.poll.handler = ngx_collab_outbox_poll;
+    ngx_collab_outbox.poll.log = cycle->log;
+    ngx_collab_outbox.poll.data = &ngx_collab_outbox.ident;
+    ngx_collab_outbox.poll.cancelable = 1;
+
+    ngx_collab_outbox.hold.handler = ngx_collab_outbox_hold;
+    ngx_collab_outbox.hold.log = cycle->log;
+    ngx_collab_outbox.hold.data = &ngx_collab_outbox.ident;
+
+    /*
+     * Finished deliveries are purged hourly, or at the pace of a shorter
+     * retention, and once at start.
+     */
+    n = (ngx_uint_t) cmcf->webhook.delivery_retention;
+    ngx_collab_outbox.purge_every = (n && n < COLLAB_PURGE_EVERY)
+                                    ? n : COLLAB_PURGE_EVERY;
+    ngx_collab_outbox.purge = (cmcf->webhook.delivery_retention != 0);
+
+    if (ngx_collab_store_on_commit(ngx_collab_outbox_committed) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_outbox.ready = 1;
+
+    /* deliveries left by a previous run go out as soon as the worker is up */
+    ngx_collab_outbox.due = 1;
+    ngx_add_timer(&ngx_collab_outbox.poll, 10);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_collab_outbox_exit(void)
+{
+    ngx_queue_t          *q;
+    ngx_collab_target_t  *t;
+
+    if (!ngx_collab_outbox.ready) {
+        return;
+    }
+
+    /*
+     * A batch still waiting here is lost: its claims come back when their
+     * leases end, and its outcomes are sent again (at least once).
+     */
+    if (ngx_collab_outbox.kick.posted) {
+        ngx_delete_posted_event(&ngx_collab_outbox.kick);
+    }
+
+    if (ngx_collab_outbox.collect) {
+        ngx_destroy_pool(ngx_collab_outbox.collect->pool);
+        ngx_collab_outbox.collect = NULL;
+    }
+
+    while (!ngx_queue_empty(&ngx_collab_outbox.targets)) {
+        q = ngx_queue_head(&ngx_collab_outbox.targets);
+        ngx_queue_remove(q);
+        t = ngx_queue_data(q, ngx_collab_target_t, queue);
+        ngx_collab_target_free(t);
+    }
+
+    while (!ngx_queue_empty(&ngx_collab_outbox.stale)) {
+        q = ngx_queue_head(&ngx_collab_outbox.stale);
+        ngx_queue_remove(q);
+        t = ngx_queue_data(q, ngx_collab_target_t, queue);
+        ngx_collab_target_free(t);
+    }
+
+    ngx_collab_outbox.ready = 0;
+}
+
+
+void
+ngx_collab_outbox_deliver(ngx_collab_send_pt send)
+{
+    ngx_collab_outbox.send = send;
+}
+
+
+ngx_int_t
+ngx_collab_outbox_on_wake(ngx_uint_t wake, ngx_collab_wake_pt handler)
+{
+    if (ngx_collab_outbox.nwake == COLLAB_WAKE_HANDLERS) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_outbox.wake[ngx_collab_outbox.nwake].wake = wake;
+    ngx_collab_outbox.wake[ngx_collab_outbox.nwake].handler = handler;
+    ngx_collab_outbox.nwake++;
+
+    return NGX_OK;
+}
+
+
+/* after a commit of the store (event loop): wake whom it concerns */
+static void
+ngx_collab_outbox_committed(ngx_uint_t wake)
+{
+    ngx_uint_t  i;
+
+    if (!ngx_collab_outbox.ready) {
+        return;
+    }
+
+    if (wake & COLLAB_WAKE_DELIVERIES) {
+        ngx_collab_outbox.due = 1;
+
+        if (!ngx_collab_outbox.kick.posted) {
+            ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
+        }
+    }
+
+    for (i = 0; i < ngx_collab_outbox.nwake; i++) {
+        if (wake & ngx_collab_outbox.wake[i].wake) {
+            ngx_collab_outbox.wake[i].handler();
+        }
+    }
+}
+
+
+static void
+ngx_collab_outbox_post_kick(void)
+{
+    if (!ngx_collab_outbox.kick.posted) {
+        ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
+    }
+}
+
+
+/*
+ * The maintenance clock: retries that came due and leases that ran out
+ * (of this worker or of a dead one) are found by the next claim, and the
+ * purge runs on its own schedule.  The clock is never moved by the runs
+ * in between, so it ticks however busy the sender is.
+ */
+static void
+ngx_collab_outbox_poll(ngx_event_t *ev)
+{
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    ngx_collab_outbox.due = 1;
+
+    if (ngx_collab_outbox.conf->delivery_retention
+        && ngx_time() - ngx_collab_outbox.purged
+           >= (time_t) ngx_collab_outbox.purge_every)
+    {
+        ngx_collab_outbox.purge = 1;
+    }
+
+    ngx_collab_outbox_post_kick();
+
+    ngx_add_timer(ev, COLLAB_POLL);
+}
+
+
+/* a timer that is not cancelable: an exiting worker waits for the batch */
+static void
+ngx_collab_outbox_hold(ngx_event_t *ev)
+{
+    if (ngx_collab_outbox.running || ngx_collab_outbox.collect) {
+        ngx_add_timer(ev, COLLAB_HOLD);
+    }
+}
+
+
+static ngx_collab_run_t *
+ngx_collab_run_new(void)
+{
+    ngx_pool_t        *pool;
+    ngx_collab_run_t  *run;
+
+    pool = ngx_create_pool(4096, ngx_collab_outbox.log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    run = ngx_pcalloc(pool, sizeof(ngx_collab_run_t));
+    if (run == NULL) {
+        goto failed;
+    }
+
+    run->pool = pool;
+
+    if (ngx_array_init(&run->results, pool, 32, sizeof(ngx_collab_result_t))
+        != NGX_OK
+        || ngx_array_init(&run->gone, pool, 1, sizeof(ngx_collab_gone_t))
+           != NGX_OK
+        || ngx_array_init(&run->busy, pool, 4, sizeof(ngx_collab_busy_t))
+           != NGX_OK
+        || ngx_array_init(&run->hooks, pool, 4, sizeof(ngx_collab_hook_t))
+           != NGX_OK
+        || ngx_array_init(&run->claimed, pool, 32,
+                          sizeof(ngx_collab_claimed_t))
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    return run;
+
+failed:
+
+    ngx_destroy_pool(pool);
+    return NULL;
+}
+
+
+/* a batch goes to the store when none is there: outcomes, a claim, purge */
+static void
+ngx_collab_outbox_kick(ngx_event_t *ev)
+{
+    ngx_uint_t            room;
+    ngx_queue_t          *q;
+    ngx_collab_run_t     *run;
+    ngx_collab_busy_t    *b;
+    ngx_collab_target_t  *t;
+
+    if (ngx_collab_outbox.running || !ngx_collab_outbox.ready) {
+        return;
+    }
+
+    room = 0;
+
+    if (ngx_collab_outbox.due && ngx_collab_outbox.send
+        && !ngx_exiting && !ngx_terminate && !ngx_quit)
+    {
+        room = COLLAB_INFLIGHT_MAX - ngx_collab_outbox.inflight;
+        room = ngx_min(room, COLLAB_CLAIM_MAX);
+    }
+
+    run = ngx_collab_outbox.collect;
+
+    if (room == 0 && !ngx_collab_outbox.purge
+        && (run == NULL || run->results.nelts == 0))
+    {
+        return;
+    }
+
+    if (run == NULL) {
+        run = ngx_collab_run_new();
+        if (run == NULL) {
+            return;
+        }
+    }
+
+    ngx_collab_outbox.collect = NULL;
+
+    run->claim = room;
+    run->concurrency = ngx_collab_outbox.conf->concurrency;
+    run->lease = ngx_collab_outbox.conf->timeout
+                 + ngx_collab_outbox.conf->connect_timeout
+                 + ngx_collab_outbox.conf->resolver_timeout
+                 + COLLAB_LEASE_MARGIN;
+
+    if (room) {
+        ngx_collab_outbox.due = 0;
+
+        /* how many attempts each webhook already has going */
+        for (q = ngx_queue_head(&ngx_collab_outbox.targets);
+             q != ngx_queue_sentinel(&ngx_collab_outbox.targets);
+             q = ngx_queue_next(q))
+        {
+            t = ngx_queue_data(q, ngx_collab_target_t, queue);
+
+            if (t->inflight == 0) {
+                continue;
+            }
+
+            b = ngx_array_push(&run->busy);
+            if (b == NULL) {
+                run->claim = 0;
+                break;
+            }
+
+            b->webhook = t->webhook;
+            b->inflight = t->inflight;
+        }
+
+        for (q = ngx_queue_head(&ngx_collab_outbox.stale);
+             q != ngx_queue_sentinel(&ngx_collab_outbox.stale);
+             q = ngx_queue_next(q))
+        {
+            t = ngx_queue_data(q, ngx_collab_target_t, queue);
+
+            b = ngx_array_push(&run->busy);
+            if (b == NULL) {
+                run->claim = 0;
+                break;
+            }
+
+            b->webhook = t->webhook;
+            b->inflight = t->inflight;
+        }
+    }
+
+    if (ngx_collab_outbox.purge) {
+        ngx_collab_outbox.purge = 0;
+        ngx_collab_outbox.purged = ngx_time();
+        run->purge_before = ngx_collab_now_ms()
+                            - (int64_t) ngx_collab_outbox.conf
+                                  ->delivery_retention * 1000;
+    }
+
+    run->work.handler = ngx_collab_run;
+    run->work.done = ngx_collab_run_done;
+    run->work.data = run;
+    run->work.log = ngx_collab_outbox.log;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                   "collab outbox: batch of %ui outcomes, claim %ui, "
+                   "%ui in flight", run->results.nelts, run->claim,
+                   ngx_collab_outbox.inflight);
+
+    if (ngx_collab_store_post(&run->work) != NGX_OK) {
+        /* no store: the leases run out and the deliveries come back */
+        ngx_destroy_pool(run->pool);
+        return;
+    }
+
+    ngx_collab_outbox.running = run;
+
+    if (!ngx_collab_outbox.hold.timer_set) {
+        ngx_add_timer(&ngx_collab_outbox.hold, COLLAB_HOLD);
+    }
+}
+
+
+/* --- the batch (in a storage thread) ------------------------------------- */
+
+static ngx_int_t
+ngx_collab_run_stmt(ngx_uint_t n, ngx_uint_t insert, sqlite3_stmt **stp,
+    ngx_uint_t *size)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < COLLAB_BATCH_SIZES - 1; i++) {
+        if (n <= ngx_collab_batch_sizes[i]) {
+            break;
+        }
+    }
+
+    *size = ngx_collab_batch_sizes[i];
+    *stp = ngx_collab_db_stmt(insert ? ngx_collab_outbox.insert_sql[i]
+                                     : ngx_collab_outbox.update_sql[i]);
+
+    return *stp ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_collab_bind_text(sqlite3_stmt *st, int i, ngx_str_t *s)
+{
+    if (s->data) {
+        sqlite3_bind_text(st, i, (char *) s->data, (int) s->len,
+                          SQLITE_STATIC);
+    }
+}
+
+
+/*
+ * The outcomes, set-based: one UPDATE of the deliveries joined with the
+ * rows of VALUES by sequence number, one INSERT of every attempt; a batch
+ * larger than the largest statement takes several.  Unused rows of a
+ * statement stay NULL and match nothing.
+ */
+static int
+ngx_collab_run_results(ngx_collab_run_t *run)
+{
+    int                   rc, k;
+    ngx_uint_t            i, n, done, size;
+    sqlite3_stmt         *st;
+    ngx_collab_result_t  *r;
+
+    r = run->results.elts;
+
+    for (done = 0; done < run->results.nelts; done += n) {
+        n = ngx_min(run->results.nelts - done, COLLAB_BATCH_MAX);
+
+        if (ngx_collab_run_stmt(n, 0, &st, &size) != NGX_OK) {
+            return SQLITE_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            k = (int) (i * 7);
+            sqlite3_bind_int64(st, k + 1, r[done + i].seq);
+            ngx_collab_db_bind_cstr(st, k + 2, r[done + i].status);
+
+            if (r[done + i].next) {
+                sqlite3_bind_int64(st, k + 3, r[done + i].next);
+            }
+
+            sqlite3_bind_int64(st, k + 4, r[done + i].at);
+
+            if (r[done + i].code >= 0) {
+                sqlite3_bind_int(st, k + 5, (int) r[done + i].code);
+            }
+
+            sqlite3_bind_int64(st, k + 6, r[done + i].duration);
+            ngx_collab_bind_text(st, k + 7, &r[done + i].error);
+        }
+
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            return rc;
+        }
+
+        if (ngx_collab_run_stmt(n, 1, &st, &size) != NGX_OK) {
+            return SQLITE_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            k = (int) (i * 6);
+            sqlite3_bind_int64(st, k + 1, r[done + i].seq);
+            sqlite3_bind_int64(st, k + 2, r[done + i].at);
+
+            if (r[done + i].code >= 0) {
+                sqlite3_bind_int(st, k + 3, (int) r[done + i].code);
+            }
+
+            sqlite3_bind_int64(st, k + 4, r[done + i].duration);
+            ngx_collab_bind_text(st, k + 5, &r[done + i].error);
+            ngx_collab_bind_text(st, k + 6, &r[done + i].response);
+        }
+
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            return rc;
+        }
+    }
+
+    return SQLITE_OK;
+}
+
+
+static int
+ngx_collab_run_gone(ngx_collab_run_t *run, int64_t now)
+{
+    int                 rc;
+    ngx_uint_t          i;
+    sqlite3_stmt       *st;
+    ngx_collab_gone_t  *g;
+
+    g = run->gone.elts;
+
+    for (i = 0; i < run->gone.nelts; i++) {
+        st = ngx_collab_db_stmt(ngx_collab_sql_webhook_gone);
+        if (st == NULL) {
+            return SQLITE_ERROR;
+        }
+
+        ngx_collab_db_bind_str(st, 1, &g[i].webhook);
+        sqlite3_bind_int64(st, 2, now);
+
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_ROW) {
+            if (ngx_collab_db_dup(run->pool, st, 0, &g[i].account) != NGX_OK
+                || ngx_collab_db_dup(run->pool, st, 1, &g[i].room) != NGX_OK)
+            {
+                return SQLITE_NOMEM;
+            }
+
+            g[i].mask = (uint32_t) sqlite3_column_int64(st, 2);
+            g[i].disabled = 1;
+
+            rc = sqlite3_step(st);
+        }
+
+        if (rc != SQLITE_DONE) {
+            return rc;
+        }
+    }
+
+    return SQLITE_OK;
+}
+
+
+static ngx_uint_t
+ngx_collab_run_busy(ngx_collab_run_t *run, ngx_str_t *webhook)
+{
+    ngx_uint_t          i, n;
+    ngx_collab_busy_t  *b;
+
+    b = run->busy.elts;
+    n = 0;
+
+    for (i = 0; i < run->busy.nelts; i++) {
+        if (b[i].webhook.len == webhook->len
+            && ngx_memcmp(b[i].webhook.data, webhook->data, webhook->len)
+               == 0)
+        {
+            n += b[i].inflight;
+        }
+    }
+
+    return n;
+}
+
+
+/* claims due deliveries, webhook by webhook, as far as each has room */
+static int
+ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
+{
+    int                    rc;
+    ngx_uint_t             i, room, busy, left;
+    sqlite3_stmt          *st;
+    ngx_collab_hook_t     *h;
+    ngx_collab_claimed_t  *c;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_due_webhooks);
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+
+    sqlite3_bind_int64(st, 1, now);
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        h = ngx_array_push(&run->hooks);
+        if (h == NULL) {
+            return SQLITE_NOMEM;
+        }
+
+        ngx_memzero(h, sizeof(ngx_collab_hook_t));
+
+        if (ngx_collab_db_dup(run->pool, st, 0, &h->id) != NGX_OK
+            || ngx_collab_db_dup(run->pool, st, 1, &h->url) != NGX_OK
+            || ngx_collab_db_dup(run->pool, st, 2, &h->secret) != NGX_OK
+            || ngx_collab_db_dup(run->pool, st, 3, &h->previous) != NGX_OK)
+        {
+            return SQLITE_NOMEM;
+        }
+
+        h->previous_until = sqlite3_column_int64(st, 4);
+        h->updated_at = sqlite3_column_int64(st, 5);
+    }
+
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    if (run->hooks.nelts == COLLAB_CLAIM_HOOKS) {
+        run->more = 1;
+    }
+
+    left = run->claim;
+    h = run->hooks.elts;
+
+    for (i = 0; i < run->hooks.nelts && left; i++) {
+        h[i].first = run->claimed.nelts;
+
+        busy = ngx_collab_run_busy(run, &h[i].id);
+
+        if (busy >= run->concurrency) {
+            continue;
+        }
+
+        room = ngx_min(run->concurrency - busy, left);
+
+        st = ngx_collab_db_stmt(ngx_collab_sql_claim);
+        if (st == NULL) {
+            return SQLITE_ERROR;
+        }
+
+        ngx_collab_db_bind_str(st, 1, &h[i].id);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, now + run->lease);
+        sqlite3_bind_int64(st, 4, room);
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            c = ngx_array_push(&run->claimed);
+            if (c == NULL) {
+                return SQLITE_NOMEM;
+            }
+
+            c->seq = sqlite3_column_int64(st, 0);
+            c->attempts = (ngx_uint_t) sqlite3_column_int64(st, 3);
+
+            if (ngx_collab_db_dup(run->pool, st, 1, &c->id) != NGX_OK
+                || ngx_collab_db_dup(run->pool, st, 2, &c->payload)
+                   != NGX_OK)
+            {
+                return SQLITE_NOMEM;
+            }
+        }
+
+        if (rc != SQLITE_DONE) {
+            return rc;
+        }
+
+        h[i].n = run->claimed.nelts - h[i].first;
+        left -= h[i].n;
+
+        if (h[i].n == room) {
+            /* as many as there was room for: there may be more */
+            run->more = 1;
+        }
+    }
+
+    return SQLITE_OK;
+}
+
+
+static ngx_int_t
+ngx_collab_run(ngx_collab_work_t *w)
+{
+    int                rc;
+    int64_t            now;
+    sqlite3_stmt      *st;
+    ngx_collab_run_t  *run;
+
+    run = w->data;
+    now = ngx_collab_now_ms();
+
+    rc = ngx_collab_run_results(run);
+
+    if (rc == SQLITE_OK) {
+        rc = ngx_collab_run_gone(run, now);
+    }
+
+    if (rc == SQLITE_OK && run->claim) {
+        rc = ngx_collab_run_claim(run, now);
+    }
+
+    if (rc == SQLITE_OK && run->purge_before) {
+        st = ngx_collab_db_stmt(ngx_collab_sql_purge);
+
+        if (st == NULL) {
+            rc = SQLITE_ERROR;
+
+        } else {
+            sqlite3_bind_int64(st, 1, run->purge_before);
+
+            rc = sqlite3_step(st);
+
+            if (rc == SQLITE_DONE) {
+                run->purged = sqlite3_changes(ngx_collab_db_handle());
+                rc = SQLITE_OK;
+            }
+        }
+    }
+
+    if (rc != SQLITE_OK) {
+        w->db_rc = rc;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* --- after the batch (event loop) ----------------------------------------- */
+
+static void
+ngx_collab_run_done(ngx_collab_work_t *w)
+{
+    ngx_uint_t               i, k;
+    ngx_collab_run_t        *run;
+    ngx_collab_gone_t       *g;
+    ngx_collab_hook_t       *h;
+    ngx_collab_target_t     *t;
+    ngx_collab_claimed_t    *c;
+    ngx_collab_delivery_t    d;
+
+    run = w->data;
+    ngx_collab_outbox.running = NULL;
+
+    if (w->rc != NGX_OK) {
+        /* the claims were rolled back; outcomes lost are sent again */
+        ngx_log_error(NGX_LOG_ERR, ngx_collab_outbox.log, 0,
+                      "collab: writing %ui delivery outcomes and claiming "
+                      "failed: sqlite: %s (%d)", run->results.nelts,
+                      sqlite3_errstr(w->db_rc), w->db_rc);
+        goto done;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                   "collab outbox: batch done, %ui outcomes, %ui claimed, "
+                   "%ui purged", run->results.nelts, run->claimed.nelts,
+                   run->purged);
+
+    g = run->gone.elts;
+
+    for (i = 0; i < run->gone.nelts; i++) {
+        if (!g[i].disabled) {
+            continue;
+        }
+
+        (void) ngx_collab_shm_hook_set(&g[i].account, &g[i].webhook,
+                                       g[i].room.data ? &g[i].room : NULL,
+                                       g[i].mask, 0);
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_collab_outbox.log, 0,
+                      "collab: webhook \"%V\" disabled: its endpoint "
+                      "answered 410 Gone", &g[i].webhook);
+    }
+
+    if (run->purged == COLLAB_PURGE_ROWS) {
+        ngx_collab_outbox.purge = 1;
+    }
+
+    if (run->more) {
+        ngx_collab_outbox.due = 1;
+    }
+
+    h = run->hooks.elts;
+    c = run->claimed.elts;
+
+    for (i = 0; i < run->hooks.nelts; i++) {
+        if (h[i].n == 0) {
+            continue;
+        }
+
+        t = ngx_collab_target(&h[i]);
+
+        if (t == NULL) {
+            /* out of memory: these keep their lease and come back */
+            continue;
+        }
+
+        for (k = h[i].first; k < h[i].first + h[i].n; k++) {
+            d.seq = c[k].seq;
+            d.id = c[k].id;
+            d.payload = c[k].payload;
+            d.attempt = c[k].attempts + 1;
+            d.target = t;
+
+            t->inflight++;
+            ngx_collab_outbox.inflight++;
+
+            ngx_collab_outbox.send(&d);
+        }
+    }
+
+done:
+
+    ngx_destroy_pool(run->pool);
+
+    if (ngx_collab_outbox.due || ngx_collab_outbox.purge
+        || ngx_collab_outbox.collect)
+    {
+        ngx_collab_outbox_post_kick();
+    }
+}
+
+
+/* --- outcomes and retries --------------------------------------------------- */
+
+static ngx_msec_t
+ngx_collab_retry_delay(ngx_collab_outcome_t *o, ngx_uint_t n)
+{
+    ngx_msec_t   d, floor, longest, ra, *sched;
+    ngx_uint_t   i;
+
+    sched = ngx_collab_outbox.conf->retry_schedule->elts;
+
+    d = sched[n - 1];
+
+    /* each delay is drawn from [0.8 d, 1.2 d] */
+    d = (ngx_msec_t) ((double) d * (0.8 + 0.4 * (ngx_random() % 10001)
+                                          / 10000.0));
+
+    if (o->timed_out || o->status == 429) {
+        longest = 0;
+
+        for (i = 0; i < ngx_collab_outbox.conf->retry_schedule->nelts; i++) {
+            longest = ngx_max(longest, sched[i]);
+        }
+
+        /* at least a minute, unless the whole schedule is shorter */
+        floor = ngx_min(COLLAB_RETRY_FLOOR, longest);
+        d = ngx_max(d, floor);
+    }
+
+    if (o->retry_after >= 0) {
+        ra = (ngx_msec_t) o->retry_after * 1000;
+        d = ngx_max(ra, d);
+        d = ngx_min(d, 2 * sched[n - 1]);
+        d = ngx_max(d, sched[n - 1]);
+    }
+
+    return d;
+}
+
+
+static ngx_int_t
+ngx_collab_outbox_copy(ngx_pool_t *pool, ngx_str_t *dst, u_char *src,
+    size_t len)
+{
+    dst->data = ngx_pnalloc(pool, len ? len : 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src, len);
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The outcome of an attempt joins the next batch, with the delivery's new
+ * state: success, another attempt later (as the retry rules say), or
+ * failed once the attempts run out or the endpoint is gone.
+ */
+void
+ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
+{
+    ngx_uint_t            max, success;
+    const char           *error;
+    ngx_collab_run_t     *run;
+    ngx_collab_gone_t    *g;
+    ngx_collab_target_t  *t;
+    ngx_collab_result_t  *res;
+    u_char                text[64];
+
+    t = d->target;
+    t->inflight--;
+    ngx_collab_outbox.inflight--;
+
+    if (t->stale && t->inflight == 0) {
+        ngx_queue_remove(&t->queue);
+        ngx_collab_target_free(t);
+    }
+
+    d->target = NULL;
+
+    ngx_collab_outbox_post_kick();
+
+    run = ngx_collab_outbox.collect;
+
+    if (run == NULL) {
+        run = ngx_collab_run_new();
+        if (run == NULL) {
+            /* the lease runs out and the delivery is tried again */
+            return;
+        }
+
+        ngx_collab_outbox.collect = run;
+
+        if (!ngx_collab_outbox.hold.timer_set) {
+            ngx_add_timer(&ngx_collab_outbox.hold, COLLAB_HOLD);
+        }
+    }
+
+    res = ngx_array_push(&run->results);
+    if (res == NULL) {
+        return;
+    }
+
+    ngx_memzero(res, sizeof(ngx_collab_result_t));
+
+    max = ngx_collab_outbox.conf->retry_schedule->nelts + 1;
+    success = (o->error == NULL && o->status >= 200 && o->status < 300);
+    error = o->error;
+
+    if (error == NULL && !success) {
+        ngx_snprintf(text, sizeof(text) - 1, "the endpoint answered %i%Z",
+                     o->status);
+        error = (char *) text;
+    }
+
+    res->seq = d->seq;
+    res->at = o->at;
+    res->duration = o->duration;
+    res->code = o->status;
+
+    if (success) {
+        res->status = "success";
+
+    } else if ((o->error == NULL && o->status == 410) || d->attempt >= max) {
+        res->status = "failed";
+
+    } else {
+        res->status = "pending";
+        res->next = ngx_collab_now_ms()
+                    + ngx_collab_retry_delay(o, d->attempt);
+    }
+
+    if ((!success
+         && ngx_collab_outbox_copy(run->pool, &res->error, (u_char *) error,
+                                   ngx_strlen(error))
+            != NGX_OK)
+        || (o->response.data
+            && ngx_collab_outbox_copy(run->pool, &res->response,
+                                      o->response.data, o->response.len)
+               != NGX_OK))
+    {
+        run->results.nelts--;
+        return;
+    }
+
+    if (o->error == NULL && o->status == 410) {
+        g = ngx_array_push(&run->gone);
+
+        if (g) {
+            ngx_memzero(g, sizeof(ngx_collab_gone_t));
+
+            if (ngx_collab_outbox_copy(run->pool, &g->webhook,
+                                       t->webhook.data, t->webhook.len)
+                != NGX_OK)
+            {
+                run->gone.nelts--;
+            }
+        }
+    }
+}
+
+
+/* --- targets ------------------------------------------------------------- */
+
+static void
+ngx_collab_target_free(ngx_collab_target_t *t)
+{
+    collab_signer_free(t->hex);
+    collab_signer_free(t->v1);
+    collab_signer_free(t->previous);
+    ngx_free(t);
+}
+
+
+/*
+ * The target of a claimed webhook: the one kept, when the webhook did not
+ * change since (every change, a rotation of the secret included, moves
+ * its updated_at), or a new one.  A replaced target that still has
+ * attempts in flight waits for them on the stale list.
+ */
+static ngx_collab_target_t *
+ngx_collab_target(ngx_collab_hook_t *h)
+{
+    u_char               *p;
+    size_t                len;
+    ngx_queue_t          *q;
+    const char           *err;
+    ngx_collab_target_t  *t, *old;
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    old = NULL;
+
+    for (q = ngx_queue_head(&ngx_collab_outbox.targets);
+         q != ngx_queue_sentinel(&ngx_collab_outbox.targets);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_collab_target_t, queue);
+
+        if (t->webhook.len == h->id.len
+            && ngx_memcmp(t->webhook.data, h->id.data, h->id.len) == 0)
+        {
+            if (t->updated_at == h->updated_at) {
+                return t;
+            }
+
+            old = t;
+            break;
+        }
+    }
+
+    len = sizeof(ngx_collab_target_t) + sizeof(ngx_sockaddr_t)
+          + h->id.len + h->url.len + 1;
+
+    t = ngx_alloc(len, ngx_collab_outbox.log);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(t, sizeof(ngx_collab_target_t));
+
+    p = (u_char *) t + sizeof(ngx_collab_target_t);
+    t->sockaddr = (struct sockaddr *) p;
+    p += sizeof(ngx_sockaddr_t);
+
+    t->webhook.data = p;
+    t->webhook.len = h->id.len;
+    p = ngx_cpymem(p, h->id.data, h->id.len);
+
+    t->url.data = p;
+    t->url.len = h->url.len;
+    p = ngx_cpymem(p, h->url.data, h->url.len);
+    *p = '\0';
+
+    t->updated_at = h->updated_at;
+    t->previous_until = h->previous_until;
+
+    if (collab_url_parse((char *) t->url.data, t->url.len, &t->u, &err)
+        != 0)
+    {
+        t->invalid = err;
+
+    } else if (t->u.literal) {
+        ngx_memzero(t->sockaddr, sizeof(ngx_sockaddr_t));
+        sin = (struct sockaddr_in *) t->sockaddr;
+
+        if (inet_pton(AF_INET, t->u.host, &sin->sin_addr) == 1) {
+            sin->sin_family = AF_INET;
+            sin->sin_port = htons(t->u.port);
+            t->socklen = sizeof(struct sockaddr_in);
+        }
+
+#if (NGX_HAVE_INET6)
+        sin6 = (struct sockaddr_in6 *) t->sockaddr;
+
+        if (t->socklen == 0
+            && inet_pton(AF_INET6, t->u.host, &sin6->sin6_addr) == 1)
+        {
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_port = htons(t->u.port);
+            t->socklen = sizeof(struct sockaddr_in6);
+        }
+#endif
+
+        if (t->socklen == 0) {
+            t->invalid = "bad address";
+        }
+    }
+
+    t->hex = collab_signer_hex((char *) h->secret.data, h->secret.len);
+    t->v1 = collab_signer_v1((char *) h->secret.data, h->secret.len);
+
+    if (h->previous.data) {
+        t->previous = collab_signer_v1((char *) h->previous.data,
+                                       h->previous.len);
+    }
+
+    if (t->invalid == NULL && (t->hex == NULL || t->v1 == NULL)) {
+        t->invalid = "cannot sign the request: bad secret";
+    }
+
+    if (old) {
+        ngx_queue_remove(&old->queue);
+
+        if (old->inflight) {
+            old->stale = 1;
+            ngx_queue_insert_tail(&ngx_collab_outbox.stale, &old->queue);
+
+        } else {
+            ngx_collab_target_free(old);
+        }
+    }
+
+    ngx_queue_insert_tail(&ngx_collab_outbox.targets, &t->queue);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                   "collab outbox: target of webhook \"%V\" is \"%V\"",
+                   &t->webhook, &t->url);
+
+    return t;
+}
