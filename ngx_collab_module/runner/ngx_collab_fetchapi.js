@@ -90,8 +90,6 @@
                && call(TypedArrayProtoToStringTag, value) !== undefined;
     }
 
-    const { TextEncoder, TextDecoder, bufferBytes } = lib('text');
-    const { URL, URLSearchParams } = lib('url');
 
 
     /* ---------------------------------------------------------------- */
@@ -244,7 +242,10 @@
 
     delete Headers._list;
 
-    const decoder = new TextDecoder();
+    /* UTF-8 as TextDecoder decodes it, without loading TextDecoder */
+    function decode(buffer) {
+        return native.utf8Decode(new Uint8ArrayCtor(buffer), false, false);
+    }
 
     class Response {
         #body;
@@ -281,11 +282,11 @@
         }
 
         async text() {
-            return decoder.decode(this.#take());
+            return decode(this.#take());
         }
 
         async json() {
-            return JSONParse(decoder.decode(this.#take()));
+            return JSONParse(decode(this.#take()));
         }
 
         async bytes() {
@@ -326,7 +327,7 @@
             return native.utf8Encode(body);
         }
 
-        if (body instanceof URLSearchParams) {
+        if (classOf(body) === 'URLSearchParams') {
             if (!headers.has('content-type')) {
                 headers.set('content-type',
                             'application/x-www-form-urlencoded;'
@@ -337,7 +338,7 @@
         }
 
         if (body instanceof ArrayBufferCtor || ArrayBufferIsView(body)) {
-            return bufferBytes(body, 'fetch').slice();
+            return lib('text').bufferBytes(body, 'fetch').slice();
         }
 
         if (!headers.has('content-type')) {
@@ -347,25 +348,24 @@
         return native.utf8Encode('' + body);
     }
 
-    async function fetch(input, init) {
-        let url;
+    /*
+     * An absolute http(s) URL with a lower-case host, no dot segment and
+     * only characters that need no encoding is already what the URL
+     * parser would write: the parser is loaded for the others only.
+     */
+    const plainURL = new RegExp('^https?://[a-z0-9.-]+(:[0-9]{1,5})?'
+                                + "(/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$");
 
-        if (input instanceof URL) {
-            url = input.href;
-
-        } else if (typeof input === 'object' && input !== null
-                   && typeof input.url === 'string')
-        {
-            url = input.url;
-
-        } else {
-            url = '' + input;
+    function normalize(url) {
+        if (plainURL.test(url) && !/\/\.\.?(\/|\?|$)/.test(url)) {
+            return url.indexOf('/', url.indexOf('//') + 2) === -1
+                   ? url + '/' : url;
         }
 
         let parsed;
 
         try {
-            parsed = new URL(url);
+            parsed = new (lib('url').URL)(url);
 
         } catch (e) {
             throw new TypeError('fetch: invalid URL "' + url + '"');
@@ -382,6 +382,26 @@
         }
 
         parsed.hash = '';
+
+        return parsed.href;
+    }
+
+    async function fetch(input, init) {
+        let url;
+
+        if (classOf(input) === 'URL') {
+            url = input.href;
+
+        } else if (typeof input === 'object' && input !== null
+                   && typeof input.url === 'string')
+        {
+            url = input.url;
+
+        } else {
+            url = '' + input;
+        }
+
+        url = normalize(url);
         init = init === undefined || init === null ? {} : init;
 
         let method = init.method === undefined ? 'GET' : '' + init.method;
@@ -406,7 +426,7 @@
                                 + 'have a body');
         }
 
-        const answer = await native.fetch(parsed.href, method,
+        const answer = await native.fetch(url, method,
                                           headerList(headers), body);
 
         return new Response(answer);

@@ -87,6 +87,14 @@ is_deeply($f->{result}, ['PUT', 'hi', 'text/plain', 'q=a+b&n=1',
           'bytes, URLSearchParams and URL objects');
 
 $f = $r->run(js(<<"JS"));
+  const a = await (await fetch('http://127.0.0.1:$port/echo?q=a b#frag')).json();
+  const b = await (await fetch('HTTP://Anything.TEST:$port/x/../echo')).json();
+  return [a.path, b.path];
+JS
+is_deeply($f->{result}, ['/echo?q=a%20b', '/echo'],
+          'URLs are normalized as the URL parser writes them');
+
+$f = $r->run(js(<<"JS"));
   const out = [];
   for (const [url, init] of [['$base/json', { body: 'x' }],
                              ['ftp://127.0.0.1/', {}],
