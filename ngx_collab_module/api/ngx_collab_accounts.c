@@ -14,9 +14,6 @@ static const char  ngx_collab_sql_account_insert[] =
 static const char  ngx_collab_sql_account_get[] =
     "SELECT id, name, created_at FROM accounts WHERE id = ?1";
 
-static const char  ngx_collab_sql_account_exists[] =
-    "SELECT 1 FROM accounts WHERE id = ?1";
-
 static const char  ngx_collab_sql_key_insert[] =
     "INSERT INTO api_keys (id, account_id, name, hash, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -80,7 +77,7 @@ ngx_collab_account_create(ngx_collab_req_t *cr)
 
     id.len = collab_id_new(idbuf, "acc_");
     id.data = (u_char *) idbuf;
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_account_insert);
     if (st == NULL) {
@@ -135,34 +132,6 @@ ngx_collab_account_get(ngx_collab_req_t *cr)
 }
 
 
-/* NGX_OK, NGX_DECLINED if there is no such account, or NGX_ERROR */
-ngx_int_t
-ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_account_exists);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account lookup");
-    }
-
-    ngx_collab_db_bind_str(st, 1, account);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return NGX_DECLINED;
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "account lookup");
-}
-
-
 ngx_int_t
 ngx_collab_key_create(ngx_collab_req_t *cr)
 {
@@ -186,7 +155,7 @@ ngx_collab_key_create(ngx_collab_req_t *cr)
     token.len = collab_token_new(tokbuf, "ck_");
     token.data = (u_char *) tokbuf;
     collab_sha256(token.data, token.len, hash);
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_key_insert);
     if (st == NULL) {
@@ -327,7 +296,7 @@ ngx_collab_key_revoke(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
     ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    sqlite3_bind_int64(st, 3, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 3, collab_now_ms());
 
     rc = sqlite3_step(st);
 

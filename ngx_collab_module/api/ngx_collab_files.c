@@ -495,7 +495,7 @@ ngx_collab_file_put(ngx_collab_req_t *cr)
                                "changed; try again");
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
     ngx_str_null(&old);
 
     if (ngx_collab_file_commit(cr, &blob, size, &type, now, &old) != NGX_OK) {

@@ -24,9 +24,6 @@ static const char  ngx_collab_sql_room_get[] =
     "SELECT " COLLAB_ROOM_COLUMNS " FROM rooms"
     " WHERE account_id = ?1 AND id = ?2";
 
-static const char  ngx_collab_sql_room_exists[] =
-    "SELECT 1 FROM rooms WHERE account_id = ?1 AND id = ?2";
-
 static const char  ngx_collab_sql_room_update[] =
     "UPDATE rooms SET name = coalesce(?3, name),"
     " metadata = coalesce(?4, metadata), updated_at = ?5"
@@ -113,7 +110,7 @@ ngx_collab_room_create(ngx_collab_req_t *cr)
 
     id.data = (u_char *) idbuf;
     id.len = COLLAB_UUID_LEN;
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_room_insert);
     if (st == NULL) {
@@ -226,7 +223,7 @@ ngx_collab_room_update(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 2, &cr->params[1]);
     ngx_collab_db_bind_str(st, 3, name.data ? &name : NULL);
     ngx_collab_db_bind_str(st, 4, has_metadata ? &metadata : NULL);
-    sqlite3_bind_int64(st, 5, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 5, collab_now_ms());
 
     rc = sqlite3_step(st);
 
@@ -281,34 +278,3 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
 }
 
 
-/*
- * Is room one of the account's rooms?  NGX_OK, NGX_DECLINED if not, or
- * NGX_ERROR with cr->err set.
- */
-ngx_int_t
-ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
-    ngx_str_t *room)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_room_exists);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room lookup");
-    }
-
-    ngx_collab_db_bind_str(st, 1, account);
-    ngx_collab_db_bind_str(st, 2, room);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW) {
-        return NGX_OK;
-    }
-
-    if (rc == SQLITE_DONE) {
-        return NGX_DECLINED;
-    }
-
-    return ngx_collab_refuse_db(cr, rc, "room lookup");
-}

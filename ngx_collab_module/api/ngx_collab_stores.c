@@ -148,7 +148,7 @@ ngx_collab_store_put(ngx_collab_req_t *cr)
         return ngx_collab_refuse_db(cr, rc, "store put");
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_store_update);
     if (st == NULL) {

@@ -206,7 +206,7 @@ ngx_collab_user_create(ngx_collab_req_t *cr)
         return ngx_collab_refuse_db(cr, rc, "user create");
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_insert);
     if (st == NULL) {
@@ -424,7 +424,7 @@ ngx_collab_user_update(ngx_collab_req_t *cr)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_user_update);
     if (st == NULL) {
@@ -522,7 +522,7 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
 
     rc = ngx_collab_event_record(&cr->params[0], &cr->params[1],
                                  COLLAB_EVENT_USER_DELETED, &data,
-                                 ngx_collab_now_ms());
+                                 collab_now_ms());
     collab_json_free(&data);
 
     if (rc == SQLITE_OK) {

@@ -422,7 +422,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
                                COLLAB_WEBHOOKS_MAX);
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_insert);
     if (st == NULL) {
@@ -629,7 +629,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
                                                       : NULL);
     sqlite3_bind_int(st, 8, (int) in.enabled);
-    sqlite3_bind_int64(st, 9, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 9, collab_now_ms());
 
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
@@ -776,7 +776,7 @@ ngx_collab_webhook_rotate(ngx_collab_req_t *cr)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_rotate);
     if (st == NULL) {
@@ -1025,7 +1025,7 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &cr->params[1]);
     ngx_collab_db_bind_str(st, 2, &cr->params[2]);
-    sqlite3_bind_int64(st, 3, ngx_collab_now_ms());
+    sqlite3_bind_int64(st, 3, collab_now_ms());
 
     rc = sqlite3_step(st);
 
@@ -1139,7 +1139,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
     ngx_int_t      res;
     sqlite3_stmt  *st;
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     if (ngx_collab_check_fields(cr, (const char *[]) { "since", "until",
                                                        NULL })
@@ -1218,7 +1218,7 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
         return NGX_ERROR;
     }
 
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
     event_id.len = collab_id_new(evtbuf, "evt_");
     event_id.data = (u_char *) evtbuf;
 

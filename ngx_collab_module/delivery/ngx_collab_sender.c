@@ -257,7 +257,7 @@ ngx_collab_sender_send(ngx_collab_delivery_t *d)
     a->log.data = a;
     a->log.action = "starting webhook delivery";
 
-    a->started_ms = ngx_collab_now_ms();
+    a->started_ms = collab_now_ms();
     a->content_length = -1;
     a->retry_after = -1;
 
@@ -299,7 +299,7 @@ failed:
     ngx_memzero(&o, sizeof(ngx_collab_outcome_t));
     o.status = -1;
     o.error = "out of memory";
-    o.at = ngx_collab_now_ms();
+    o.at = collab_now_ms();
     o.retry_after = -1;
 
     ngx_collab_outbox_sent(d, &o);
@@ -1629,7 +1629,7 @@ ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
     o.status = a->header_done ? (ngx_int_t) a->status : -1;
     o.error = error;
     o.at = a->started_ms;
-    o.duration = (ngx_msec_t) (ngx_collab_now_ms() - a->started_ms);
+    o.duration = (ngx_msec_t) (collab_now_ms() - a->started_ms);
     o.retry_after = a->retry_after;
     o.timed_out = a->timed_out;
 

@@ -7,7 +7,9 @@
  * per-worker cache, keyed by the registry's generation, saves the zone's
  * lock on the hot path; any change in any worker empties it at once.
  *
- * Both checks answer NGX_OK, or NGX_ERROR with cr->err saying why.
+ * Both checks answer NGX_OK, or NGX_ERROR with cr->err saying why; a
+ * route under an account or a room also needs that account (room) to
+ * exist.
  */
 
 #include "ngx_collab.h"
@@ -16,6 +18,13 @@
 
 
 #define COLLAB_AUTH_CACHE  64
+
+
+static const char  ngx_collab_sql_account_exists[] =
+    "SELECT 1 FROM accounts WHERE id = ?1";
+
+static const char  ngx_collab_sql_room_exists[] =
+    "SELECT 1 FROM rooms WHERE account_id = ?1 AND id = ?2";
 
 
 typedef struct {
@@ -201,4 +210,69 @@ ngx_collab_authorize(ngx_collab_req_t *cr)
     }
 
     return rc;
+}
+
+
+/*
+ * The lookups of the authorization rules, used by resources too: NGX_OK,
+ * NGX_DECLINED when there is no such account (room), or NGX_ERROR with
+ * the refusal recorded.
+ */
+ngx_int_t
+ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_account_exists);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "account lookup");
+    }
+
+    ngx_collab_db_bind_str(st, 1, account);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "account lookup");
+}
+
+
+/*
+ * Is room one of the account's rooms?  NGX_OK, NGX_DECLINED if not, or
+ * NGX_ERROR with cr->err set.
+ */
+ngx_int_t
+ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
+    ngx_str_t *room)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_room_exists);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "room lookup");
+    }
+
+    ngx_collab_db_bind_str(st, 1, account);
+    ngx_collab_db_bind_str(st, 2, room);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_OK;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_collab_refuse_db(cr, rc, "room lookup");
 }

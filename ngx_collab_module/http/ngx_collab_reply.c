@@ -16,18 +16,6 @@ ngx_collab_free(void *data)
 }
 
 
-/* the wall clock, read afresh: also called in storage threads */
-int64_t
-ngx_collab_now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 const char *
 ngx_collab_status_code(ngx_uint_t status)
 {

@@ -729,7 +729,7 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
     if (ngx_collab_outbox.purge) {
         ngx_collab_outbox.purge = 0;
         ngx_collab_outbox.purged = ngx_time();
-        run->purge_before = ngx_collab_now_ms()
+        run->purge_before = collab_now_ms()
                             - (int64_t) ngx_collab_outbox.conf
                                   ->delivery_retention * 1000;
     }
@@ -1042,7 +1042,7 @@ ngx_collab_run(ngx_collab_work_t *w)
     ngx_collab_run_t  *run;
 
     run = w->data;
-    now = ngx_collab_now_ms();
+    now = collab_now_ms();
 
     rc = ngx_collab_run_results(run);
 
@@ -1306,7 +1306,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 
     } else {
         res->status = "pending";
-        res->next = ngx_collab_now_ms()
+        res->next = collab_now_ms()
                     + ngx_collab_retry_delay(o, d->attempt);
     }
 

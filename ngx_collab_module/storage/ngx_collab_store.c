@@ -101,13 +101,50 @@ ngx_collab_store_init(ngx_cycle_t *cycle, ngx_str_t *database,
 }
 
 
+/* the threads of this process, from /proc (0 when it cannot be read) */
+static ngx_uint_t
+ngx_collab_store_threads(void)
+{
+    DIR            *dir;
+    ngx_uint_t      n;
+    struct dirent  *de;
+
+    dir = opendir("/proc/self/task");
+    if (dir == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] != '.') {
+            n++;
+        }
+    }
+
+    closedir(dir);
+
+    return n;
+}
+
+
 void
 ngx_collab_store_exit(void)
 {
+    ngx_uint_t  i;
+
     /*
-     * nginx's thread pools have ended their threads by now (their module
-     * exits first), so no group runs on this connection any more.
+     * nginx's thread pools have told their threads to end by now (their
+     * module exits first), so no group runs on this connection any more.
+     * The threads are detached and may still be on their way out: the
+     * process waits a moment for them, so that it ends alone (a leak
+     * check at exit stops every thread, and one that vanishes meanwhile
+     * breaks it).
      */
+    for (i = 0; i < 100 && ngx_collab_store_threads() > 1; i++) {
+        ngx_msleep(1);
+    }
+
     if (ngx_collab_store.conn) {
         ngx_collab_db_disconnect(ngx_collab_store.conn);
         ngx_collab_store.conn = NULL;

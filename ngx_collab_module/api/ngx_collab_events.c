@@ -1,23 +1,11 @@
 /*
  * Copyright (C) collab
  *
- * Events: the one place that knows the event names and writes the
- * envelope {"event", "data", "timestamp"}, and the event list.  Events
- * are recorded (and fanned out) by the outbox, ngx_collab_outbox.c.
+ * The event list, GET /accounts/{accountId}/events: recent events, newest
+ * first, by type and room (the outbox records them).
  */
 
 #include "ngx_collab.h"
-
-
-static const char  *ngx_collab_event_names[] = {
-    "participant.joined",
-    "participant.left",
-    "session.started",
-    "session.closed",
-    "user.created",
-    "user.updated",
-    "user.deleted",
-};
 
 
 static const char  ngx_collab_sql_event_list[] =
@@ -25,48 +13,6 @@ static const char  ngx_collab_sql_event_list[] =
     " WHERE account_id = ?1 AND seq < ?2"
     " AND (?3 IS NULL OR type = ?3) AND (?4 IS NULL OR room_id = ?4)"
     " ORDER BY seq DESC LIMIT ?5";
-
-
-const char *
-ngx_collab_event_name(ngx_collab_event_e type)
-{
-    return ngx_collab_event_names[type];
-}
-
-
-/* the event's index, or NGX_ERROR when the name is not an event */
-ngx_int_t
-ngx_collab_event_lookup(ngx_str_t *name)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < COLLAB_EVENT_COUNT; i++) {
-        if (name->len == ngx_strlen(ngx_collab_event_names[i])
-            && ngx_strncmp(name->data, ngx_collab_event_names[i], name->len)
-               == 0)
-        {
-            return i;
-        }
-    }
-
-    return NGX_ERROR;
-}
-
-
-/* the envelope, as every receiver of the event sees it */
-void
-ngx_collab_event_envelope(collab_json_t *j, const char *type,
-    ngx_str_t *data, int64_t at)
-{
-    collab_json_obj_open(j);
-    collab_json_key(j, "event");
-    collab_json_cstr(j, type);
-    collab_json_key(j, "data");
-    collab_json_raw(j, data->data, data->len);
-    collab_json_key(j, "timestamp");
-    collab_json_time(j, at);
-    collab_json_obj_close(j);
-}
 
 
 /* a row of the event list: {id, event, data, timestamp} */
