@@ -42,6 +42,13 @@ RUNNER_CFLAGS = -std=gnu11 -g -D_GNU_SOURCE -Wall -Wextra \
               -I$(RUNNER_DIR)
 RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
               -lm -ldl -lpthread
+RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
+              $(RUNNER_DIR)/ngx_collab_text.js \
+              $(RUNNER_DIR)/ngx_collab_inspect.js \
+              $(RUNNER_DIR)/ngx_collab_url.js \
+              $(RUNNER_DIR)/ngx_collab_fetchapi.js
+# the module's schema as SQL, for the runner's tests and bench
+SCHEMA_SQL  = $(BUILD)/runner/collab-schema
 
 UNIT_SRCS   = $(filter-out t/unit/test_runner_%.c,$(wildcard t/unit/test_*.c))
 RUNNER_UNIT_SRCS = $(wildcard t/unit/test_runner_*.c)
@@ -87,12 +94,18 @@ $(ASAN_MODULE): $(SOURCES) | deps
 $(BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
 	util/quickjs.sh $(BUILD)
 
-$(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh | deps
+$(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh \
+                                    | deps
 	util/quickjs.sh $(ASAN_BUILD) "$(QJS_ASAN_FLAGS)"
 
-%/runner/ngx_collab_prelude.h: $(RUNNER_DIR)/ngx_collab_prelude.js util/embed.pl
+%/runner/ngx_collab_prelude.h: $(RUNNER_JS) util/embed.pl
 	@mkdir -p $(dir $@)
-	perl util/embed.pl collab_prelude_source < $< > $@
+	perl util/embed.pl \
+	    collab_prelude_source=$(RUNNER_DIR)/ngx_collab_prelude.js \
+	    collab_text_source=$(RUNNER_DIR)/ngx_collab_text.js \
+	    collab_inspect_source=$(RUNNER_DIR)/ngx_collab_inspect.js \
+	    collab_url_source=$(RUNNER_DIR)/ngx_collab_url.js \
+	    collab_fetchapi_source=$(RUNNER_DIR)/ngx_collab_fetchapi.js > $@
 
 $(RUNNER): $(RUNNER_DEPS) $(BUILD)/quickjs/libquickjs.a \
            $(BUILD)/runner/ngx_collab_prelude.h | deps
@@ -106,6 +119,12 @@ $(ASAN_RUNNER): $(RUNNER_DEPS) $(ASAN_BUILD)/quickjs/libquickjs.a \
 	    -I$(ASAN_BUILD)/runner -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) \
 	    $(ASAN_BUILD)/quickjs/libquickjs.a $(RUNNER_LIBS)
 
+$(SCHEMA_SQL): t/runner/schema.c ngx_collab_module/storage/ngx_collab_schema.c \
+               ngx_collab_module/storage/ngx_collab_schema.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -Ingx_collab_module/storage -o $@ $< \
+	    ngx_collab_module/storage/ngx_collab_schema.c
+
 run: $(MODULE) $(RUNNER) | deps
 	PORT=$(PORT) NGINX_BIN=$(NGINX) util/run.sh
 
@@ -116,7 +135,8 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_LIBS) $(wildcard ngx_collab_modu
 
 $(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
         $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
-        $(RUNNER_DIR)/ngx_collab_sourcemap.c $(wildcard $(RUNNER_DIR)/*.h) | deps
+        $(RUNNER_DIR)/ngx_collab_sourcemap.c $(wildcard $(RUNNER_DIR)/*.h) \
+        | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(RUNNER_DIR) $(ASAN_FLAGS) -o $@ $< \
 	    $(RUNNER_DIR)/ngx_collab_frame.c $(RUNNER_DIR)/ngx_collab_limits.c \
@@ -124,15 +144,19 @@ $(BUILD)/unit/test_runner_pure: t/unit/test_runner_pure.c t/unit/tap.h \
 
 # console formatting: the runtime script in a bare engine
 $(BUILD)/unit/test_runner_inspect: t/unit/test_runner_inspect.c t/unit/tap.h \
-        $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h | deps
+        $(BUILD)/quickjs/libquickjs.a $(BUILD)/runner/ngx_collab_prelude.h \
+        | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
-	    -o $@ $< $(BUILD)/quickjs/libquickjs.a -ljansson -lm -ldl -lpthread
+	$(CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -isystem $(BUILD)/quickjs \
+	    -I$(BUILD)/runner -o $@ $< $(BUILD)/quickjs/libquickjs.a \
+	    -ljansson -lm -ldl -lpthread
 
-test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER) | deps
+# the runner's tests (t/runner/) start the real runner on a socket pair
+test-unit: $(UNIT_BINS) $(RUNNER_UNIT_BINS) $(RUNNER) $(SCHEMA_SQL) | deps
 	prove --exec '' $(UNIT_BINS) $(RUNNER_UNIT_BINS)
-	COLLAB_RUNNER=$(CURDIR)/$(RUNNER) prove t/runner/
 	prove --exec bash t/unit/*.t
+	COLLAB_RUNNER=$(CURDIR)/$(RUNNER) COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
+	    prove t/runner/
 
 test-nginx: $(MODULE) $(RUNNER) | deps
 	TEST_NGINX_BINARY=$(NGINX) \
@@ -151,14 +175,16 @@ test: test-unit build-nginx126 test-nginx
 # the runner's tests with the sanitizers: once without the system call
 # filter, so that LeakSanitizer can look for leaks at exit, and a part of
 # them again with it; then the suite, whose nginx starts that runner
-test-asan: $(ASAN_MODULE) $(ASAN_RUNNER) | deps
+test-asan: $(ASAN_MODULE) $(ASAN_RUNNER) $(SCHEMA_SQL) | deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) COLLAB_RUNNER_ARGS=--no-seccomp \
+	COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
 	    prove t/runner/
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	COLLAB_RUNNER=$(CURDIR)/$(ASAN_RUNNER) \
+	COLLAB_SCHEMA=$(CURDIR)/$(SCHEMA_SQL) \
 	    prove t/runner/020-seed.t t/runner/050-fetch.t t/runner/060-sandbox.t
 	TEST_NGINX_COLLAB_EXPRESS_DIR=$(EXPRESS_DIR) \
 	TEST_NGINX_COLLAB_OPENAPI_DIR=$(OPENAPI_DIR) \
@@ -170,9 +196,10 @@ deb:
 test-deb: deb
 	util/test-deb.sh $(BUILD)/deb
 
-bench: $(MODULE) $(RUNNER) | deps
+bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/workflows-runner.sh $(BUILD)
 	bench/workflows.sh $(BUILD)
 
 clean:

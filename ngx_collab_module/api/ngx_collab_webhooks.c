@@ -9,8 +9,8 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
-#include "ngx_collab_outbox.h"
 #include "ngx_collab_url.h"
+#include "ngx_collab_outbox.h"
 
 
 #define COLLAB_WEBHOOKS_MAX      100

@@ -22,8 +22,6 @@
 #define COLLAB_SECRET_BYTES       24
 
 
-
-
 static const char  collab_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -17,8 +17,8 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
-#include "ngx_collab_outbox.h"
 #include "ngx_collab_url.h"
+#include "ngx_collab_outbox.h"
 
 
 #define COLLAB_ATTEMPT_POOL       4096

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -28,7 +29,8 @@
 #define COLLAB_TS_FILE          "workflow.ts"
 #define COLLAB_ESBUILD_TIMEOUT  20000
 #define COLLAB_ESBUILD_OUTPUT   (32 * 1024 * 1024)
-#define COLLAB_MAP_PREFIX       "//# sourceMappingURL=data:application/json;base64,"
+#define COLLAB_MAP_PREFIX                                                    \
+    "//# sourceMappingURL=data:application/json;base64,"
 
 
 typedef struct collab_compile_s  collab_compile_t;
@@ -864,6 +866,16 @@ collab_helper_main(int fd)
 
     if (getppid() == 1) {
         _exit(0);
+    }
+
+    /* esbuild gains no privilege either, and leaves no core file */
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    {
+        struct rlimit  rl = { 0, 0 };
+
+        setrlimit(RLIMIT_CORE, &rl);
     }
 
     signal(SIGPIPE, SIG_IGN);

@@ -32,10 +32,27 @@ struct collab_js_timer_s {
 };
 
 
-static struct {
+typedef struct {
+    const char         *name;
+    const char         *source;
+    size_t              source_len;
     uint8_t            *bytecode;
     size_t              len;
-} collab_js;
+} collab_js_script_t;
+
+
+/* the runtime script first, then the parts it loads on first use */
+static collab_js_script_t  collab_js_scripts[] = {
+    { "runtime", collab_prelude_source, sizeof(collab_prelude_source) - 1,
+      NULL, 0 },
+    { "text", collab_text_source, sizeof(collab_text_source) - 1, NULL, 0 },
+    { "inspect", collab_inspect_source, sizeof(collab_inspect_source) - 1,
+      NULL, 0 },
+    { "url", collab_url_source, sizeof(collab_url_source) - 1, NULL, 0 },
+    { "fetch", collab_fetchapi_source, sizeof(collab_fetchapi_source) - 1,
+      NULL, 0 },
+    { NULL, NULL, 0, NULL, 0 }
+};
 
 
 static collab_exec_t *
@@ -45,20 +62,29 @@ collab_js_exec(JSContext *ctx)
 }
 
 
+/*
+ * The scripts are compiled once, at start, into bytecode without debug
+ * information (the smaller, the faster each execution reads it; their
+ * frames are left out of stacks anyway).
+ */
 int
 collab_js_init(void)
 {
-    JSValue          fn;
-    uint8_t         *code;
-    JSRuntime       *rt;
-    JSContext       *ctx;
-    collab_engine_t  eng;
+    JSValue              fn, exc;
+    uint8_t             *code;
+    JSRuntime           *rt;
+    JSContext           *ctx;
+    const char          *s;
+    collab_engine_t      eng;
+    collab_js_script_t  *sc;
 
     rt = collab_engine_new(&eng, NULL, 64 * 1024 * 1024);
     if (rt == NULL) {
         collab_runner_error("no memory for the engine");
         return -1;
     }
+
+    JS_SetStripInfo(rt, JS_STRIP_DEBUG);
 
     ctx = JS_NewContext(rt);
     if (ctx == NULL) {
@@ -67,53 +93,98 @@ collab_js_init(void)
         return -1;
     }
 
-    fn = JS_Eval(ctx, collab_prelude_source, sizeof(collab_prelude_source) - 1,
-                 COLLAB_RUNTIME_FILE,
-                 JS_EVAL_TYPE_GLOBAL|JS_EVAL_FLAG_COMPILE_ONLY);
+    for (sc = collab_js_scripts; sc->name; sc++) {
+        fn = JS_Eval(ctx, sc->source, sc->source_len, COLLAB_RUNTIME_FILE,
+                     JS_EVAL_TYPE_GLOBAL|JS_EVAL_FLAG_COMPILE_ONLY);
 
-    if (JS_IsException(fn)) {
-        JSValue      exc = JS_GetException(ctx);
-        const char  *s = JS_ToCString(ctx, exc);
-
-        collab_runner_error("the runtime script does not compile: %s",
-                            s ? s : "?");
-        JS_FreeCString(ctx, s);
-        JS_FreeValue(ctx, exc);
-        JS_FreeContext(ctx);
-        JS_FreeRuntime(rt);
-        return -1;
-    }
-
-    code = JS_WriteObject(ctx, &collab_js.len, fn, JS_WRITE_OBJ_BYTECODE);
-    JS_FreeValue(ctx, fn);
-
-    if (code) {
-        collab_js.bytecode = malloc(collab_js.len);
-
-        if (collab_js.bytecode) {
-            memcpy(collab_js.bytecode, code, collab_js.len);
+        if (JS_IsException(fn)) {
+            exc = JS_GetException(ctx);
+            s = JS_ToCString(ctx, exc);
+            collab_runner_error("the runtime script \"%s\" does not "
+                                "compile: %s", sc->name, s ? s : "?");
+            JS_FreeCString(ctx, s);
+            JS_FreeValue(ctx, exc);
+            break;
         }
 
-        js_free(ctx, code);
+        code = JS_WriteObject(ctx, &sc->len, fn, JS_WRITE_OBJ_BYTECODE);
+        JS_FreeValue(ctx, fn);
+
+        if (code) {
+            sc->bytecode = malloc(sc->len);
+
+            if (sc->bytecode) {
+                memcpy(sc->bytecode, code, sc->len);
+            }
+
+            js_free(ctx, code);
+        }
+
+        if (sc->bytecode == NULL) {
+            collab_runner_error("no memory for the runtime scripts");
+            break;
+        }
     }
 
     JS_FreeContext(ctx);
     JS_FreeRuntime(rt);
 
-    if (collab_js.bytecode == NULL) {
-        collab_runner_error("no memory for the runtime script");
-        return -1;
-    }
-
-    return 0;
+    return sc->name == NULL ? 0 : -1;
 }
 
 
 void
 collab_js_done(void)
 {
-    free(collab_js.bytecode);
-    collab_js.bytecode = NULL;
+    collab_js_script_t  *sc;
+
+    for (sc = collab_js_scripts; sc->name; sc++) {
+        free(sc->bytecode);
+        sc->bytecode = NULL;
+    }
+}
+
+
+/* a script's function, read from its bytecode into ctx */
+static JSValue
+collab_js_script(JSContext *ctx, collab_js_script_t *sc)
+{
+    JSValue  code;
+
+    code = JS_ReadObject(ctx, sc->bytecode, sc->len, JS_READ_OBJ_BYTECODE);
+    if (JS_IsException(code)) {
+        return code;
+    }
+
+    return JS_EvalFunction(ctx, code);
+}
+
+
+static JSValue
+collab_js_load(JSContext *ctx, JSValueConst this_val, int argc,
+    JSValueConst *argv)
+{
+    const char          *name;
+    collab_js_script_t  *sc;
+
+    name = JS_ToCString(ctx, argv[0]);
+    if (name == NULL) {
+        return JS_EXCEPTION;
+    }
+
+    for (sc = collab_js_scripts + 1; sc->name; sc++) {
+        if (strcmp(sc->name, name) == 0) {
+            break;
+        }
+    }
+
+    JS_FreeCString(ctx, name);
+
+    if (sc->name == NULL) {
+        return JS_ThrowReferenceError(ctx, "no runtime part of that name");
+    }
+
+    return collab_js_script(ctx, sc);
 }
 
 
@@ -850,6 +921,7 @@ collab_js_files_list(JSContext *ctx, JSValueConst this_val, int argc,
 
 
 static const JSCFunctionListEntry  collab_js_natives[] = {
+    JS_CFUNC_DEF("load", 1, collab_js_load),
     JS_CFUNC_DEF("log", 2, collab_js_native_log),
     JS_CFUNC_DEF("setTimeout", 2, collab_js_set_timeout),
     JS_CFUNC_DEF("clearTimeout", 1, collab_js_clear_timeout),
@@ -873,18 +945,12 @@ static const JSCFunctionListEntry  collab_js_natives[] = {
 int
 collab_js_install(collab_exec_t *e)
 {
-    JSValue     code, fn, natives, ret;
+    JSValue     fn, natives, ret;
     JSContext  *ctx;
 
     ctx = e->ctx;
 
-    code = JS_ReadObject(ctx, collab_js.bytecode, collab_js.len,
-                         JS_READ_OBJ_BYTECODE);
-    if (JS_IsException(code)) {
-        return -1;
-    }
-
-    fn = JS_EvalFunction(ctx, code);
+    fn = collab_js_script(ctx, &collab_js_scripts[0]);
     if (JS_IsException(fn)) {
         return -1;
     }

@@ -18,6 +18,8 @@ static int collab_stack_frame(const char *line, size_t len,
     size_t *file_start, size_t *file_len, int *lineno, int *col);
 static int collab_append(char **out, size_t *len, size_t *cap,
     const char *s, size_t n);
+static int collab_stack_default_name(const char *line, size_t file_start,
+    const char *source);
 
 
 static int
@@ -378,6 +380,23 @@ collab_append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
 }
 
 
+/* is the frame "    at STEM_default (" for a source "STEM.ts"? */
+static int
+collab_stack_default_name(const char *line, size_t file_start,
+    const char *source)
+{
+    size_t       stem;
+    const char  *dot;
+
+    dot = strrchr(source, '.');
+    stem = dot ? (size_t) (dot - source) : strlen(source);
+
+    return file_start == 7 + stem + sizeof("_default (") - 1
+           && memcmp(line + 7, source, stem) == 0
+           && memcmp(line + 7 + stem, "_default (", 10) == 0;
+}
+
+
 char *
 collab_stack_rewrite(const char *stack, size_t len, const char *gen_file,
     const collab_sourcemap_t *sm, const char *drop_file)
@@ -431,9 +450,27 @@ collab_stack_rewrite(const char *stack, size_t len, const char *gen_file,
                     }
                 }
 
-                if (collab_append(&out, &out_len, &cap, line, file_start)
-                    != 0
-                    || collab_append(&out, &out_len, &cap, sm->source,
+                /*
+                 * esbuild names an anonymous default export after the
+                 * file ("workflow_default"): the frame says "default", as
+                 * it does for JavaScript
+                 */
+                if (collab_stack_default_name(line, file_start, sm->source)) {
+                    if (collab_append(&out, &out_len, &cap,
+                                      "    at default (", 16) != 0)
+                    {
+                        free(out);
+                        return NULL;
+                    }
+
+                } else if (collab_append(&out, &out_len, &cap, line,
+                                         file_start) != 0)
+                {
+                    free(out);
+                    return NULL;
+                }
+
+                if (collab_append(&out, &out_len, &cap, sm->source,
                                      strlen(sm->source)) != 0
                     || collab_append(&out, &out_len, &cap, pos, n) != 0
                     || collab_append(&out, &out_len, &cap, line + i,
@@ -446,6 +483,14 @@ collab_stack_rewrite(const char *stack, size_t len, const char *gen_file,
 
                 continue;
             }
+
+        } else if (drop_file && line_len > 7
+                   && memcmp(line, "    at ", 7) == 0
+                   && line[line_len - 1] != ')')
+        {
+            /* a frame without a position: the runtime's, compiled
+               without debug information */
+            continue;
         }
 
         if (collab_append(&out, &out_len, &cap, line, line_len) != 0

@@ -48,7 +48,8 @@ int collab_sourcemap_lookup(const collab_sourcemap_t *sm, int line, int col,
 /*
  * A stack trace ("    at f (file:line:col)" lines) with the frames in
  * gen_file mapped to the source through sm (when sm is not NULL) and the
- * frames in drop_file left out.  Returns a malloc()ed NUL-terminated
+ * frames in drop_file left out, with those that have no position at all
+ * when drop_file is given.  Returns a malloc()ed NUL-terminated
  * string, or NULL when out of memory.
  */
 char *collab_stack_rewrite(const char *stack, size_t len,

@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use CollabRunner;
 
-plan skip_all => 'COLLAB_RUNNER is not set (make test-unit sets it)'
+plan skip_all => 'COLLAB_RUNNER and COLLAB_SCHEMA are not set (make test-unit sets them)'
     unless CollabRunner::runner_binary();
 
 my $dir = CollabRunner::tempfolder();

@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use CollabRunner;
 
-plan skip_all => 'COLLAB_RUNNER is not set (make test-unit sets it)'
+plan skip_all => 'COLLAB_RUNNER and COLLAB_SCHEMA are not set (make test-unit sets them)'
     unless CollabRunner::runner_binary();
 plan skip_all => 'no esbuild' unless -x '/usr/bin/esbuild';
 
@@ -62,8 +62,8 @@ my @frames = split /\n/, $f->{error}{stack};
 is($frames[0], 'TypeError: bad user user-bad', '... the stack says what');
 like($frames[1], qr/^    at check \(workflow\.ts:10:\d+\)$/,
      '... where, in the TypeScript lines: the throw on line 10');
-like($frames[2], qr/\(workflow\.ts:16:\d+\)$/,
-     '... called from line 16');
+like($frames[2], qr/^    at default \(workflow\.ts:16:\d+\)$/,
+     '... called from line 16, in the default export');
 
 $f = $r->run("export default async function () {\n"
              . "  console.log(new Error('logged').stack);\n}\n");
@@ -90,5 +90,18 @@ is_deeply([$c->{line}, $c->{column}], [1, 16],
 
 my ($status, $stderr) = $r->stop;
 is($stderr, '', 'nothing on stderr');
+
+my $no = CollabRunner->start(dir => $dir, database => $db,
+                             args => ['--esbuild', '/nonexistent/esbuild']);
+$no->ready;
+$c = $no->compile("let a: number = 1;\nexport default () => a;\n",
+                  'typescript');
+is_deeply([$c->{ok}, $c->{message}, $c->{line}],
+          [JSON::PP::false, 'TypeScript cannot be compiled here: esbuild '
+           . 'is not available', undef],
+          'without esbuild, TypeScript is refused with a message');
+$c = $no->compile("export default () => 1;\n");
+ok($c->{ok}, '... and JavaScript still compiles');
+$no->stop;
 
 done_testing;

@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use CollabRunner;
 
-plan skip_all => 'COLLAB_RUNNER is not set (make test-unit sets it)'
+plan skip_all => 'COLLAB_RUNNER and COLLAB_SCHEMA are not set (make test-unit sets them)'
     unless CollabRunner::runner_binary();
 
 my $dir = CollabRunner::tempfolder();
@@ -123,6 +123,14 @@ abuse('an error thrown from a timer',
       . "  setTimeout(() => { throw new RangeError('in a timer'); }, 1);\n"
       . "  await new Promise((r) => setTimeout(r, 500));\n}\n",
       'error', qr/^in a timer$/);
+
+abuse('an import of std',
+      "import * as std from 'std';\nexport default async () => std;\n",
+      'error', qr/^import of "std": workflows cannot import modules$/);
+
+abuse('an import of os',
+      "import { exec } from 'os';\nexport default async () => exec;\n",
+      'error', qr/^import of "os": workflows cannot import modules$/);
 
 abuse('no default export',
       "export const x = 1;\n",

@@ -11,7 +11,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use CollabRunner;
 
-plan skip_all => 'COLLAB_RUNNER is not set (make test-unit sets it)'
+plan skip_all => 'COLLAB_RUNNER and COLLAB_SCHEMA are not set (make test-unit sets them)'
     unless CollabRunner::runner_binary();
 
 my $dir = CollabRunner::tempfolder();
@@ -85,6 +85,14 @@ is_deeply($f->{result}, ['PUT', 'hi', 'text/plain', 'q=a+b&n=1',
                          'application/x-www-form-urlencoded;charset=UTF-8',
                          '/echo?x=1'],
           'bytes, URLSearchParams and URL objects');
+
+$f = $r->run(js(<<"JS"));
+  const a = await (await fetch('http://127.0.0.1:$port/echo?q=a b#frag')).json();
+  const b = await (await fetch('HTTP://Anything.TEST:$port/x/../echo')).json();
+  return [a.path, b.path];
+JS
+is_deeply($f->{result}, ['/echo?q=a%20b', '/echo'],
+          'URLs are normalized as the URL parser writes them');
 
 $f = $r->run(js(<<"JS"));
   const out = [];

@@ -48,7 +48,8 @@ static const char  test_natives[] =
     "  states: new Map(), results: new Map(),\n"
     "  mapStack(s) { return s; },\n"
     "  fetch() {}, storeGet() {}, storeGetAll() {}, roomGet() {},\n"
-    "  roomUsers() {}, filesList() {}\n"
+    "  roomUsers() {}, filesList() {},\n"
+    "  libs: {}, load(name) { return this.libs[name]; }\n"
     "})";
 
 
@@ -102,6 +103,38 @@ main(int argc, char **argv)
         tap(0, err, "the runtime script runs");
         free(err);
         return tap_done();
+    }
+
+    /* the parts the runtime script loads on first use */
+    {
+        size_t      k;
+        JSValue     libs, part;
+        struct { const char *name, *source; size_t len; }  parts[] = {
+            { "text", collab_text_source, sizeof(collab_text_source) - 1 },
+            { "inspect", collab_inspect_source,
+              sizeof(collab_inspect_source) - 1 },
+            { "url", collab_url_source, sizeof(collab_url_source) - 1 },
+            { "fetch", collab_fetchapi_source,
+              sizeof(collab_fetchapi_source) - 1 },
+        };
+
+        libs = JS_GetPropertyStr(ctx, natives, "libs");
+
+        for (k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+            part = JS_Eval(ctx, parts[k].source, parts[k].len,
+                           "collab:runtime", JS_EVAL_TYPE_GLOBAL);
+
+            if (JS_IsException(part)) {
+                err = test_exception(ctx);
+                tap(0, err, "the runtime part %s compiles", parts[k].name);
+                free(err);
+                return tap_done();
+            }
+
+            JS_SetPropertyStr(ctx, libs, parts[k].name, part);
+        }
+
+        JS_FreeValue(ctx, libs);
     }
 
     ret = JS_Call(ctx, fn, JS_UNDEFINED, 1, &natives);

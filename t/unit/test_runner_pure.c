@@ -283,7 +283,8 @@ test_limits(void)
  */
 static const char  test_map[] =
     "{\"version\":3,\"sources\":[\"workflow.ts\"],\"mappings\":"
-    "\"AACA,eAAO,iBAAuB,GAAM,GAAyB;AAC3D,QAAM,IAAY,EAAE;AACpB,QAAM,IAAI,MAAM,UAAU,CAAC;AAC7B;\",\"names\":[]}";
+    "\"AACA,eAAO,iBAAuB,GAAM,GAAyB;AAC3D,QAAM,IAAY,EAAE;"
+    "AACpB,QAAM,IAAI,MAAM,UAAU,CAAC;AAC7B;\",\"names\":[]}";
 
 
 static void
@@ -316,6 +317,7 @@ test_sourcemap(void)
 
     stack = "    at check (workflow.js:3:13)\n"
             "    at next (collab:runtime:100:5)\n"
+            "    at fetch\n"
             "    at default (workflow.js:2:9)\n"
             "    at map (native)\n";
 
@@ -324,7 +326,8 @@ test_sourcemap(void)
     is_str(out, "    at check (workflow.ts:4:13)\n"
                 "    at default (workflow.ts:3:9)\n"
                 "    at map (native)\n",
-           "a stack in TypeScript positions, runtime frames left out");
+           "a stack in TypeScript positions, runtime frames left out (with "
+           "or without a position)");
     free(out);
 
     out = collab_stack_rewrite(stack, strlen(stack), "workflow.js", NULL,
@@ -333,6 +336,13 @@ test_sourcemap(void)
                 "    at default (workflow.js:2:9)\n"
                 "    at map (native)\n",
            "without a map only the runtime's frames go");
+    free(out);
+
+    stack = "    at workflow_default (workflow.js:3:13)\n";
+    out = collab_stack_rewrite(stack, strlen(stack), "workflow.js", &sm,
+                               NULL);
+    is_str(out, "    at default (workflow.ts:4:13)\n",
+           "esbuild's name of the default export is \"default\" again");
     free(out);
 
     stack = "    at workflow.js:3:13\nnot a frame\n";

@@ -1,7 +1,9 @@
 package CollabRunner;
 
 # What the runner's tests share: a database made with the module's own
-# schema (t/runner/schema.pl), the real collab-runner started on a socket
+# schema (the migrations of storage/ngx_collab_schema.c, printed by
+# $ENV{COLLAB_SCHEMA}, built from t/runner/schema.c), the real
+# collab-runner started on a socket
 # pair as the module starts it (the socket as fd 3, an empty
 # environment), frames both ways, and the helper servers (HTTP, DNS).
 #
@@ -26,7 +28,7 @@ our $TOP = abs_path(dirname(__FILE__) . '/../../..');
 our $JSON = JSON::PP->new->canonical;
 
 sub runner_binary {
-    return $ENV{COLLAB_RUNNER};
+    return $ENV{COLLAB_SCHEMA} ? $ENV{COLLAB_RUNNER} : undef;
 }
 
 sub tempfolder {
@@ -38,8 +40,10 @@ sub database {
     my ($dir, $sql) = @_;
     my $db = "$dir/collab.db";
 
-    my $schema = `perl $TOP/t/runner/schema.pl $TOP/ngx_collab_module/storage/ngx_collab_schema.c`;
-    die "schema.pl failed\n" if $? != 0;
+    my $printer = $ENV{COLLAB_SCHEMA}
+        or die "COLLAB_SCHEMA is not set (make test-unit sets it)\n";
+    my $schema = `$printer`;
+    die "$printer failed\n" if $? != 0;
 
     open my $fh, '|-', "sqlite3 '$db' > /dev/null" or die "sqlite3: $!\n";
     print $fh $schema, ($sql // ''), "\n";
