@@ -1275,7 +1275,9 @@ ngx_http_collab_workflow_conf(ngx_conf_t *cf,
     ngx_conf_init_value(wc->execution_retention,
                         cmcf->webhook.delivery_retention);
 
-    if (ngx_collab_runner_path(cf, &wc->runner) != NGX_CONF_OK) {
+    if (ngx_collab_runner_path(cf, &wc->runner, &ngx_http_collab_module)
+        != NGX_CONF_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -86,12 +86,13 @@ static void ngx_collab_compiles_flush(void);
 /* --- configuration -------------------------------------------------------- */
 
 /*
- * The default runner: collab-runner next to the module's shared object
- * (or next to nginx, for a module built in).  NGX_CONF_OK with path set,
- * or with path empty when there is none (workflows then answer 503).
+ * The default runner: collab-runner next to the shared object that holds
+ * self, a symbol of the module (or next to nginx, for a module built
+ * in).  NGX_CONF_OK with path set, or with path empty when there is none
+ * (workflows then answer 503).
  */
 char *
-ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path)
+ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path, void *self)
 {
     u_char   *p, *slash;
     size_t    dir;
@@ -112,7 +113,7 @@ ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path)
         return NGX_CONF_OK;
     }
 
-    if (dladdr((void *) &ngx_http_collab_module, &info) == 0
+    if (dladdr(self, &info) == 0
         || info.dli_fname == NULL)
     {
         return NGX_CONF_OK;

@@ -98,7 +98,7 @@ ngx_int_t ngx_collab_runner_send(ngx_collab_runner_t *rn, u_char *data,
 void ngx_collab_runner_end(ngx_collab_runner_t *rn, const char *why);
 ngx_int_t ngx_collab_runner_compile(ngx_collab_compile_t *c);
 void ngx_collab_runner_compile_cancel(ngx_collab_compile_t *c);
-char *ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path);
+char *ngx_collab_runner_path(ngx_conf_t *cf, ngx_str_t *path, void *self);
 
 /* ngx_collab_dispatch.c */
 ngx_int_t ngx_collab_dispatch_init(ngx_cycle_t *cycle,
