@@ -58,7 +58,8 @@ UNIT_LIBS   = ngx_collab_module/core/ngx_collab_json.c \
               ngx_collab_module/core/ngx_collab_utf8.c \
               ngx_collab_module/core/ngx_collab_url.c \
               ngx_collab_module/core/ngx_collab_sign.c \
-              ngx_collab_module/core/ngx_collab_id.c
+              ngx_collab_module/core/ngx_collab_id.c \
+              ngx_collab_module/core/ngx_collab_ctoken.c
 UNIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O1 -g -Ingx_collab_module/core
 
 ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -199,6 +200,7 @@ test-deb: deb
 bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps
 	bench/run.sh $(BUILD)
 	bench/room-data.sh $(BUILD)
+	bench/presence.sh $(BUILD)
 	bench/workflows-runner.sh $(BUILD)
 	bench/workflows.sh $(BUILD)
 

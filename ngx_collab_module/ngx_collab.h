@@ -21,6 +21,7 @@
 #include "ngx_collab_id.h"
 #include "ngx_collab_clock.h"
 #include "ngx_collab_store.h"
+#include "ngx_collab_metrics.h"
 
 
 #define COLLAB_VERSION          "0.1.0"
@@ -103,6 +104,8 @@ typedef struct {
     unsigned                    admin:1;
     u_char                      account[COLLAB_ID_MAX];
     size_t                      account_len;
+    ngx_str_t                   user;       /* of a client token */
+    int64_t                     issued_at;  /* of a client token */
 } ngx_collab_auth_t;
 
 
@@ -121,8 +124,9 @@ typedef enum {
     COLLAB_ROUTE_PUBLIC = 0,
     COLLAB_ROUTE_ADMIN,             /* admin token only */
     COLLAB_ROUTE_ACCOUNT,           /* admin or a key of {accountId} */
-    COLLAB_ROUTE_ROOM               /* as ACCOUNT, and {roomId} must be a
+    COLLAB_ROUTE_ROOM,              /* as ACCOUNT, and {roomId} must be a
                                        room of {accountId}: 404 if not */
+    COLLAB_ROUTE_CLIENT             /* a client token of the room's user */
 } ngx_collab_route_auth_e;
 
 
@@ -134,6 +138,14 @@ typedef enum {
     COLLAB_BODY_FILE                /* raw bytes, into a temp file */
 } ngx_collab_body_e;
 
+
+/*
+ * Or'ed into a method of the table: its handler changes no row (or only
+ * through works of its own), so it runs on the event loop, not as a work
+ * of the store.
+ */
+#define COLLAB_METHOD_LOOP      0x40000000
+#define COLLAB_METHOD_MASK      (~(ngx_uint_t) COLLAB_METHOD_LOOP)
 
 typedef struct {
     ngx_uint_t                  method;     /* NGX_HTTP_GET ... */
@@ -182,8 +194,9 @@ struct ngx_collab_req_s {
     ngx_collab_err_t            err;        /* what a validator refused */
     ngx_collab_work_t           work;       /* a method that writes */
     ngx_collab_handler_pt       undo;       /* when its commit fails */
-    ngx_collab_handler_pt       committed;  /* after it; NGX_DONE: answers
-                                               later by itself */
+    ngx_collab_handler_pt       committed;  /* after its commit, if set;
+                                               NGX_DONE: it answers later
+                                               by itself */
     void                       *ctx;        /* the resource's own state */
     ngx_str_t                   subject;    /* the id undo is about */
     ngx_int_t                   handler_rc;
@@ -322,6 +335,7 @@ ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
 /* ngx_collab_router.c */
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow);
+const ngx_collab_route_t *ngx_collab_route_table(ngx_uint_t *n);
 
 /* ngx_collab_auth.c */
 ngx_int_t ngx_collab_authenticate(ngx_collab_req_t *cr);
@@ -418,6 +432,23 @@ void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
 ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
 
+/* api/ngx_collab_presence_api.c: the presence routes */
+void ngx_collab_presence_api_init(void);
+ngx_int_t ngx_collab_token_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_stream_connect(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_put(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_delete(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_session_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_user_deleted(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_presence_room_deleted(ngx_collab_req_t *cr);
+
+/* presence/: what authentication, users and rooms ask of the layer */
+const u_char *ngx_collab_presence_token_key(void);
+ngx_uint_t ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user);
+int ngx_collab_presence_revoke_row(ngx_str_t *room, ngx_str_t *user,
+    int64_t now);
+
 /* outbox/ngx_collab_event.c, ngx_collab_outbox.c (recording) */
 typedef enum {
     COLLAB_EVENT_PARTICIPANT_JOINED = 0,
@@ -434,6 +465,9 @@ const char *ngx_collab_event_name(ngx_collab_event_e type);
 ngx_int_t ngx_collab_event_lookup(ngx_str_t *name);
 int ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ngx_collab_event_e type, collab_json_t *data, int64_t now);
+int ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
+    ngx_str_t *room, ngx_collab_event_e type, collab_json_t *data,
+    int64_t now);
 void ngx_collab_event_envelope(collab_json_t *j, const char *type,
     ngx_str_t *data, int64_t at);
 

@@ -35,6 +35,7 @@ admin token: $token
 
 try:
   curl -s -X POST http://127.0.0.1:$port/v1/accounts -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"name":"Acme"}'
+  curl -s http://127.0.0.1:$port/metrics
 
 Ctrl-C stops it.
 

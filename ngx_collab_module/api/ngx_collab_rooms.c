@@ -272,6 +272,15 @@ ngx_collab_room_delete(ngx_collab_req_t *cr)
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL, "room not found");
     }
 
+    /* its client tokens die with it; once committed, everyone leaves */
+    rc = ngx_collab_presence_revoke_row(&cr->params[1], NULL,
+                                        collab_now_ms());
+    if (rc != SQLITE_OK) {
+        return ngx_collab_refuse_db(cr, rc, "room delete");
+    }
+
+    cr->committed = ngx_collab_presence_room_deleted;
+
     ngx_collab_files_drop_room(cr, &cr->params[1]);
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);

@@ -49,7 +49,7 @@ static const char  *ngx_collab_user_update_fields[] = {
 static void
 ngx_collab_user_json(collab_json_t *j, sqlite3_stmt *st)
 {
-    ngx_str_t  s;
+    ngx_str_t  s, room;
 
     collab_json_obj_open(j);
     collab_json_key(j, "userId");
@@ -70,9 +70,10 @@ ngx_collab_user_json(collab_json_t *j, sqlite3_stmt *st)
     ngx_collab_db_col(st, 5, &s);
     collab_json_raw(j, s.data, s.len);
 
-    /* presence is not tracked yet: nobody is online */
     collab_json_key(j, "online");
-    collab_json_bool(j, 0);
+    ngx_collab_db_col(st, 1, &room);
+    ngx_collab_db_col(st, 2, &s);
+    collab_json_bool(j, ngx_collab_presence_user_online(&room, &s));
 
     collab_json_key(j, "createdAt");
     collab_json_time(j, sqlite3_column_int64(st, 6));
@@ -490,6 +491,7 @@ ngx_int_t
 ngx_collab_user_delete(ngx_collab_req_t *cr)
 {
     int             rc;
+    int64_t         now;
     sqlite3_stmt   *st;
     collab_json_t   data;
 
@@ -520,10 +522,18 @@ ngx_collab_user_delete(ngx_collab_req_t *cr)
     ngx_collab_user_event_data(&data, &cr->params[1], &cr->params[2]);
     collab_json_obj_close(&data);
 
+    now = collab_now_ms();
+
     rc = ngx_collab_event_record(&cr->params[0], &cr->params[1],
-                                 COLLAB_EVENT_USER_DELETED, &data,
-                                 collab_now_ms());
+                                 COLLAB_EVENT_USER_DELETED, &data, now);
     collab_json_free(&data);
+
+    /* its client tokens die with it; once committed, it goes offline */
+    if (rc == SQLITE_OK) {
+        rc = ngx_collab_presence_revoke_row(&cr->params[1], &cr->params[2],
+                                            now);
+        cr->committed = ngx_collab_presence_user_deleted;
+    }
 
     if (rc == SQLITE_OK) {
         rc = ngx_collab_db_commit();

@@ -50,6 +50,7 @@ typedef enum {
     COLLAB_STEP_START = 0,
     COLLAB_STEP_RESOLVE,
     COLLAB_STEP_CONNECT,
+    COLLAB_STEP_HANDSHAKE,
     COLLAB_STEP_SEND,
     COLLAB_STEP_READ
 } ngx_collab_step_e;
@@ -322,6 +323,10 @@ ngx_collab_attempt_log_error(ngx_log_t *log, u_char *buf, size_t len)
         return ngx_snprintf(buf, len, " while connecting to \"%V\" for "
                             "webhook delivery %V", &a->t->url, &a->d.id);
 
+    case COLLAB_STEP_HANDSHAKE:
+        return ngx_snprintf(buf, len, " while SSL handshaking to \"%V\" for "
+                            "webhook delivery %V", &a->t->url, &a->d.id);
+
     case COLLAB_STEP_SEND:
         return ngx_snprintf(buf, len, " while sending webhook delivery %V "
                             "to \"%V\"", &a->d.id, &a->t->url);
@@ -345,6 +350,7 @@ ngx_collab_attempt_step(ngx_collab_attempt_t *a, ngx_collab_step_e step)
         "starting webhook delivery",
         "resolving",
         "connecting to",
+        "SSL handshaking to",
         "sending webhook delivery",
         "reading response of"
     };
@@ -719,6 +725,8 @@ ngx_collab_attempt_connected(ngx_collab_attempt_t *a)
 #if (NGX_SSL)
 
     if (a->t->u.https && c->ssl == NULL) {
+        ngx_collab_attempt_step(a, COLLAB_STEP_HANDSHAKE);
+
         ssl = ngx_collab_sender.conf->ssl;
 
         if (ssl == NULL

@@ -25,6 +25,13 @@ static ngx_int_t ngx_http_collab_body_filter(ngx_http_request_t *r,
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
+#if (NGX_DEBUG)
+/* by ngx_collab_body_e, for the debug log */
+static const char  *ngx_http_collab_body_kind[] = {
+    "none", "a JSON object", "a JSON value", "a file"
+};
+#endif
+
 
 ngx_int_t
 ngx_http_collab_handler(ngx_http_request_t *r)
@@ -97,6 +104,10 @@ ngx_http_collab_handler(ngx_http_request_t *r)
     if (rc != NGX_OK) {
         return ngx_http_collab_refused(cr);
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab handler: body: %s",
+                   ngx_http_collab_body_kind[cr->method->body]);
 
     if (cr->method->body == COLLAB_BODY_NONE) {
         rc = ngx_http_discard_request_body(r);
@@ -309,7 +320,12 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
 
     r = cr->request;
 
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || (cr->method->method & COLLAB_METHOD_LOOP))
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab handler: on the event loop");
+
         rc = cr->method->handler(cr);
         ngx_collab_db_release();
 
@@ -347,6 +363,9 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                "the database is not available");
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab handler: work %p posted to the store", &cr->work);
 
     r->main->count++;
 
@@ -408,6 +427,10 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
 
     cr = w->data;
     cr->deferred = 0;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
+                   "collab handler: work %p done rc:%i db:%d, answer %ui",
+                   w, w->rc, w->db_rc, cr->reply_status);
 
     if (w->rc == NGX_ERROR && w->db_rc != SQLITE_OK
         && cr->reply_status < NGX_HTTP_SPECIAL_RESPONSE)

@@ -61,6 +61,30 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
         { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
       NULL },
 
+    { "accounts/:/rooms/:/users/:/tokens", COLLAB_ROUTE_ROOM,
+      { { NGX_HTTP_POST|COLLAB_METHOD_LOOP, ngx_collab_token_create,
+          COLLAB_BODY_OBJECT } },
+      NULL },
+
+    { "accounts/:/rooms/:/connect", COLLAB_ROUTE_CLIENT,
+      { { NGX_HTTP_GET, ngx_collab_stream_connect, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/presence", COLLAB_ROUTE_ROOM,
+      { { NGX_HTTP_GET, ngx_collab_presence_get, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/presence/:", COLLAB_ROUTE_ROOM,
+      { { NGX_HTTP_PUT|COLLAB_METHOD_LOOP, ngx_collab_presence_put,
+          COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE|COLLAB_METHOD_LOOP, ngx_collab_presence_delete,
+          COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/rooms/:/sessions", COLLAB_ROUTE_ROOM,
+      { { NGX_HTTP_GET, ngx_collab_session_list, COLLAB_BODY_NONE } },
+      NULL },
+
     { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ROOM,
       { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
         { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
@@ -161,7 +185,7 @@ static const ngx_collab_prepare_t  ngx_collab_prepares[] = {
 static const char *
 ngx_collab_method_name(ngx_uint_t method)
 {
-    switch (method) {
+    switch (method & COLLAB_METHOD_MASK) {
     case NGX_HTTP_GET:
         return "GET";
     case NGX_HTTP_POST:
@@ -307,6 +331,25 @@ ngx_collab_split(ngx_http_request_t *r, ngx_collab_seg_t *seg,
 }
 
 
+/* the route and its parameters, in the debug log */
+static void
+ngx_collab_route_log(ngx_http_request_t *r, ngx_collab_req_t *cr)
+{
+#if (NGX_DEBUG)
+    ngx_uint_t  i;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab route: %V \"%s\", %ui params",
+                   &r->method_name, cr->route->pattern, cr->nparams);
+
+    for (i = 0; i < cr->nparams; i++) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: param %ui: \"%V\"", i, &cr->params[i]);
+    }
+#endif
+}
+
+
 /* does the pattern end with "*", the rest of the path? */
 static ngx_uint_t
 ngx_collab_takes_rest(const ngx_collab_route_t *rt)
@@ -412,6 +455,8 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     }
 
     if (rc == NGX_DECLINED && dot == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: not an API path");
         return NGX_HTTP_NOT_FOUND;
     }
 
@@ -437,7 +482,7 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         cr->route = rt;
 
         for (k = 0; k < 4 && rt->methods[k].handler; k++) {
-            if (rt->methods[k].method != method) {
+            if ((rt->methods[k].method & COLLAB_METHOD_MASK) != method) {
                 continue;
             }
 
@@ -455,8 +500,14 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
                 }
             }
 
+            ngx_collab_route_log(r, cr);
+
             return NGX_OK;
         }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab route: \"%s\" has no method %V",
+                       rt->pattern, &r->method_name);
 
         p = ngx_pnalloc(r->pool, 64);
         if (p == NULL) {
@@ -469,7 +520,8 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
             p = ngx_sprintf(p, "%s%s", k ? ", " : "",
                             ngx_collab_method_name(rt->methods[k].method));
 
-            if (rt->methods[k].method == NGX_HTTP_GET) {
+            if ((rt->methods[k].method & COLLAB_METHOD_MASK) == NGX_HTTP_GET)
+            {
                 p = ngx_sprintf(p, ", HEAD");
             }
         }
@@ -489,5 +541,18 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         return NGX_HTTP_BAD_REQUEST;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "collab route: no route matches %ui segments", nseg);
+
     return NGX_HTTP_NOT_FOUND;
+}
+
+
+/* the table, for those who count by route (metrics) */
+const ngx_collab_route_t *
+ngx_collab_route_table(ngx_uint_t *n)
+{
+    *n = sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+
+    return ngx_collab_routes;
 }

@@ -157,6 +157,7 @@ static ngx_int_t ngx_collab_run(ngx_collab_work_t *w);
 static void ngx_collab_run_done(ngx_collab_work_t *w);
 static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
 static void ngx_collab_target_free(ngx_collab_target_t *t);
+static void ngx_collab_outbox_metrics(void);
 
 
 /*
@@ -204,6 +205,14 @@ static const char  ngx_collab_sql_webhook_gone[] =
     " WHERE id = ?1 AND enabled = 1"
     " RETURNING account_id, room_id, event_mask";
 
+/*
+ * The partial index of due deliveries holds the pending ones and nothing
+ * else: counting its entries reads no row, however many deliveries ended.
+ */
+static const char  ngx_collab_sql_pending[] =
+    "SELECT count(*) FROM deliveries INDEXED BY deliveries_due"
+    " WHERE status = 'pending'";
+
 static const char  ngx_collab_sql_purge[] =
     "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
     " WHERE created_at < ?1 AND status != 'pending' LIMIT 1000)";
@@ -239,13 +248,28 @@ int
 ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ngx_collab_event_e type, collab_json_t *data, int64_t now)
 {
+    ngx_str_t  id;
+    char       idbuf[COLLAB_ID_MAX];
+
+    id.len = collab_id_new(idbuf, "evt_");
+    id.data = (u_char *) idbuf;
+
+    return ngx_collab_event_record_id(&id, account, room, type, data, now);
+}
+
+
+/* the same, under an id chosen before (presence names its events early) */
+int
+ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
+    ngx_str_t *room, ngx_collab_event_e type, collab_json_t *data,
+    int64_t now)
+{
     int                           rc;
     ngx_str_t                     payload;
     sqlite3_stmt                 *st;
     collab_json_t                 envelope;
     ngx_collab_event_t            ev;
     const ngx_collab_consumer_t  *c;
-    char                          idbuf[COLLAB_ID_MAX];
 
     if (data->failed) {
         return SQLITE_NOMEM;
@@ -255,8 +279,7 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     ev.room = room;
     ev.type = type;
     ev.name = ngx_collab_event_name(type);
-    ev.id.len = collab_id_new(idbuf, "evt_");
-    ev.id.data = (u_char *) idbuf;
+    ev.id = *id;
     ev.at = now;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_event_insert);
@@ -276,6 +299,8 @@ ngx_collab_event_record(ngx_str_t *account, ngx_str_t *room,
     if (rc != SQLITE_DONE) {
         return rc;
     }
+
+    ngx_collab_metrics_txn_inc(COLLAB_M_EVENTS + type, 1);
 
     /* the receivers of every consumer get the envelope */
     collab_json_init(&envelope);
@@ -451,6 +476,8 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
     if (ngx_collab_store_on_commit(ngx_collab_outbox_committed) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    (void) ngx_collab_metrics_collector(ngx_collab_outbox_metrics);
 
     ngx_collab_outbox.ready = 1;
 
@@ -1249,6 +1276,13 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
     ngx_collab_result_t  *res;
     u_char                text[64];
 
+    ngx_collab_metrics_observe(COLLAB_H_ATTEMPT_DURATION, o->duration);
+    ngx_collab_metrics_inc(o->timed_out ? COLLAB_M_ATTEMPT_TIMEOUT
+                           : o->error ? COLLAB_M_ATTEMPT_ERROR
+                           : (o->status >= 200 && o->status < 300)
+                             ? COLLAB_M_ATTEMPT_SUCCESS
+                             : COLLAB_M_ATTEMPT_HTTP_ERROR, 1);
+
     t = d->target;
     t->inflight--;
     ngx_collab_outbox.inflight--;
@@ -1302,9 +1336,11 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 
     if (success) {
         res->status = "success";
+        ngx_collab_metrics_inc(COLLAB_M_DELIVERY_SUCCESS, 1);
 
     } else if ((o->error == NULL && o->status == 410) || d->attempt >= max) {
         res->status = "failed";
+        ngx_collab_metrics_inc(COLLAB_M_DELIVERY_FAILED, 1);
 
     } else {
         res->status = "pending";
@@ -1482,4 +1518,23 @@ ngx_collab_target(ngx_collab_hook_t *h)
                    &t->webhook, &t->url);
 
     return t;
+}
+
+
+/* --- metrics ------------------------------------------------------------- */
+
+/* at a scrape, on the event loop's connection */
+static void
+ngx_collab_outbox_metrics(void)
+{
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_pending);
+
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_DELIVERIES_PENDING,
+                                     sqlite3_column_int64(st, 0));
+    }
+
+    ngx_collab_db_release();
 }

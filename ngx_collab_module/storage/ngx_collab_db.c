@@ -104,7 +104,12 @@ ngx_collab_db_busy(void *data, int count)
 static int
 ngx_collab_db_busy_loop(void *data, int count)
 {
+    if (count == 0) {
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_LOOP, 1);
+    }
+
     if (count >= COLLAB_BUSY_LOOP_YIELDS) {
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_TIMEOUT_LOOP, 1);
         return 0;
     }
 
@@ -130,11 +135,13 @@ ngx_collab_db_busy_thread(void *data, int count)
 
     if (count == 0) {
         start = now;
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_THREAD, 1);
 
     } else if ((now.tv_sec - start.tv_sec) * 1000
                + (now.tv_nsec - start.tv_nsec) / 1000000
                >= COLLAB_BUSY_THREAD_MS)
     {
+        ngx_collab_metrics_inc(COLLAB_M_BUSY_TIMEOUT_THREAD, 1);
         return 0;
     }
 

@@ -179,7 +179,43 @@ const char  *const ngx_collab_migrations[] = {
     "  ON delivery_attempts(delivery_seq, seq);",
 
     /*
-     * 6: workflows (the source and what it compiled to) and their
+     * 6: presence: the key that signs client tokens, sessions, who is a
+     * participant as far as the recorded events go, and the revocations
+     * of client tokens (user_id '' for a whole room)
+     */
+    "INSERT INTO meta VALUES ('client_token_key', randomblob(32));"
+
+    "CREATE TABLE sessions ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  started_at INTEGER NOT NULL,"
+    "  closed_at INTEGER,"
+    "  peak INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX sessions_room ON sessions(room_id, seq);"
+    "CREATE INDEX sessions_open ON sessions(seq) WHERE closed_at IS NULL;"
+
+    "CREATE TABLE participants ("
+    "  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL,"
+    "  account_id TEXT NOT NULL,"
+    "  session_id TEXT NOT NULL,"
+    "  since INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX participants_session ON participants(session_id);"
+
+    "CREATE TABLE token_revocations ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  revoked_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 7: workflows (the source and what it compiled to) and their
      * executions.  A claimed execution is "running" until its lease
      * (next_at) runs out; done_seq numbers finished executions in the
      * order their outcomes were written, from the counter in meta, so

@@ -326,6 +326,7 @@ ngx_collab_store_thread(void *data, ngx_log_t *log)
         return;
     }
 
+    ngx_collab_metrics_txn_begin();
     ngx_collab_db_batch(conn, 1);
 
     for (w = group; w; w = w->next) {
@@ -334,6 +335,8 @@ ngx_collab_store_thread(void *data, ngx_log_t *log)
         if (rc != SQLITE_OK) {
             goto failed;
         }
+
+        ngx_collab_metrics_txn_savepoint();
 
         ngx_collab_store_work = w;
         w->rc = w->handler(w);
@@ -359,6 +362,8 @@ ngx_collab_store_thread(void *data, ngx_log_t *log)
             if (rc != SQLITE_OK) {
                 goto failed;
             }
+
+            ngx_collab_metrics_txn_rollback();
         }
 
         rc = ngx_collab_store_exec(ngx_collab_sql_release);
@@ -378,12 +383,14 @@ ngx_collab_store_thread(void *data, ngx_log_t *log)
         ngx_collab_store_fail(group, rc);
     }
 
+    ngx_collab_metrics_txn_end(rc == SQLITE_OK);
     (void) ngx_collab_db_use(NULL);
     return;
 
 failed:
 
     ngx_collab_store_work = NULL;
+    ngx_collab_metrics_txn_end(0);
     ngx_collab_db_release();
     ngx_collab_db_batch(conn, 0);
 

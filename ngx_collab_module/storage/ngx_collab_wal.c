@@ -35,6 +35,7 @@ static struct {
     ngx_log_t                *log;
     sqlite3                  *db;
     u_char                   *path;
+    u_char                   *wal_path;    /* for its size, in metrics */
     ngx_uint_t                running;
     ngx_connection_t          ident;       /* what debug lines show: fd -1 */
 } ngx_collab_wal;
@@ -72,6 +73,14 @@ ngx_collab_wal_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     ngx_memcpy(ngx_collab_wal.path, cmcf->database.data, cmcf->database.len);
     ngx_collab_wal.path[cmcf->database.len] = '\0';
+
+    ngx_collab_wal.wal_path = ngx_pnalloc(cycle->pool, cmcf->database.len
+                                                       + sizeof("-wal"));
+    if (ngx_collab_wal.wal_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ngx_collab_wal.wal_path, "%V-wal%Z", &cmcf->database);
 
     ngx_collab_wal.task->handler = ngx_collab_wal_thread;
     ngx_collab_wal.task->event.handler = ngx_collab_wal_done;
@@ -166,10 +175,19 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
 static void
 ngx_collab_wal_done(ngx_event_t *ev)
 {
+    ngx_file_info_t        fi;
     ngx_collab_wal_run_t  *run;
 
     run = ngx_collab_wal.task->ctx;
     ngx_collab_wal.running = 0;
+
+    if (run->log >= 0) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_WAL_FRAMES, run->log);
+    }
+
+    if (ngx_file_info(ngx_collab_wal.wal_path, &fi) != NGX_FILE_ERROR) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_WAL_BYTES, ngx_file_size(&fi));
+    }
 
     if (run->rc != SQLITE_OK && (run->rc & 0xff) != SQLITE_BUSY) {
         ngx_log_error(NGX_LOG_WARN, ev->log, 0,

@@ -10,6 +10,7 @@
  */
 
 #include "ngx_collab_workflow.h"
+#include "ngx_collab_presence.h"
 
 
 #define COLLAB_FLIGHT_ATTEMPTS    3
@@ -224,10 +225,16 @@ ngx_collab_dispatch_frame_make(ngx_collab_execution_t *e, size_t *len)
         collab_json_null(&j);
     }
 
-    /* who is online: the presence table's, once there is one */
+    /* who is online in the room now, from the presence table */
     collab_json_key(&j, "online");
-    collab_json_arr_open(&j);
-    collab_json_arr_close(&j);
+
+    if (e->room.data && ngx_collab_presence_ready()) {
+        (void) ngx_collab_presence_ids(&e->room, &j);
+
+    } else {
+        collab_json_arr_open(&j);
+        collab_json_arr_close(&j);
+    }
 
     collab_json_key(&j, "limits");
     collab_json_obj_open(&j);
