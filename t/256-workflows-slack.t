@@ -56,6 +56,7 @@ add_block_preprocessor(sub {
     resolver 127.0.0.1:$TEST_NGINX_COLLAB_DNS_PORT valid=1s ipv6=off;
     collab_workflow_trusted_certificate $TEST_NGINX_COLLAB_LIB/tls/ca.crt;
     collab_workflow_allow_address 127.0.0.1;
+    collab_presence_grace 0;
 
     server {
         listen 127.0.0.1:443 ssl;
@@ -77,7 +78,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a session starts in a room: Slack gets its message over verified TLS, found through DNS
+=== TEST 1: a session starts in a room (a test event, then a user online through a server heartbeat): Slack gets its message over verified TLS, found through DNS
 --- init
 system("perl $ENV{TEST_NGINX_COLLAB_LIB}/dns-responder.pl"
        . " $ENV{TEST_NGINX_COLLAB_DNS_PORT} 127.0.0.1 8 &");
@@ -90,10 +91,20 @@ POST /v1/accounts/{acc1}/rooms {"name":"Design review"}
 POST /v1/accounts/{acc1}/workflows {"name":"Notify Slack on Session Start","events":["session.started"],"code":"export default async function(event, { room }) {\n  if (event.event !== 'session.started') return;\n\n  const roomData = await room.get();\n\n  await fetch('https://hooks.slack.com/services/YOUR/WEBHOOK/URL', {\n    method: 'POST',\n    headers: { 'Content-Type': 'application/json' },\n    body: JSON.stringify({\n      text: `Collaboration session started in \"${roomData.name}\"`,\n    }),\n  });\n\n  return { notified: true };\n}"}
 POST /v1/accounts/{acc1}/workflows/{wf1}/test {"event":{"event":"session.started","data":{"roomId":"{room1}","sessionId":"ses_1","userId":"user-001"}}}
 received
+POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"user-001"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 {"ttl":60}
+settled 2 GET /v1/accounts/{acc1}/workflows/{wf1}/executions
+received
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/user-001
 --- response_body
 POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
 POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"Design review","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
 POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf1}","name":"Notify Slack on Session Start","events":["session.started"],"roomId":null,"language":"javascript","enabled":true,"code":"export default async function(event, { room }) {\n  if (event.event !== 'session.started') return;\n\n  const roomData = await room.get();\n\n  await fetch('https://hooks.slack.com/services/YOUR/WEBHOOK/URL', {\n    method: 'POST',\n    headers: { 'Content-Type': 'application/json' },\n    body: JSON.stringify({\n      text: `Collaboration session started in \"${roomData.name}\"`,\n    }),\n  });\n\n  return { notified: true };\n}","createdAt":"<ts>","updatedAt":"<ts>"}
 POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe1}","workflowId":"{wf1}","event":"session.started","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":{"notified":true},"error":null,"logs":[],"fetches":[{"url":"https://hooks.slack.com/services/YOUR/WEBHOOK/URL","status":200,"ms":<ms>}],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"session.started","data":{"roomId":"{room1}","sessionId":"ses_1","userId":"user-001"},"timestamp":"<ts>"}}
 <- /services/YOUR/WEBHOOK/URL {"text":"Collaboration session started in \"Design review\""} id: signed:none standard:bad stale-timestamp ua:collab-workflows/0.1.0
+POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"user-001","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 200 {"userId":"user-001","since":"<ts>","connections":0,"heartbeatUntil":"<ts>"}
+GET /v1/accounts/{acc1}/workflows/{wf1}/executions 200 {"data":[{"id":"{exe2}","workflowId":"{wf1}","event":"session.started","eventId":"{evt2}","status":"success","attempts":1,"durationMs":<ms>,"result":{"notified":true},"error":null,"logs":[],"fetches":[{"url":"https://hooks.slack.com/services/YOUR/WEBHOOK/URL","status":200,"ms":<ms>}],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"},{"id":"{exe1}","workflowId":"{wf1}","event":"session.started","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":{"notified":true},"error":null,"logs":[],"fetches":[{"url":"https://hooks.slack.com/services/YOUR/WEBHOOK/URL","status":200,"ms":<ms>}],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"}],"nextCursor":null}
+<- /services/YOUR/WEBHOOK/URL {"text":"Collaboration session started in \"Design review\""} id: signed:none standard:bad stale-timestamp ua:collab-workflows/0.1.0
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 204
 

@@ -96,7 +96,7 @@ if (open my $fh, '<', $file) {
     chomp $unfinished;
 }
 Test::More::ok($unfinished =~ /^[0-9]+$/ && $unfinished > 0,
-               "t/250-workflows-kill.t TEST 2: executions were unfinished"
+               "t/275-workflows-kill.t TEST 2: executions were unfinished"
                . " at the kill ('$unfinished' of 20)");
 --- request
 POST /t

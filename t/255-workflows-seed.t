@@ -1,9 +1,10 @@
 # The product document's workflows, with their code unchanged: "Log new
-# participants" (run with participant events through the test route until
-# presence records them), "Auto-Create Welcome Store Entry" against a
+# participants" (with participant events of the test route, and with those
+# that presence records when a user comes online and goes offline through
+# server heartbeats), "Auto-Create Welcome Store Entry" against a
 # stored settings value, and the bindings example (returning what it read)
 # checked value by value against what the API answers for the same room.
-# The Slack example is t/215-workflows-slack.t.
+# The Slack example is t/256-workflows-slack.t.
 
 use lib 't/inc';
 use CollabTest;
@@ -105,4 +106,55 @@ GET /v1/accounts/{acc1}/rooms/{room1} 200 {"id":"{room1}","name":"Design review"
 GET /v1/accounts/{acc1}/rooms/{room1}/users 200 {"data":[{"userId":"user-002","roomId":"{room1}","name":"Bob","email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"},{"userId":"user-001","roomId":"{room1}","name":"Ann","email":"ann@example.com","metadata":{"role":"lead"},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}],"nextCursor":null}
 GET /v1/accounts/{acc1}/rooms/{room1}/files 200 {"data":[{"name":"notes/today.md","size":7,"contentType":"text/markdown","etag":"\"{blob1}\"","uploadedAt":"<ts>"}],"nextCursor":null}
 POST /v1/accounts/{acc1}/workflows/{wf1}/test 200 {"id":"{exe2}","workflowId":"{wf1}","event":"user.updated","eventId":"{evt2}","status":"success","attempts":1,"durationMs":<ms>,"result":{"value":null,"all":{},"roomData":null,"users":[],"fileList":[]},"error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>","payload":{"event":"user.updated","data":{"userId":"user-001"},"timestamp":"<ts>"}}
+
+
+=== TEST 4: "Log new participants" on the events presence records: a user online through a server heartbeat, then offline
+--- http_config eval
+$CollabTest::HttpConfig . "    collab_presence_grace 0;\n"
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/rooms {"name":"Design review"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"user-001"}
+POST /v1/accounts/{acc1}/workflows {"name": "Log new participants", "events": ["participant.joined", "participant.left"], "code": "export default async function(event, { room }) {\n  const roomData = await room.get();\n  console.log(`[${event.event}] User ${event.data.userId} in room ${roomData.name}`);\n  return { logged: true };\n}"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 {"ttl":60}
+settled 1 GET /v1/accounts/{acc1}/workflows/{wf1}/executions
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/user-001
+settled 2 GET /v1/accounts/{acc1}/workflows/{wf1}/executions
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"Design review","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"user-001","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf1}","name":"Log new participants","events":["participant.joined","participant.left"],"roomId":null,"language":"javascript","enabled":true,"code":"export default async function(event, { room }) {\n  const roomData = await room.get();\n  console.log(`[${event.event}] User ${event.data.userId} in room ${roomData.name}`);\n  return { logged: true };\n}","createdAt":"<ts>","updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 200 {"userId":"user-001","since":"<ts>","connections":0,"heartbeatUntil":"<ts>"}
+GET /v1/accounts/{acc1}/workflows/{wf1}/executions 200 {"data":[{"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":{"logged":true},"error":null,"logs":[{"level":"log","message":"[participant.joined] User user-001 in room Design review","at":"<ts>"}],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"}],"nextCursor":null}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/user-001 204
+GET /v1/accounts/{acc1}/workflows/{wf1}/executions 200 {"data":[{"id":"{exe2}","workflowId":"{wf1}","event":"participant.left","eventId":"{evt2}","status":"success","attempts":1,"durationMs":<ms>,"result":{"logged":true},"error":null,"logs":[{"level":"log","message":"[participant.left] User user-001 in room Design review","at":"<ts>"}],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"},{"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":{"logged":true},"error":null,"logs":[{"level":"log","message":"[participant.joined] User user-001 in room Design review","at":"<ts>"}],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"}],"nextCursor":null}
+
+=== TEST 5: a workflow sees who is online: room.getUsers() as the user list answers it, online included
+--- http_config eval
+$CollabTest::HttpConfig . "    collab_presence_grace 0;\n"
+--- request
+POST /t
+as admin
+POST /v1/accounts {"name":"Acme"}
+POST /v1/accounts/{acc1}/rooms {"name":"r"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"ann"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"bob"}
+POST /v1/accounts/{acc1}/workflows {"name":"who","events":["participant.joined"],"code":"export default async (event, { room }) => (await room.getUsers()).map((u) => u.userId + (u.online ? ' online' : ' offline'))"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/bob {"ttl":60}
+settled 1 GET /v1/accounts/{acc1}/workflows/{wf1}/executions
+GET /v1/accounts/{acc1}/rooms/{room1}/users
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/bob
+--- response_body
+POST /v1/accounts 201 {"id":"{acc1}","name":"Acme","createdAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"ann","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"bob","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+POST /v1/accounts/{acc1}/workflows 201 {"id":"{wf1}","name":"who","events":["participant.joined"],"roomId":null,"language":"javascript","enabled":true,"code":"export default async (event, { room }) => (await room.getUsers()).map((u) => u.userId + (u.online ? ' online' : ' offline'))","createdAt":"<ts>","updatedAt":"<ts>"}
+PUT /v1/accounts/{acc1}/rooms/{room1}/presence/bob 200 {"userId":"bob","since":"<ts>","connections":0,"heartbeatUntil":"<ts>"}
+GET /v1/accounts/{acc1}/workflows/{wf1}/executions 200 {"data":[{"id":"{exe1}","workflowId":"{wf1}","event":"participant.joined","eventId":"{evt1}","status":"success","attempts":1,"durationMs":<ms>,"result":["bob online","ann offline"],"error":null,"logs":[],"fetches":[],"startedAt":"<ts>","finishedAt":"<ts>","createdAt":"<ts>"}],"nextCursor":null}
+GET /v1/accounts/{acc1}/rooms/{room1}/users 200 {"data":[{"userId":"bob","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":true,"createdAt":"<ts>","updatedAt":"<ts>"},{"userId":"ann","roomId":"{room1}","name":null,"email":null,"metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}],"nextCursor":null}
+DELETE /v1/accounts/{acc1}/rooms/{room1}/presence/bob 204
 

@@ -94,7 +94,7 @@ if (open my $fh, '<', $ENV{TEST_NGINX_COLLAB_RUNNER_PIDS}) {
     chomp $pid;
 }
 Test::More::ok($pid =~ /^\d+$/ && !kill(0, $pid),
-               "t/230-workflows-runner.t TEST 2: the runner killed in"
+               "t/265-workflows-runner.t TEST 2: the runner killed in"
                . " TEST 1 is gone ($pid)");
 --- request
 POST /t
