@@ -9,7 +9,8 @@
 #
 # The scenario reaches the receiver through "location /express/" of the API
 # server (POST /express/secrets registers a secret, GET /express/log lists
-# what it got).  Needs node, and express in TEST_NGINX_COLLAB_EXPRESS_DIR
+# what it got; TEST 1 has it sorted by event, since deliveries in flight
+# at the same time may arrive in any order).  Needs node, and express in TEST_NGINX_COLLAB_EXPRESS_DIR
 # (default build/express, where util/deps.sh runs "npm ci"): without node
 # the file is skipped, without express it fails.
 
@@ -171,7 +172,7 @@ PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-001 {"name":"Ann","metadata":
 PATCH /v1/accounts/{acc1}/rooms/{room1}/users/u.2:x@y-z_ {"email":"z@example.com","metadata":{}}
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001
-GET /express/log?count=6
+GET /express/log?count=6&sorted=1
 POST /v1/accounts/{acc1}/webhooks/{wh1}/rotate-secret
 POST /express/secrets {"secret":"{secret2}"}
 POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"user-003","metadata":{"10":1,"9":2.50}}
@@ -179,7 +180,7 @@ PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-003 {"name":"B\u00f6b"}
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/u.2:x@y-z_
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-003
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test
-GET /express/log?count=11
+GET /express/log?count=11&sorted=1
 sleep 300
 count GET /v1/accounts/{acc1}/webhooks/{wh1}/deliveries?status=success&limit=100
 count GET /v1/accounts/{acc1}/webhooks/{wh1}/deliveries?status=pending
@@ -197,7 +198,7 @@ PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-001 200 {"userId":"user-001",
 PATCH /v1/accounts/{acc1}/rooms/{room1}/users/u.2:x@y-z_ 200 {"userId":"u.2:x@y-z_","roomId":"{room1}","name":"Zoë ☃ 𝄞","email":"z@example.com","metadata":{},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test 202 {"id":"{dlv1}","event":"webhook.test","eventId":"{evt1}","status":"pending","statusCode":null,"attempts":0,"nextRetryAt":"<ts>","lastAttemptAt":null,"durationMs":null,"error":null,"createdAt":"<ts>"}
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001 204
-GET /express/log?count=6 200 [{"event":"user.created","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200}]
+GET /express/log?count=6&sorted=1 200 [{"event":"user.created","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200}]
 POST /v1/accounts/{acc1}/webhooks/{wh1}/rotate-secret 200 {"secret":"{secret2}","previousSecretExpiresAt":"<ts>"}
 POST /express/secrets 201 {"secrets":2}
 POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"user-003","roomId":"{room1}","name":null,"email":null,"metadata":{"9":2.5,"10":1},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
@@ -205,7 +206,7 @@ PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-003 200 {"userId":"user-003",
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/u.2:x@y-z_ 204
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-003 204
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test 202 {"id":"{dlv2}","event":"webhook.test","eventId":"{evt2}","status":"pending","statusCode":null,"attempts":0,"nextRetryAt":"<ts>","lastAttemptAt":null,"durationMs":null,"error":null,"createdAt":"<ts>"}
-GET /express/log?count=11 200 [{"event":"user.created","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200}]
+GET /express/log?count=11&sorted=1 200 [{"event":"user.created","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.created","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.deleted","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"user.updated","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200},{"event":"webhook.test","verified":true,"status":200}]
 GET /v1/accounts/{acc1}/webhooks/{wh1}/deliveries?status=success&limit=100 200 11 items, last page
 GET /v1/accounts/{acc1}/webhooks/{wh1}/deliveries?status=pending 200 0 items, last page
 GET /v1/accounts/{acc1}/webhooks/{wh1}/deliveries?status=failed 200 0 items, last page

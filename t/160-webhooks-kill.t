@@ -1,7 +1,8 @@
 # kill -9 of every worker in the middle of a burst loses no delivery: the
 # next nginx (the second block, on the same database) sends what was
 # pending, and what the dead workers had claimed once their leases run out
-# (14 s here: the timeouts are short, and the second block waits 20 s).
+# (16 s here: twice the 2 s timeout, the connect and resolver timeouts
+# and 10 s; the second block waits 20 s).
 # The receiver is a slow server outside nginx (t/lib/slow-receiver.pl), so
 # that deliveries are in flight when the workers die; the first block counts
 # the pending ones in the database just before the kill, and the second

@@ -410,7 +410,7 @@ exited on signal 9
 
 
 
-=== TEST 9: the use of each collab zone, under the names configured
+=== TEST 9: the use of each collab zone, under the names configured (presence's by default)
 --- http_config eval
 $CollabTest::HttpConfig . q{
     collab_zone          registry 1m;
@@ -423,8 +423,11 @@ GET /metrics
 collab_shm_pages\{zone="registry",state="free"\} \d+
 collab_shm_pages\{zone="counts",state="used"\} \d+
 collab_shm_pages\{zone="counts",state="free"\} \d+
+collab_shm_pages\{zone="collab_presence",state="used"\} \d+
+collab_shm_pages\{zone="collab_presence",state="free"\} \d+
 collab_shm_size_bytes\{zone="registry"\} 1048576
 collab_shm_size_bytes\{zone="counts"\} 262144
+collab_shm_size_bytes\{zone="collab_presence"\} 33554432
 --- response_body_filters eval
 [main::samples('collab_shm_')]
 

@@ -55,7 +55,7 @@ presence 1
 GET /v1/accounts/{acc1}/rooms/{room1}/users/user-001
 events 3
 close A
-presence 1
+presence 1 1
 close B
 presence 0
 events 5
@@ -267,7 +267,7 @@ sleep 300
 open A {ctok1}
 reset A
 open A {ctok1}
-presence 2
+presence 2 2
 print -- user-001 stays away
 close A
 read B

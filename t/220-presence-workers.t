@@ -75,9 +75,9 @@ read W
 open A {ctok1} beside W
 read W
 open B {ctok1} beside A
-presence 2
+presence 2 3
 close A
-presence 2
+presence 2 2
 close B
 read W
 presence 1
@@ -154,7 +154,7 @@ read A
 read A
 print -- more than the grace later
 sleep 4000
-presence 2
+presence 2 2
 events 5
 _EOS_
 --- response_body

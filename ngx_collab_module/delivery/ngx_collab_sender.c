@@ -10,9 +10,11 @@
  *
  * Per attempt it allocates one pool: the attempt, its request (headers,
  * signatures and body in one buffer) and the buffer of the response
- * header.  The URL is parsed and the signing keys are made ready once per
- * webhook (the outbox's targets); a kept connection's record is made once
- * with the connection.
+ * header.  At most collab_webhook_concurrency attempts of a webhook are
+ * sent at once; the outbox claims ahead, and the others wait their turn
+ * here, ready to go.  The URL is parsed and the signing keys are made
+ * ready once per webhook (the outbox's targets); a kept connection's
+ * record is made once with the connection.
  */
 
 #include "ngx_collab.h"
@@ -57,6 +59,7 @@ typedef enum {
 
 
 typedef struct {
+    ngx_queue_t              queue;            /* waiting for its turn */
     ngx_pool_t              *pool;
     ngx_log_t                log;
     ngx_collab_delivery_t    d;
@@ -82,6 +85,7 @@ typedef struct {
     u_char                   body[COLLAB_RESPONSE_KEEP];
     u_char                   id[COLLAB_ID_MAX];
 
+    unsigned                 begun:1;
     unsigned                 connected:1;
     unsigned                 reused:1;
     unsigned                 chunked:1;
@@ -104,6 +108,7 @@ static u_char *ngx_collab_attempt_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
 static ngx_int_t ngx_collab_attempt_request(ngx_collab_attempt_t *a,
     ngx_collab_delivery_t *d);
+static void ngx_collab_attempt_begin(ngx_collab_attempt_t *a);
 static void ngx_collab_attempt_start(ngx_collab_attempt_t *a);
 static void ngx_collab_attempt_resolved(ngx_resolver_ctx_t *ctx);
 static void ngx_collab_attempt_connect(ngx_collab_attempt_t *a,
@@ -258,39 +263,37 @@ ngx_collab_sender_send(ngx_collab_delivery_t *d)
     a->log.data = a;
     a->log.action = "starting webhook delivery";
 
-    a->started_ms = collab_now_ms();
     a->content_length = -1;
     a->retry_after = -1;
 
     a->deadline.handler = ngx_collab_attempt_timeout;
     a->deadline.data = a;
     a->deadline.log = &a->log;
-    ngx_add_timer(&a->deadline, ngx_collab_sender.conf->timeout);
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, &a->log, 0,
                    "collab sender: delivery %V attempt %ui to \"%V\" "
                    "%ui bytes", &a->d.id, a->d.attempt, &a->t->url,
                    d->payload.len);
 
-    if (a->t->invalid) {
-        ngx_collab_attempt_finish(a, a->t->invalid);
+    if (a->t->invalid == NULL) {
+        a->host.data = (u_char *) a->t->u.host;
+        a->host.len = a->t->u.host_len;
+
+        if (ngx_collab_attempt_request(a, d) != NGX_OK
+            || ngx_collab_endpoint(a->t) == NULL)
+        {
+            a->started_ms = collab_now_ms();
+            ngx_collab_attempt_finish(a, "out of memory");
+            return;
+        }
+    }
+
+    if (a->t->sending >= ngx_collab_sender.conf->concurrency) {
+        ngx_queue_insert_tail(&a->t->waiting, &a->queue);
         return;
     }
 
-    a->host.data = (u_char *) a->t->u.host;
-    a->host.len = a->t->u.host_len;
-
-    if (ngx_collab_attempt_request(a, d) != NGX_OK) {
-        ngx_collab_attempt_finish(a, "out of memory");
-        return;
-    }
-
-    if (ngx_collab_endpoint(a->t) == NULL) {
-        ngx_collab_attempt_finish(a, "out of memory");
-        return;
-    }
-
-    ngx_collab_attempt_start(a);
+    ngx_collab_attempt_begin(a);
 
     return;
 
@@ -398,7 +401,7 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a, ngx_collab_delivery_t *d)
 
     v1old[0] = '\0';
 
-    if (t->previous && t->previous_until > a->started_ms
+    if (t->previous && t->previous_until > collab_now_ms()
         && collab_signer_sign_v1(t->previous, (char *) d->id.data,
                                  d->id.len, ts, d->payload.data,
                                  d->payload.len, v1old)
@@ -450,6 +453,25 @@ ngx_collab_attempt_request(ngx_collab_attempt_t *a, ngx_collab_delivery_t *d)
     a->request = b;
 
     return NGX_OK;
+}
+
+
+/* the attempt's turn: its time starts now */
+static void
+ngx_collab_attempt_begin(ngx_collab_attempt_t *a)
+{
+    a->t->sending++;
+    a->begun = 1;
+    a->started_ms = collab_now_ms();
+
+    ngx_add_timer(&a->deadline, ngx_collab_sender.conf->timeout);
+
+    if (a->t->invalid) {
+        ngx_collab_attempt_finish(a, a->t->invalid);
+        return;
+    }
+
+    ngx_collab_attempt_start(a);
 }
 
 
@@ -1038,13 +1060,8 @@ ngx_collab_attempt_read(ngx_collab_attempt_t *a)
                 return;
             }
 
-            if (a->reused && !a->retried && a->header == NULL) {
-                ngx_collab_attempt_again(a);
-                return;
-            }
-
-            if (a->reused && !a->retried && a->header->last
-                                            == a->header->start)
+            if (a->reused && !a->retried && !a->header_done
+                && a->header->last == a->header->start)
             {
                 ngx_collab_attempt_again(a);
                 return;
@@ -1614,7 +1631,10 @@ ngx_collab_attempt_again(ngx_collab_attempt_t *a)
 static void
 ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
 {
-    ngx_collab_outcome_t  o;
+    ngx_queue_t           *q;
+    ngx_collab_target_t   *t;
+    ngx_collab_outcome_t   o;
+    ngx_collab_attempt_t  *next;
 
     if (a->deadline.timer_set) {
         ngx_del_timer(&a->deadline);
@@ -1646,7 +1666,25 @@ ngx_collab_attempt_finish(ngx_collab_attempt_t *a, const char *error)
         o.response.len = ngx_collab_response_text(a->body, a->kept);
     }
 
+    /* the next one waiting takes the turn (the target lives on for it) */
+    t = a->t;
+    next = NULL;
+
+    if (a->begun) {
+        t->sending--;
+
+        if (!ngx_queue_empty(&t->waiting)) {
+            q = ngx_queue_head(&t->waiting);
+            ngx_queue_remove(q);
+            next = ngx_queue_data(q, ngx_collab_attempt_t, queue);
+        }
+    }
+
     ngx_collab_outbox_sent(&a->d, &o);
 
     ngx_destroy_pool(a->pool);
+
+    if (next) {
+        ngx_collab_attempt_begin(next);
+    }
 }

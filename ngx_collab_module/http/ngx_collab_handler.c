@@ -323,8 +323,10 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
     if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
         || (cr->method->method & COLLAB_METHOD_LOOP))
     {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "collab handler: on the event loop");
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "collab handler: %s on the event loop",
+                       (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+                       ? "read" : "loop method");
 
         rc = cr->method->handler(cr);
         ngx_collab_db_release();

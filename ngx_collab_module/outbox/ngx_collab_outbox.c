@@ -11,6 +11,12 @@
  * delivery's sequence number) and claims the next due deliveries, in
  * one savepoint.  While it runs, new outcomes wait for the next one, so
  * the busier the sender, the bigger the batches.
+ *
+ * The express way: while the worker has room, the fan-out itself leases
+ * a new delivery to its worker and keeps it aside (in the storage
+ * thread); after the commit, the event loop checks that the delivery is
+ * there (its work was not rolled back) and sends it at once, with no
+ * claim in between.  The rest is claimed by the batches.
  */
 
 #include "ngx_collab_outbox.h"
@@ -100,6 +106,7 @@ typedef struct {
     ngx_array_t               claimed;     /* ngx_collab_claimed_t */
     ngx_uint_t                purged;
     unsigned                  more:1;      /* due ones were left */
+    unsigned                  again:1;     /* ... that a claim can take now */
 } ngx_collab_run_t;
 
 
@@ -107,6 +114,19 @@ typedef struct {
     ngx_uint_t                wake;
     ngx_collab_wake_pt        handler;
 } ngx_collab_wake_handler_t;
+
+
+/* a delivery leased by its fan-out, waiting for its commit */
+typedef struct ngx_collab_express_s  ngx_collab_express_t;
+
+struct ngx_collab_express_s {
+    ngx_collab_express_t     *next;
+    ngx_collab_hook_t         hook;
+    int64_t                   seq;
+    ngx_str_t                 id;
+    ngx_str_t                 payload;
+    ngx_uint_t                checks;      /* found missing */
+};
 
 
 static struct {
@@ -136,7 +156,14 @@ static struct {
 
     ngx_connection_t              ident;   /* what debug lines show: fd -1 */
 
-    unsigned                      due:1;
+    /* the express way: filled in storage threads, under the mutex */
+    ngx_thread_mutex_t            mutex;
+    ngx_collab_express_t         *express;
+    ngx_uint_t                    nexpress;
+    ngx_atomic_t                  sending;     /* inflight, for threads */
+
+    unsigned                      due:1;       /* due ones were left */
+    unsigned                      woken:1;     /* a commit or the clock */
     unsigned                      purge:1;
     unsigned                      ready:1;
 } ngx_collab_outbox;
@@ -157,6 +184,11 @@ static ngx_int_t ngx_collab_run(ngx_collab_work_t *w);
 static void ngx_collab_run_done(ngx_collab_work_t *w);
 static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
 static void ngx_collab_target_free(ngx_collab_target_t *t);
+static void ngx_collab_express_send(void);
+static int ngx_collab_outbox_insert(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, int64_t lease,
+    ngx_str_t *id);
+static ngx_msec_t ngx_collab_outbox_lease(void);
 static void ngx_collab_outbox_metrics(void);
 
 
@@ -179,7 +211,14 @@ static const char  ngx_collab_sql_event_insert[] =
 static const char  ngx_collab_sql_delivery_insert[] =
     "INSERT INTO deliveries (id, webhook_id, event_id, event, payload,"
     " status, next_attempt_at, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)";
+
+static const char  ngx_collab_sql_webhook_target[] =
+    "SELECT url, secret, previous_secret, previous_until, updated_at"
+    " FROM webhooks WHERE id = ?1 AND enabled = 1";
+
+static const char  ngx_collab_sql_express_check[] =
+    "SELECT 1 FROM deliveries WHERE seq = ?1 AND id = ?2";
 
 /*
  * A claimed delivery's next_attempt_at is its lease: it leaves the range
@@ -328,6 +367,115 @@ ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
 }
 
 
+/*
+ * Inside the fan-out: what the express way needs of an enabled webhook
+ * (its row, the payload, room for the delivery's id), or *ep = NULL when
+ * the webhook is disabled and the delivery goes the usual way.
+ */
+static ngx_int_t
+ngx_collab_express_new(ngx_str_t *webhook, ngx_str_t *payload,
+    ngx_collab_express_t **ep)
+{
+    u_char                *p;
+    size_t                 len;
+    ngx_str_t              url, secret, previous;
+    sqlite3_stmt          *st;
+    ngx_collab_express_t  *e;
+
+    *ep = NULL;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_target);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_collab_db_bind_str(st, 1, webhook);
+
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return NGX_OK;
+    }
+
+    ngx_collab_db_col(st, 0, &url);
+    ngx_collab_db_col(st, 1, &secret);
+    ngx_collab_db_col(st, 2, &previous);
+
+    len = sizeof(ngx_collab_express_t) + webhook->len + url.len + secret.len
+          + previous.len + payload->len + COLLAB_ID_MAX + 5;
+
+    e = ngx_alloc(len, ngx_cycle->log);
+    if (e == NULL) {
+        sqlite3_reset(st);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(e, sizeof(ngx_collab_express_t));
+
+    p = (u_char *) e + sizeof(ngx_collab_express_t);
+
+#define ngx_collab_express_str(dst, src)                                      \
+    (dst)->data = p; (dst)->len = (src)->len;                                 \
+    p = ngx_cpymem(p, (src)->data, (src)->len); *p++ = '\0'
+
+    ngx_collab_express_str(&e->hook.id, webhook);
+    ngx_collab_express_str(&e->hook.url, &url);
+    ngx_collab_express_str(&e->hook.secret, &secret);
+    ngx_collab_express_str(&e->payload, payload);
+
+    if (previous.data) {
+        ngx_collab_express_str(&e->hook.previous, &previous);
+    }
+
+#undef ngx_collab_express_str
+
+    e->id.data = p;
+    e->hook.previous_until = sqlite3_column_int64(st, 3);
+    e->hook.updated_at = sqlite3_column_int64(st, 4);
+
+    sqlite3_reset(st);
+
+    *ep = e;
+
+    return NGX_OK;
+}
+
+
+/* the delivery is written: it waits for the commit */
+static void
+ngx_collab_express_keep(ngx_collab_express_t *e, ngx_str_t *id, int64_t seq)
+{
+    e->id.len = id->len;
+    ngx_memcpy(e->id.data, id->data, id->len);
+    e->seq = seq;
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    e->next = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = e;
+    ngx_collab_outbox.nexpress++;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+}
+
+
+/* the express way while the worker's attempts leave room for one more */
+static ngx_uint_t
+ngx_collab_express_room(void)
+{
+    ngx_uint_t  n;
+
+    if (!ngx_collab_outbox.ready || ngx_collab_outbox.send == NULL) {
+        return 0;
+    }
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+    n = ngx_collab_outbox.nexpress;
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    return n + ngx_collab_outbox.sending < ngx_collab_outbox.conf->concurrency;
+}
+
+
 /* the deliveries consumer: one per matching webhook of the shm registry */
 static int
 ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
@@ -356,9 +504,58 @@ ngx_collab_outbox_deliveries(ngx_collab_event_t *ev)
 }
 
 
+/*
+ * A pending delivery of an event to one webhook: the express way when the
+ * worker has room and the webhook is enabled, else due at once for the
+ * next claim.
+ */
 int
 ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id)
+{
+    int                    rc;
+    int64_t                lease;
+    ngx_collab_express_t  *e;
+
+    e = NULL;
+    lease = 0;
+
+    if (ngx_collab_express_room()) {
+        if (ngx_collab_express_new(webhook, payload, &e) != NGX_OK) {
+            return SQLITE_NOMEM;
+        }
+
+        if (e) {
+            lease = now + ngx_collab_outbox_lease();
+        }
+    }
+
+    rc = ngx_collab_outbox_insert(webhook, event_id, event, payload, now,
+                                  lease, id);
+    if (rc != SQLITE_OK) {
+        if (e) {
+            ngx_free(e);
+        }
+
+        return rc;
+    }
+
+    if (e) {
+        ngx_collab_express_keep(e, id,
+                           sqlite3_last_insert_rowid(ngx_collab_db_handle()));
+    }
+
+    ngx_collab_store_wake(e ? COLLAB_WAKE_EXPRESS : COLLAB_WAKE_DELIVERIES);
+
+    return SQLITE_OK;
+}
+
+
+/* a pending delivery, due at once, or leased until "lease" */
+static int
+ngx_collab_outbox_insert(ngx_str_t *webhook, ngx_str_t *event_id,
+    const char *event, ngx_str_t *payload, int64_t now, int64_t lease,
+    ngx_str_t *id)
 {
     int            rc;
     sqlite3_stmt  *st;
@@ -375,16 +572,26 @@ ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     ngx_collab_db_bind_str(st, 3, event_id);
     ngx_collab_db_bind_cstr(st, 4, event);
     ngx_collab_db_bind_str(st, 5, payload);
-    sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_int64(st, 6, lease ? lease : now);
+    sqlite3_bind_int64(st, 7, now);
 
     rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return rc;
-    }
 
-    ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
-    return SQLITE_OK;
+
+/*
+ * A claim's lease: the wait for a turn (a timeout for each concurrency's
+ * worth of attempts ahead) and the attempt itself.
+ */
+static ngx_msec_t
+ngx_collab_outbox_lease(void)
+{
+    return COLLAB_CLAIM_AHEAD * ngx_collab_outbox.conf->timeout
+           + ngx_collab_outbox.conf->connect_timeout
+           + ngx_collab_outbox.conf->resolver_timeout
+           + COLLAB_LEASE_MARGIN;
 }
 
 
@@ -432,6 +639,12 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     ngx_queue_init(&ngx_collab_outbox.targets);
     ngx_queue_init(&ngx_collab_outbox.stale);
+
+    if (ngx_thread_mutex_create(&ngx_collab_outbox.mutex, cycle->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < COLLAB_BATCH_SIZES; i++) {
         n = ngx_collab_batch_sizes[i];
@@ -482,7 +695,7 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
     ngx_collab_outbox.ready = 1;
 
     /* deliveries left by a previous run go out as soon as the worker is up */
-    ngx_collab_outbox.due = 1;
+    ngx_collab_outbox.woken = 1;
     ngx_add_timer(&ngx_collab_outbox.poll, 10);
 
     return NGX_OK;
@@ -492,8 +705,9 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 void
 ngx_collab_outbox_exit(void)
 {
-    ngx_queue_t          *q;
-    ngx_collab_target_t  *t;
+    ngx_queue_t           *q;
+    ngx_collab_target_t   *t;
+    ngx_collab_express_t  *e;
 
     if (!ngx_collab_outbox.ready) {
         return;
@@ -510,6 +724,13 @@ ngx_collab_outbox_exit(void)
     if (ngx_collab_outbox.collect) {
         ngx_destroy_pool(ngx_collab_outbox.collect->pool);
         ngx_collab_outbox.collect = NULL;
+    }
+
+    /* the pool's threads have ended: the list is the event loop's now */
+    while (ngx_collab_outbox.express) {
+        e = ngx_collab_outbox.express;
+        ngx_collab_outbox.express = e->next;
+        ngx_free(e);
     }
 
     while (!ngx_queue_empty(&ngx_collab_outbox.targets)) {
@@ -563,11 +784,15 @@ ngx_collab_outbox_committed(ngx_uint_t wake)
     }
 
     if (wake & COLLAB_WAKE_DELIVERIES) {
-        ngx_collab_outbox.due = 1;
+        ngx_collab_outbox.woken = 1;
 
         if (!ngx_collab_outbox.kick.posted) {
             ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
         }
+    }
+
+    if (wake & COLLAB_WAKE_EXPRESS) {
+        ngx_collab_express_send();
     }
 
     for (i = 0; i < ngx_collab_outbox.nwake; i++) {
@@ -600,7 +825,12 @@ ngx_collab_outbox_poll(ngx_event_t *ev)
         return;
     }
 
-    ngx_collab_outbox.due = 1;
+    ngx_collab_outbox.woken = 1;
+
+    if (ngx_collab_outbox.express) {
+        /* what a failed commit left behind is let go */
+        ngx_collab_express_send();
+    }
 
     if (ngx_collab_outbox.conf->delivery_retention
         && ngx_time() - ngx_collab_outbox.purged
@@ -683,7 +913,8 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
 
     room = 0;
 
-    if (ngx_collab_outbox.due && ngx_collab_outbox.send
+    if ((ngx_collab_outbox.due || ngx_collab_outbox.woken)
+        && ngx_collab_outbox.send
         && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
         room = COLLAB_INFLIGHT_MAX - ngx_collab_outbox.inflight;
@@ -708,14 +939,13 @@ ngx_collab_outbox_kick(ngx_event_t *ev)
     ngx_collab_outbox.collect = NULL;
 
     run->claim = room;
-    run->concurrency = ngx_collab_outbox.conf->concurrency;
-    run->lease = ngx_collab_outbox.conf->timeout
-                 + ngx_collab_outbox.conf->connect_timeout
-                 + ngx_collab_outbox.conf->resolver_timeout
-                 + COLLAB_LEASE_MARGIN;
+    run->concurrency = COLLAB_CLAIM_AHEAD
+                       * ngx_collab_outbox.conf->concurrency;
+    run->lease = ngx_collab_outbox_lease();
 
     if (room) {
         ngx_collab_outbox.due = 0;
+        ngx_collab_outbox.woken = 0;
 
         /* how many attempts each webhook already has going */
         for (q = ngx_queue_head(&ngx_collab_outbox.targets);
@@ -1001,7 +1231,9 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
     }
 
     if (run->hooks.nelts == COLLAB_CLAIM_HOOKS) {
+        /* webhooks past the first ones may have room */
         run->more = 1;
+        run->again = 1;
     }
 
     left = run->claim;
@@ -1013,6 +1245,8 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
         busy = ngx_collab_run_busy(run, &h[i].id);
 
         if (busy >= run->concurrency) {
+            /* the next outcome of this webhook makes room */
+            run->more = 1;
             continue;
         }
 
@@ -1056,6 +1290,11 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
             /* as many as there was room for: there may be more */
             run->more = 1;
         }
+    }
+
+    if (left == 0 && i < run->hooks.nelts) {
+        /* the claim's own bound stopped it: go on at once */
+        run->again = 1;
     }
 
     return SQLITE_OK;
@@ -1161,6 +1400,12 @@ ngx_collab_run_done(ngx_collab_work_t *w)
     }
 
     if (run->more) {
+        /*
+         * Due deliveries are left: the next batch claims them, which
+         * starts at once when this one's bound stopped it, or else with
+         * the next outcome (an attempt in flight makes room), or the
+         * next tick of the clock.
+         */
         ngx_collab_outbox.due = 1;
     }
 
@@ -1188,6 +1433,7 @@ ngx_collab_run_done(ngx_collab_work_t *w)
 
             t->inflight++;
             ngx_collab_outbox.inflight++;
+            ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
 
             ngx_collab_outbox.send(&d);
         }
@@ -1195,17 +1441,17 @@ ngx_collab_run_done(ngx_collab_work_t *w)
 
 done:
 
-    ngx_destroy_pool(run->pool);
-
-    if (ngx_collab_outbox.due || ngx_collab_outbox.purge
+    if (run->again || ngx_collab_outbox.woken || ngx_collab_outbox.purge
         || ngx_collab_outbox.collect)
     {
         ngx_collab_outbox_post_kick();
     }
+
+    ngx_destroy_pool(run->pool);
 }
 
 
-/* --- outcomes and retries --------------------------------------------------- */
+/* --- outcomes and retries ------------------------------------------------ */
 
 static ngx_msec_t
 ngx_collab_retry_delay(ngx_collab_outcome_t *o, ngx_uint_t n)
@@ -1286,6 +1532,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
     t = d->target;
     t->inflight--;
     ngx_collab_outbox.inflight--;
+    ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
 
     if (t->stale && t->inflight == 0) {
         ngx_queue_remove(&t->queue);
@@ -1378,6 +1625,114 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 }
 
 
+/* --- the express way (event loop) ---------------------------------------- */
+
+/*
+ * After a commit that kept deliveries aside: each one whose row is there
+ * (its work was committed, not rolled back to its savepoint) is sent at
+ * once.  One that is not there yet may belong to the group that runs now:
+ * it is looked for once more after the next commit, and then let go.
+ */
+static void
+ngx_collab_express_send(void)
+{
+    int                     rc;
+    ngx_uint_t              n;
+    sqlite3_stmt           *st;
+    ngx_collab_target_t    *t;
+    ngx_collab_express_t   *e, *next, *keep;
+    ngx_collab_delivery_t   d;
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    e = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = NULL;
+    ngx_collab_outbox.nexpress = 0;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    keep = NULL;
+    n = 0;
+
+    for ( /* void */ ; e; e = next) {
+        next = e->next;
+
+        st = ngx_collab_db_stmt(ngx_collab_sql_express_check);
+        if (st == NULL) {
+            /* no read now: the lease runs out and a claim takes it */
+            ngx_free(e);
+            continue;
+        }
+
+        sqlite3_bind_int64(st, 1, e->seq);
+        ngx_collab_db_bind_str(st, 2, &e->id);
+
+        rc = sqlite3_step(st);
+
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+
+            /*
+             * A read that could not be made now (the log being truncated,
+             * say) does not count: the next commit or tick tries again.
+             * The list stays short: it counts against the worker's room.
+             */
+            e->checks += (rc == SQLITE_DONE) ? 1 : 0;
+
+            if (e->checks < 2) {
+                e->next = keep;
+                keep = e;
+                n++;
+
+            } else {
+                ngx_free(e);
+            }
+
+            continue;
+        }
+
+        sqlite3_reset(st);
+
+        t = ngx_collab_target(&e->hook);
+
+        if (t && ngx_collab_outbox.send) {
+            d.seq = e->seq;
+            d.id = e->id;
+            d.payload = e->payload;
+            d.attempt = 1;
+            d.target = t;
+
+            t->inflight++;
+            ngx_collab_outbox.inflight++;
+            ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                           "collab outbox: express delivery %V", &e->id);
+
+            ngx_collab_outbox.send(&d);
+        }
+
+        ngx_free(e);
+    }
+
+    ngx_collab_db_release();
+
+    if (keep == NULL) {
+        return;
+    }
+
+    ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+
+    for (e = keep; e->next; e = e->next) { /* void */ }
+
+    e->next = ngx_collab_outbox.express;
+    ngx_collab_outbox.express = keep;
+    ngx_collab_outbox.nexpress += n;
+
+    ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
+}
+
+
 /* --- targets ------------------------------------------------------------- */
 
 static void
@@ -1454,6 +1809,7 @@ ngx_collab_target(ngx_collab_hook_t *h)
 
     t->updated_at = h->updated_at;
     t->previous_until = h->previous_until;
+    ngx_queue_init(&t->waiting);
 
     if (collab_url_parse((char *) t->url.data, t->url.len, &t->u, &err)
         != 0)

@@ -22,6 +22,13 @@
 #include "ngx_collab_sign.h"
 
 
+/*
+ * A wake bit of the outbox's own: a commit that recorded deliveries
+ * already leased to this worker (see "express" in ngx_collab_outbox.c).
+ */
+#define COLLAB_WAKE_EXPRESS        0x100
+
+
 /* an event as its consumers' fan-outs see it, inside its transaction */
 typedef struct {
     ngx_str_t                 *account;
@@ -68,9 +75,19 @@ typedef struct {
     struct sockaddr           *sockaddr;    /* of a literal host */
     socklen_t                  socklen;
     void                      *endpoint;    /* the sender's */
-    ngx_uint_t                 inflight;
+    ngx_queue_t                waiting;     /* the sender's */
+    ngx_uint_t                 sending;     /* the sender's */
+    ngx_uint_t                 inflight;    /* handed to the sender */
     unsigned                   stale:1;
 } ngx_collab_target_t;
+
+
+/*
+ * The outbox claims up to twice collab_webhook_concurrency per
+ * webhook, so that the sender never waits for a claim: it sends as many
+ * at once as the directive says and keeps the others waiting their turn.
+ */
+#define COLLAB_CLAIM_AHEAD         2
 
 
 /*

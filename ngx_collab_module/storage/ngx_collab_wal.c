@@ -5,26 +5,33 @@
  * connections that write never checkpoint (wal_autocheckpoint = 0, see
  * ngx_collab_db.c): a checkpoint inside a commit made that commit wait
  * for an fdatasync of the database file.  Instead one worker checkpoints
- * every second on a connection of its own, in a thread of nginx's pool:
- * PASSIVE, which copies what it can and waits for nobody, and once the
- * log has grown past a bound (some reader always held a snapshot under
- * load, so the log could never start over) TRUNCATE, which waits a
- * little for the readers and writers of the moment and empties the file.
+ * five times a second on a connection of its own, in a thread of nginx's
+ * pool: PASSIVE, which copies what it can and waits for nobody (a log
+ * copied to its end starts over at the next write when nobody reads it),
+ * and at most once a second, once the log has grown past a bound (under
+ * load somebody always reads, so the log may never start over), TRUNCATE,
+ * which holds writers back while it waits a little for the readers of
+ * the moment, and empties the file.
  */
 
 #include "ngx_collab.h"
 
 
-#define COLLAB_WAL_EVERY      1000
+#define COLLAB_WAL_EVERY      200       /* ms between PASSIVE checkpoints */
+#define COLLAB_WAL_TRUNCATE   1000      /* ms at least between TRUNCATEs */
 #define COLLAB_WAL_BOUND      4096      /* pages in the log: 16 MiB */
 #define COLLAB_WAL_WAIT       20        /* ms a TRUNCATE may wait */
+#define COLLAB_WAL_WAIT_LONG  100       /* ... past four times the bound */
 
 
 typedef struct {
+    ngx_uint_t                truncate;    /* may try one */
     int                       rc;
     int                       mode;
     int                       log;
     int                       done;
+    long                      wait;        /* ms */
+    struct timespec           start;
 } ngx_collab_wal_run_t;
 
 
@@ -37,10 +44,12 @@ static struct {
     u_char                   *path;
     u_char                   *wal_path;    /* for its size, in metrics */
     ngx_uint_t                running;
+    ngx_msec_t                truncated;   /* when a TRUNCATE was tried */
     ngx_connection_t          ident;       /* what debug lines show: fd -1 */
 } ngx_collab_wal;
 
 
+static int ngx_collab_wal_busy(void *data, int count);
 static void ngx_collab_wal_tick(ngx_event_t *ev);
 static void ngx_collab_wal_thread(void *data, ngx_log_t *log);
 static void ngx_collab_wal_done(ngx_event_t *ev);
@@ -113,11 +122,17 @@ ngx_collab_wal_exit(void)
 static void
 ngx_collab_wal_tick(ngx_event_t *ev)
 {
+    ngx_collab_wal_run_t  *run;
+
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
     if (!ngx_collab_wal.running) {
+        run = ngx_collab_wal.task->ctx;
+        run->truncate = (ngx_current_msec - ngx_collab_wal.truncated
+                         >= COLLAB_WAL_TRUNCATE);
+
         if (ngx_thread_task_post(ngx_collab_wal.pool, ngx_collab_wal.task)
             == NGX_OK)
         {
@@ -150,9 +165,18 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
             return;
         }
 
-        sqlite3_busy_timeout(db, COLLAB_WAL_WAIT);
-        (void) sqlite3_exec(db, "PRAGMA journal_size_limit = 67108864;",
-                            NULL, NULL, NULL);
+        /*
+         * A connection learns that the database is in WAL mode when it
+         * first reads; until then a checkpoint does nothing.
+         */
+        run->rc = sqlite3_exec(db, "PRAGMA journal_size_limit = 67108864;"
+                                   "PRAGMA wal_autocheckpoint = 0;"
+                                   "SELECT count(*) FROM sqlite_master;",
+                               NULL, NULL, NULL);
+        if (run->rc != SQLITE_OK) {
+            sqlite3_close(db);
+            return;
+        }
 
         ngx_collab_wal.db = db;
     }
@@ -162,13 +186,61 @@ ngx_collab_wal_thread(void *data, ngx_log_t *log)
     run->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                         &run->log, &run->done);
 
-    if (run->rc != SQLITE_OK || run->log < COLLAB_WAL_BOUND) {
+    if (run->rc != SQLITE_OK || run->log < COLLAB_WAL_BOUND
+        || !run->truncate)
+    {
         return;
     }
+
+    /*
+     * TRUNCATE holds new writers back while it waits for the readers of
+     * the moment: briefly, and a little longer once the log is far past
+     * its bound.
+     */
+    run->wait = run->log < 4 * COLLAB_WAL_BOUND ? COLLAB_WAL_WAIT
+                                                : COLLAB_WAL_WAIT_LONG;
+
+    sqlite3_busy_handler(db, ngx_collab_wal_busy, run);
 
     run->mode = SQLITE_CHECKPOINT_TRUNCATE;
     run->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                         &run->log, &run->done);
+
+    sqlite3_busy_handler(db, NULL, NULL);
+}
+
+
+/*
+ * The store's groups hold the write lock for a millisecond or so, one
+ * after the other: a checkpoint looks for the gap between two of them in
+ * short steps (SQLite's own waits of growing milliseconds would miss it).
+ */
+static int
+ngx_collab_wal_busy(void *data, int count)
+{
+    ngx_collab_wal_run_t *run = data;
+
+    struct timespec  now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (count == 0) {
+        run->start = now;
+
+    } else if ((now.tv_sec - run->start.tv_sec) * 1000
+               + (now.tv_nsec - run->start.tv_nsec) / 1000000 >= run->wait)
+    {
+        return 0;
+    }
+
+    if (count < 20) {
+        sched_yield();
+
+    } else {
+        usleep(100);
+    }
+
+    return 1;
 }
 
 
@@ -180,6 +252,10 @@ ngx_collab_wal_done(ngx_event_t *ev)
 
     run = ngx_collab_wal.task->ctx;
     ngx_collab_wal.running = 0;
+
+    if (run->mode == SQLITE_CHECKPOINT_TRUNCATE) {
+        ngx_collab_wal.truncated = ngx_current_msec;
+    }
 
     if (run->log >= 0) {
         ngx_collab_metrics_gauge_set(COLLAB_G_WAL_FRAMES, run->log);

@@ -11,10 +11,13 @@
 //
 //     POST /secrets {"secret":"whsec_..."}  registers a webhook secret
 //     POST /collab-webhook                  the document's handler
-//     GET  /log[?count=N]                   every delivery so far, as
+//     GET  /log[?count=N][&sorted=1]        every delivery so far, as
 //                                           [{event, verified, status}];
 //                                           with count, waits (at most 10 s)
-//                                           until N deliveries were answered
+//                                           until N deliveries were answered;
+//                                           sorted by event name with sorted
+//                                           (deliveries in flight together
+//                                           may arrive in any order)
 //
 // Departures from the document: express is loaded from the build folder
 // (above), and where its handler checks one constant WEBHOOK_SECRET, here
@@ -121,7 +124,9 @@ app.get('/log', (req, res) => {
                  && log.every((entry) => entry.status !== null);
 
     if (done || Date.now() >= until) {
-      return res.status(200).json(log);
+      return res.status(200).json(req.query.sorted
+        ? [...log].sort((a, b) => a.event.localeCompare(b.event))
+        : log);
     }
 
     setTimeout(answer, 50);

@@ -27,8 +27,9 @@ package CollabPresence;
 #     close A | reset A           the client goes: FIN, or RST
 #     events N                    waits until the account has N events,
 #                                 then prints them oldest first
-#     presence N                  waits until GET .../presence of the last
-#                                 room lists N participants, and prints it
+#     presence N [C]              waits until GET .../presence of the last
+#                                 room lists N participants (with C
+#                                 connections in all), and prints it
 #     sleep MS
 #     kill A                      kill -9 of the worker holding stream A
 #     reload                      nginx -s reload (HUP to the master)
@@ -639,8 +640,8 @@ sub step {
         return;
     }
 
-    if ($line =~ /^presence (\d+)$/) {
-        my $want = $1;
+    if ($line =~ /^presence (\d+)(?: (\d+))?$/) {
+        my ($want, $conns) = ($1, $2);
         my $path = "/v1/accounts/$self->{account}/rooms/$self->{room}"
                    . "/presence";
         my $body;
@@ -651,7 +652,9 @@ sub step {
             my ($status, $b) = $self->request('GET', $path);
             $body = $b;
             my $n = () = $b =~ /"userId"/g;
-            return $n == $want;
+            my $c = 0;
+            $c += $1 while $b =~ /"connections":(\d+)/g;
+            return $n == $want && (!defined $conns || $c == $conns);
         });
 
         $self->say("presence: " . $self->hide($body));

@@ -734,13 +734,15 @@ test_signers(void)
         rc = collab_signer_sign_hex(h, (const unsigned char *) body,
                                     strlen(body), hex);
         is_str(rc == 0 ? hex : NULL,
-               "80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c",
+               "80ec8a89ce3cd22133a1066caecb4d04"
+               "fea7467657c8514d717ec42c38a5c94c",
                "signer: hex keyed with the secret string, use %d", i + 1);
 
         /* a one-off key in between does not disturb the signers */
         collab_sign_hex("", 0, (const unsigned char *) "", 0, hex);
         is_str(hex,
-               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+               "b613679a0814d9ec772f95d778c35fc5"
+               "ff1697c493715653c6c712144292c5ad",
                "signer: one-off empty key between, use %d", i + 1);
     }
 
