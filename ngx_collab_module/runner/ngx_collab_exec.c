@@ -285,8 +285,17 @@ collab_exec_new(json_t *msg, const char **err)
     if (collab_limits_parse(&e->limits, json_object_get(msg, "limits"),
                             &bad) != 0)
     {
+        static char  text[64];
+
         free(e);
-        *err = "limits: members must be whole numbers";
+        if (strcmp(bad, "limits") == 0) {
+            snprintf(text, sizeof(text), "limits must be an object");
+
+        } else {
+            snprintf(text, sizeof(text), "limits.%s must be a whole number "
+                     "from 0", bad);
+        }
+        *err = text;
         return NULL;
     }
 

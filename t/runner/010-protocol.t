@@ -71,6 +71,13 @@ is_deeply($f, { type => 'error', id => 'exe_bad',
                 message => 'event must be an object' },
           'a run frame with a bad member is refused, the member named');
 
+$r->send_frame({ type => 'run', id => 'exe_lim', js => 'export default 1',
+                 event => {}, accountId => 'acc_1',
+                 limits => { timeoutMs => -5 } });
+$f = $r->frame_for('exe_lim');
+is($f->{message}, 'limits.timeoutMs must be a whole number from 0',
+   'a bad limit is refused, named');
+
 # cancel: an execution awaiting a timer ends at once
 my $id = $r->start_run("export default async function () {\n"
                        . "  await new Promise((r) => setTimeout(r, 20000));\n"
