@@ -199,6 +199,8 @@ test-deb: deb
 
 bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps
 	bench/run.sh $(BUILD)
+	bench/webhooks.sh $(BUILD)
+	bench/write-path.sh
 	bench/room-data.sh $(BUILD)
 	bench/presence.sh $(BUILD)
 	bench/workflows-runner.sh $(BUILD)
