@@ -16,7 +16,9 @@ build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
-      libnginx-mod-http-js wrk curl gcc make dpkg-dev prometheus)
+      libnginx-mod-http-js wrk curl gcc make dpkg-dev prometheus
+      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild
+      openssl libio-socket-ssl-perl)
 
 if [ $deb = yes ]; then
     pkgs+=(debhelper lintian)

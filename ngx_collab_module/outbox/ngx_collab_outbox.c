@@ -158,7 +158,8 @@ static struct {
 
     /* the express way: filled in storage threads, under the mutex */
     ngx_thread_mutex_t            mutex;
-    ngx_collab_express_t         *express;
+    ngx_collab_express_t         *express;     /* in the order of writing */
+    ngx_collab_express_t        **express_last;
     ngx_uint_t                    nexpress;
     ngx_atomic_t                  sending;     /* inflight, for threads */
 
@@ -194,10 +195,12 @@ static void ngx_collab_outbox_metrics(void);
 
 /*
  * The consumers of events.  Each fan-out runs in the transaction that
- * records the event; a workflow executions consumer goes here too.
+ * records the event: webhook deliveries, workflow executions
+ * (ngx_collab_executions.c).
  */
 static const ngx_collab_consumer_t  ngx_collab_consumers[] = {
     { "deliveries", COLLAB_WAKE_DELIVERIES, ngx_collab_outbox_deliveries },
+    { "executions", COLLAB_WAKE_EXECUTIONS, ngx_collab_executions_fanout },
     { NULL, 0, NULL }
 };
 
@@ -446,10 +449,12 @@ ngx_collab_express_keep(ngx_collab_express_t *e, ngx_str_t *id, int64_t seq)
     ngx_memcpy(e->id.data, id->data, id->len);
     e->seq = seq;
 
+    e->next = NULL;
+
     ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
 
-    e->next = ngx_collab_outbox.express;
-    ngx_collab_outbox.express = e;
+    *ngx_collab_outbox.express_last = e;
+    ngx_collab_outbox.express_last = &e->next;
     ngx_collab_outbox.nexpress++;
 
     ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
@@ -637,6 +642,7 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     ngx_queue_init(&ngx_collab_outbox.targets);
     ngx_queue_init(&ngx_collab_outbox.stale);
+    ngx_collab_outbox.express_last = &ngx_collab_outbox.express;
 
     if (ngx_thread_mutex_create(&ngx_collab_outbox.mutex, cycle->log)
         != NGX_OK)
@@ -1638,18 +1644,21 @@ ngx_collab_express_send(void)
     ngx_uint_t              n;
     sqlite3_stmt           *st;
     ngx_collab_target_t    *t;
-    ngx_collab_express_t   *e, *next, *keep;
+    ngx_collab_express_t   *e, *next, *keep, **last;
     ngx_collab_delivery_t   d;
 
     ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
 
     e = ngx_collab_outbox.express;
     ngx_collab_outbox.express = NULL;
+    ngx_collab_outbox.express_last = &ngx_collab_outbox.express;
     ngx_collab_outbox.nexpress = 0;
 
     ngx_thread_mutex_unlock(&ngx_collab_outbox.mutex, ngx_cycle->log);
 
+    /* in the order they were written, so that they leave in that order */
     keep = NULL;
+    last = &keep;
     n = 0;
 
     for ( /* void */ ; e; e = next) {
@@ -1678,8 +1687,9 @@ ngx_collab_express_send(void)
             e->checks += (rc == SQLITE_DONE) ? 1 : 0;
 
             if (e->checks < 2) {
-                e->next = keep;
-                keep = e;
+                e->next = NULL;
+                *last = e;
+                last = &e->next;
                 n++;
 
             } else {
@@ -1719,11 +1729,15 @@ ngx_collab_express_send(void)
         return;
     }
 
+    /* what waits goes back before what was written meanwhile */
     ngx_thread_mutex_lock(&ngx_collab_outbox.mutex, ngx_cycle->log);
 
-    for (e = keep; e->next; e = e->next) { /* void */ }
+    *last = ngx_collab_outbox.express;
 
-    e->next = ngx_collab_outbox.express;
+    if (ngx_collab_outbox.express == NULL) {
+        ngx_collab_outbox.express_last = last;
+    }
+
     ngx_collab_outbox.express = keep;
     ngx_collab_outbox.nexpress += n;
 
