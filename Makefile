@@ -20,7 +20,8 @@ MODULE      = $(BUILD)/ngx_http_collab_module.so
 EXPRESS_DIR = $(CURDIR)/$(BUILD)/express
 OPENAPI_DIR = $(CURDIR)/$(BUILD)/openapi
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
-SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]')
+SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]') \
+              $(wildcard console/*) util/console-embed.sh
 
 UNIT_SRCS   = $(wildcard t/unit/test_*.c)
 UNIT_BINS   = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
