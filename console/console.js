@@ -61,7 +61,7 @@ function api(method, path, body) {
 }
 
 function when(iso) {
-    return iso ? new Date(iso).toLocaleTimeString() : '—';
+    return iso ? new Date(iso).toISOString().slice(11, 19) + ' UTC' : '—';
 }
 
 /* ---- rooms and presence ---- */
@@ -205,6 +205,7 @@ function openWebhook(h) {
         b.setAttribute('aria-current', b.getAttribute('data-webhook') === h.id);
     });
     $('attempts').textContent = '';
+    state.deliveriesSeen = null;
     loadDeliveries();
 }
 
@@ -220,6 +221,12 @@ function loadDeliveries() {
         if (r.status !== 200) {
             return;
         }
+        /* the same list is not drawn again: it would be read out again */
+        var seen = JSON.stringify(r.body.data);
+        if (seen === state.deliveriesSeen) {
+            return;
+        }
+        state.deliveriesSeen = seen;
         state.deliveries = r.body.data;
         var body = $('deliveries');
         body.textContent = '';
@@ -233,8 +240,7 @@ function loadDeliveries() {
             body.appendChild(el('tr', { 'data-delivery': d.id }, [
                 el('td', { text: when(d.createdAt) }),
                 el('td', { text: d.event }),
-                el('td', {}, [el('span', { class: 'status ' + d.status,
-                                           text: d.status })]),
+                el('td', {}, [deliveryStatus(d)]),
                 el('td', { text: d.statusCode == null ? '—' : String(d.statusCode) }),
                 el('td', { text: String(d.attempts) }),
                 el('td', { text: when(d.nextRetryAt) }),
@@ -243,6 +249,17 @@ function loadDeliveries() {
         });
         drawChart();
     });
+}
+
+/* a pending delivery whose last attempt failed is shown as failing */
+function deliveryStatus(d) {
+    var cls = d.status;
+    var text = d.status;
+    if (d.status === 'pending' && d.attempts > 0) {
+        cls = 'failed';
+        text = 'retrying';
+    }
+    return el('span', { class: 'status ' + cls, text: text });
 }
 
 function retryDelivery(d) {
@@ -319,6 +336,11 @@ function loadExecutions() {
         if (r.status !== 200) {
             return;
         }
+        var seen = JSON.stringify(r.body.data);
+        if (seen === state.executionsSeen) {
+            return;
+        }
+        state.executionsSeen = seen;
         state.executions = r.body.data;
         var list = $('executions');
         list.textContent = '';
@@ -344,6 +366,7 @@ function openWorkflow(w) {
         state.tail.abort();
     }
     state.workflow = w;
+    state.executionsSeen = null;
     loadExecutions();
     var ctl = new AbortController();
     state.tail = ctl;
