@@ -106,11 +106,23 @@ ngx_http_collab_console_handler(ngx_http_request_t *r)
     name.data = r->uri.data;
     name.len = r->uri.len;
 
-    if (!clcf->exact_match && name.len >= clcf->name.len) {
+    if (!clcf->exact_match
+#if (NGX_PCRE)
+        && clcf->regex == NULL
+#endif
+        && name.len >= clcf->name.len)
+    {
         name.data += clcf->name.len;
         name.len -= clcf->name.len;
 
+        if (name.len && name.data[0] == '/') {
+            /* "location /console" */
+            name.data++;
+            name.len--;
+        }
+
     } else {
+        /* an exact or a regular expression location: the last part */
         p = ngx_strlchr(name.data, name.data + name.len, '/');
 
         while (p) {

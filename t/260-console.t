@@ -187,3 +187,20 @@ If-None-Match: "0000"
 --- error_code: 200
 --- response_body_like
 'use strict';
+
+
+
+=== TEST 15: a regular expression location: the name is the URI's last part
+--- config eval
+$CollabTest::Config . <<'_EOC_';
+    location ~ ^/ui/ {
+        collab_console;
+    }
+_EOC_
+--- request
+GET /ui/console.css
+--- response_headers eval
+"Content-Type: text/css; charset=utf-8
+Content-Security-Policy: $::Csp"
+--- response_body_like
+^body \{.*color: #1b1b1b;
