@@ -4,6 +4,8 @@
 #   make run      start nginx with the module on 127.0.0.1:$(PORT)
 #   make test     unit tests, a build against nginx 1.26, the Test::Nginx suite
 #   make test-asan  the same suite with AddressSanitizer + UBSan
+#   make test-browser  the console in a headless Chromium (puppeteer-core);
+#                 its screenshot in build/console.png
 #   make bench    benchmarks, as ratios against baselines of the same run
 #   make deps     install the Debian and npm packages all of the above need;
 #                 every target runs it first
@@ -21,7 +23,8 @@ EXPRESS_DIR = $(CURDIR)/$(BUILD)/express
 OPENAPI_DIR = $(CURDIR)/$(BUILD)/openapi
 ASAN_MODULE = $(ASAN_BUILD)/ngx_http_collab_module.so
 SOURCES     = config $(shell find ngx_collab_module -name '*.[ch]' \
-                         -not -path '*/runner/*')
+                         -not -path '*/runner/*') \
+              $(wildcard console/*) util/console-embed.sh
 
 # the workflow runner: its own executable, with QuickJS built from Debian's
 # source package (util/quickjs.sh) and only the core code that needs no
@@ -78,7 +81,7 @@ TEST_MODULES = /usr/lib/nginx/modules/ngx_http_js_module.so
 NGINX126    = 1.26.3
 
 .PHONY: all deps run test test-unit test-nginx build-nginx126 test-asan \
-        bench clean deb test-deb
+        bench clean deb test-deb test-browser
 
 all: $(MODULE) $(RUNNER)
 
@@ -196,6 +199,9 @@ deb:
 
 test-deb: deb
 	util/test-deb.sh $(BUILD)/deb
+
+test-browser: $(MODULE) | deps
+	NGINX_BIN=$(NGINX) util/test-browser.sh $(BUILD)
 
 bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps
 	bench/run.sh $(BUILD)

@@ -2,7 +2,7 @@
 # document's own Express verifier (t/express/receiver.js, see
 # t/120-webhooks-express.t) accepts every one of them and prints what its
 # handler prints: "User ... joined room ..." and "Session ended in room
-# ...".  Skipped without node and t/express/node_modules.
+# ...".  Skipped without node; without express (make deps) it fails.
 
 use strict;
 use warnings;
