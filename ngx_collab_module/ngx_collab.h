@@ -58,6 +58,25 @@ typedef struct {
 } ngx_collab_webhook_conf_t;
 
 
+/* how workflows run: the collab_workflow_* directives */
+typedef struct {
+    ngx_str_t                   runner;            /* the executable */
+    ngx_uint_t                  runners;           /* per worker */
+    ngx_uint_t                  concurrency;       /* per runner */
+    ngx_msec_t                  timeout;
+    size_t                      memory;
+    ngx_uint_t                  max_fetches;
+    ngx_msec_t                  fetch_timeout;
+    size_t                      fetch_max_size;
+    size_t                      max_logs;
+    size_t                      max_result;
+    ngx_flag_t                  allow_private;
+    ngx_array_t                *allow_addresses;   /* of ngx_str_t */
+    ngx_str_t                   trusted_certificate;
+    time_t                      execution_retention;
+} ngx_collab_workflow_conf_t;
+
+
 typedef struct {
     ngx_str_t                   database;
     ngx_str_t                   thread_pool;
@@ -67,6 +86,7 @@ typedef struct {
     ngx_flag_t                  admin_set;
     ngx_flag_t                  used;       /* a collab_api location */
     ngx_collab_webhook_conf_t   webhook;
+    ngx_collab_workflow_conf_t  workflow;
     ngx_str_t                   files_path;
     ngx_uint_t                  files_max_per_room;
     off_t                       files_quota;
@@ -94,6 +114,8 @@ typedef struct {
     ngx_uint_t                  status;
     const char                 *code;
     const char                 *field;
+    ngx_uint_t                  line;       /* in the field's text; 0: none */
+    ngx_uint_t                  column;
     u_char                      message[256];
 } ngx_collab_err_t;
 
@@ -133,6 +155,19 @@ typedef struct {
 
 
 /*
+ * A method that writes may have a prepare step (ngx_collab_router.c): it
+ * runs on the event loop once the body is read, before the handler is
+ * handed to the store, and may wait for something (a compile by the
+ * workflow runner): NGX_OK goes on, NGX_ERROR answers cr->err, NGX_AGAIN
+ * waits for ngx_collab_resume().
+ */
+typedef struct {
+    ngx_collab_handler_pt       handler;
+    ngx_collab_handler_pt       prepare;
+} ngx_collab_prepare_t;
+
+
+/*
  * A pattern is matched segment by segment: a word matches itself, ":" one
  * percent-decoded segment, and "*" (last only) the rest of the path, raw,
  * which the route's check decodes.  The check runs after authorization
@@ -150,6 +185,7 @@ struct ngx_collab_req_s {
     ngx_http_request_t         *request;
     const ngx_collab_route_t   *route;
     const ngx_collab_method_t  *method;
+    ngx_collab_handler_pt       prepare;    /* the method's, if any */
     ngx_str_t                   params[COLLAB_MAX_PARAMS];
     ngx_uint_t                  nparams;
     ngx_collab_auth_t           auth;
@@ -158,12 +194,16 @@ struct ngx_collab_req_s {
     ngx_collab_err_t            err;        /* what a validator refused */
     ngx_collab_work_t           work;       /* a method that writes */
     ngx_collab_handler_pt       undo;       /* when its commit fails */
+    ngx_collab_handler_pt       committed;  /* after its commit, if set;
+                                               NGX_DONE: it answers later
+                                               by itself */
+    void                       *ctx;        /* the resource's own state */
     ngx_str_t                   subject;    /* the id undo is about */
-    ngx_collab_handler_pt       committed;  /* after its commit, if set */
     ngx_int_t                   handler_rc;
     ngx_uint_t                  reply_status;   /* the answer, waiting */
     unsigned                    reply_empty:1;
     unsigned                    deferred:1; /* the handler runs in the store */
+    unsigned                    prepared:1;
     unsigned                    sending:1;  /* our own answer is on the way */
     unsigned                    replace:1;  /* rewrite nginx's error page */
     ngx_buf_t                  *error_page; /* the replacement */
@@ -181,6 +221,7 @@ ngx_int_t ngx_collab_data_check(ngx_cycle_t *cycle,
 
 /* ngx_collab_handler.c */
 ngx_int_t ngx_http_collab_handler(ngx_http_request_t *r);
+void ngx_collab_resume(ngx_collab_req_t *cr, ngx_int_t rc);
 ngx_int_t ngx_http_collab_filter_init(ngx_conf_t *cf);
 
 /* ngx_collab_db.c */
@@ -233,6 +274,18 @@ ngx_int_t ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id,
 void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
 ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
+
+#define COLLAB_SUB_WEBHOOK      0
+#define COLLAB_SUB_WORKFLOW     1
+
+ngx_int_t ngx_collab_shm_sub_set(ngx_uint_t kind, ngx_str_t *account,
+    ngx_str_t *id, ngx_str_t *room, uint32_t events, ngx_uint_t enabled);
+void ngx_collab_shm_sub_remove(ngx_str_t *account, ngx_str_t *id);
+ngx_uint_t ngx_collab_shm_subs_match(ngx_uint_t kind, ngx_str_t *account,
+    ngx_str_t *room, ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX],
+    ngx_uint_t max);
+void ngx_collab_shm_executions_done(void);
+ngx_atomic_uint_t ngx_collab_shm_executions_seen(void);
 
 /* ngx_collab_reply.c */
 ngx_int_t ngx_collab_reply(ngx_collab_req_t *cr, ngx_uint_t status);
@@ -332,6 +385,30 @@ void ngx_collab_sender_exit(void);
 ngx_int_t ngx_collab_outbox_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
 void ngx_collab_outbox_exit(void);
+
+/* ngx_collab_workflows.c */
+ngx_int_t ngx_collab_workflow_create(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_create_prepare(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_get(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_update(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_update_prepare(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_delete(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_test(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_workflow_test_prepare(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_execution_list(ngx_collab_req_t *cr);
+ngx_int_t ngx_collab_execution_get(ngx_collab_req_t *cr);
+
+#define COLLAB_EXECUTION_COLUMNS                                              \
+    "seq, id, workflow_id, event, event_id, status, duration_ms, result,"   \
+    " error, logs, fetches, started_at, finished_at, created_at, payload,"  \
+    " attempts"
+
+void ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
+    ngx_uint_t payload);
+
+/* ngx_collab_tail.c */
+ngx_int_t ngx_collab_workflow_tail(ngx_collab_req_t *cr);
 
 /* ngx_collab_wal.c */
 ngx_int_t ngx_collab_wal_init(ngx_cycle_t *cycle,

@@ -7,6 +7,8 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_outbox.h"
+#include "ngx_collab_workflow.h"
 #include "ngx_collab_sign.h"
 
 
@@ -37,6 +39,12 @@ static char *ngx_http_collab_retry_schedule(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_collab_webhook_conf(ngx_conf_t *cf,
     ngx_http_collab_main_conf_t *cmcf);
+static char *ngx_http_collab_bounded(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_collab_allow_address(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_collab_workflow_conf(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf);
 static ngx_err_t ngx_http_collab_write_test(u_char *name);
 static ngx_err_t ngx_http_collab_worker_can_write(ngx_cycle_t *cycle,
     ngx_str_t *dir);
@@ -54,6 +62,49 @@ static void ngx_http_collab_exit_process(ngx_cycle_t *cycle);
 #define COLLAB_FILES_QUOTA_DEFAULT     ((off_t) 1024 * 1024 * 1024)
 #define COLLAB_STORE_VALUE_DEFAULT     (64 * 1024)
 #define COLLAB_STORE_VALUE_MAX         (16 * 1024 * 1024)
+
+
+/* a directive's value: its kind and the range it must be in */
+typedef enum {
+    COLLAB_CONF_NUMBER = 0,
+    COLLAB_CONF_SIZE,
+    COLLAB_CONF_MSEC,
+    COLLAB_CONF_SEC
+} ngx_http_collab_kind_e;
+
+typedef struct {
+    ngx_http_collab_kind_e      kind;
+    int64_t                     min;
+    int64_t                     max;
+    const char                 *range;
+} ngx_http_collab_bounds_t;
+
+
+static ngx_http_collab_bounds_t  ngx_http_collab_runners_bounds =
+    { COLLAB_CONF_NUMBER, 1, COLLAB_RUNNERS_MAX, "a number from 1 to 64" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_concurrency_bounds =
+    { COLLAB_CONF_NUMBER, 1, 100000, "a number from 1 to 100000" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_timeout_bounds =
+    { COLLAB_CONF_MSEC, 1, 24 * 3600 * 1000LL, "a time from 1ms to 24h" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_memory_bounds =
+    { COLLAB_CONF_SIZE, 1024 * 1024, 16LL * 1024 * 1024 * 1024,
+      "a size from 1m to 16g" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_fetches_bounds =
+    { COLLAB_CONF_NUMBER, 0, 100000, "a number from 0 to 100000" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_fetch_size_bounds =
+    { COLLAB_CONF_SIZE, 1, 1024LL * 1024 * 1024, "a size from 1 to 1g" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_output_bounds =
+    { COLLAB_CONF_SIZE, 16, 64LL * 1024 * 1024, "a size from 16 to 64m" };
+
+static ngx_http_collab_bounds_t  ngx_http_collab_retention_bounds =
+    { COLLAB_CONF_SEC, 0, 10LL * 365 * 24 * 3600,
+      "a time from 0 (kept forever) to 3650d" };
 
 
 static ngx_command_t  ngx_http_collab_commands[] = {
@@ -170,6 +221,104 @@ static ngx_command_t  ngx_http_collab_commands[] = {
       offsetof(ngx_http_collab_main_conf_t, webhook.delivery_retention),
       NULL },
 
+    { ngx_string("collab_workflow_runner"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.runner),
+      NULL },
+
+    { ngx_string("collab_workflow_runners"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.runners),
+      &ngx_http_collab_runners_bounds },
+
+    { ngx_string("collab_workflow_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.concurrency),
+      &ngx_http_collab_concurrency_bounds },
+
+    { ngx_string("collab_workflow_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.timeout),
+      &ngx_http_collab_timeout_bounds },
+
+    { ngx_string("collab_workflow_memory"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.memory),
+      &ngx_http_collab_memory_bounds },
+
+    { ngx_string("collab_workflow_max_fetches"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.max_fetches),
+      &ngx_http_collab_fetches_bounds },
+
+    { ngx_string("collab_workflow_fetch_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.fetch_timeout),
+      &ngx_http_collab_timeout_bounds },
+
+    { ngx_string("collab_workflow_fetch_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.fetch_max_size),
+      &ngx_http_collab_fetch_size_bounds },
+
+    { ngx_string("collab_workflow_max_logs"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.max_logs),
+      &ngx_http_collab_output_bounds },
+
+    { ngx_string("collab_workflow_max_result"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.max_result),
+      &ngx_http_collab_output_bounds },
+
+    { ngx_string("collab_workflow_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.allow_private),
+      NULL },
+
+    { ngx_string("collab_workflow_allow_address"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_collab_allow_address,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("collab_workflow_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.trusted_certificate),
+      NULL },
+
+    { ngx_string("collab_execution_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_collab_bounded,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_collab_main_conf_t, workflow.execution_retention),
+      &ngx_http_collab_retention_bounds },
+
     { ngx_string("collab_files_path"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_collab_files_path,
@@ -265,6 +414,18 @@ ngx_http_collab_create_main_conf(ngx_conf_t *cf)
     cmcf->webhook.allow_private = NGX_CONF_UNSET;
     cmcf->webhook.delivery_retention = NGX_CONF_UNSET;
 
+    cmcf->workflow.runners = NGX_CONF_UNSET_UINT;
+    cmcf->workflow.concurrency = NGX_CONF_UNSET_UINT;
+    cmcf->workflow.timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->workflow.memory = NGX_CONF_UNSET_SIZE;
+    cmcf->workflow.max_fetches = NGX_CONF_UNSET_UINT;
+    cmcf->workflow.fetch_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->workflow.fetch_max_size = NGX_CONF_UNSET_SIZE;
+    cmcf->workflow.max_logs = NGX_CONF_UNSET_SIZE;
+    cmcf->workflow.max_result = NGX_CONF_UNSET_SIZE;
+    cmcf->workflow.allow_private = NGX_CONF_UNSET;
+    cmcf->workflow.execution_retention = NGX_CONF_UNSET;
+
     cmcf->files_max_per_room = NGX_CONF_UNSET_UINT;
     cmcf->files_quota = NGX_CONF_UNSET;
     cmcf->store_max_value = NGX_CONF_UNSET_SIZE;
@@ -311,7 +472,9 @@ ngx_http_collab_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_collab_webhook_conf(cf, cmcf) != NGX_OK) {
+    if (ngx_http_collab_webhook_conf(cf, cmcf) != NGX_OK
+        || ngx_http_collab_workflow_conf(cf, cmcf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -953,6 +1116,195 @@ ngx_http_collab_webhook_conf(ngx_conf_t *cf, ngx_http_collab_main_conf_t *cmcf)
 }
 
 
+/*
+ * A number, size or time in a range (cmd->post): a value out of it fails
+ * "nginx -t" with the directive and the value named.
+ */
+static char *
+ngx_http_collab_bounded(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    int64_t                    v;
+    ngx_str_t                 *value;
+    ngx_http_collab_bounds_t  *b;
+
+    b = cmd->post;
+    value = cf->args->elts;
+    p += cmd->offset;
+
+    switch (b->kind) {
+
+    case COLLAB_CONF_NUMBER:
+        if (*(ngx_uint_t *) p != NGX_CONF_UNSET_UINT) {
+            return "is duplicate";
+        }
+
+        v = ngx_atoi(value[1].data, value[1].len);
+        break;
+
+    case COLLAB_CONF_SIZE:
+        if (*(size_t *) p != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        v = ngx_parse_offset(&value[1]);
+        break;
+
+    case COLLAB_CONF_MSEC:
+        if (*(ngx_msec_t *) p != NGX_CONF_UNSET_MSEC) {
+            return "is duplicate";
+        }
+
+        {
+        ngx_msec_t  ms;
+
+        ms = ngx_parse_time(&value[1], 0);
+        v = (ms == (ngx_msec_t) NGX_ERROR) ? -1 : (int64_t) ms;
+        }
+        break;
+
+    default: /* COLLAB_CONF_SEC */
+        if (*(time_t *) p != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        v = ngx_parse_time(&value[1], 1);
+        break;
+    }
+
+    if (v < 0 || v < b->min || v > b->max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: invalid value \"%V\", must be %s",
+                           &cmd->name, &value[1], b->range);
+        return NGX_CONF_ERROR;
+    }
+
+    switch (b->kind) {
+
+    case COLLAB_CONF_NUMBER:
+        *(ngx_uint_t *) p = (ngx_uint_t) v;
+        break;
+
+    case COLLAB_CONF_SIZE:
+        *(size_t *) p = (size_t) v;
+        break;
+
+    case COLLAB_CONF_MSEC:
+        *(ngx_msec_t *) p = (ngx_msec_t) v;
+        break;
+
+    default:
+        *(time_t *) p = (time_t) v;
+        break;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * collab_workflow_allow_address 127.0.0.1 10.1.0.0/16 ...; addresses that
+ * workflows' fetch() may reach even though they are private
+ */
+static char *
+ngx_http_collab_allow_address(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_collab_main_conf_t *cmcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value, *a;
+    ngx_uint_t   i;
+    ngx_cidr_t   cidr;
+
+    value = cf->args->elts;
+
+    if (cmcf->workflow.allow_addresses == NULL) {
+        cmcf->workflow.allow_addresses = ngx_array_create(cf->pool, 4,
+                                                          sizeof(ngx_str_t));
+        if (cmcf->workflow.allow_addresses == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rc = ngx_ptocidr(&value[i], &cidr);
+
+        if (rc == NGX_ERROR
+            || cmcf->workflow.allow_addresses->nelts == 16)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "collab_workflow_allow_address: invalid "
+                               "value \"%V\", must be an address or a "
+                               "network (address/bits), 16 at most",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        a = ngx_array_push(cmcf->workflow.allow_addresses);
+        if (a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *a = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* defaults of the collab_workflow_* directives; the runner found */
+static ngx_int_t
+ngx_http_collab_workflow_conf(ngx_conf_t *cf,
+    ngx_http_collab_main_conf_t *cmcf)
+{
+    ngx_collab_workflow_conf_t  *wc;
+
+    wc = &cmcf->workflow;
+
+    ngx_conf_init_uint_value(wc->runners, 1);
+    ngx_conf_init_uint_value(wc->concurrency, 512);
+    ngx_conf_init_msec_value(wc->timeout, 30000);
+    ngx_conf_init_size_value(wc->memory, 128 * 1024 * 1024);
+    ngx_conf_init_uint_value(wc->max_fetches, 50);
+    ngx_conf_init_msec_value(wc->fetch_timeout, 10000);
+    ngx_conf_init_size_value(wc->fetch_max_size, 1024 * 1024);
+    ngx_conf_init_size_value(wc->max_logs, 64 * 1024);
+    ngx_conf_init_size_value(wc->max_result, 64 * 1024);
+    ngx_conf_init_value(wc->allow_private, 0);
+    ngx_conf_init_value(wc->execution_retention,
+                        cmcf->webhook.delivery_retention);
+
+    if (ngx_collab_runner_path(cf, &wc->runner, &ngx_http_collab_module)
+        != NGX_CONF_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the CA file of webhooks, unless workflows have their own */
+    if (wc->trusted_certificate.len == 0) {
+        wc->trusted_certificate = cmcf->webhook.ssl_trusted_certificate;
+
+    } else {
+        if (ngx_conf_full_name(cf->cycle, &wc->trusted_certificate, 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (access((char *) wc->trusted_certificate.data, R_OK) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "collab_workflow_trusted_certificate: "
+                               "cannot read \"%V\"",
+                               &wc->trusted_certificate);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_collab_files_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -1154,7 +1506,9 @@ ngx_http_collab_init_process(ngx_cycle_t *cycle)
            == NGX_OK)
     {
         (void) ngx_collab_outbox_init(cycle, cmcf);
+        (void) ngx_collab_executions_init(cycle, cmcf);
         (void) ngx_collab_sender_init(cycle, cmcf);
+        (void) ngx_collab_dispatch_init(cycle, cmcf);
         (void) ngx_collab_wal_init(cycle, cmcf);
 
     } else {
@@ -1169,6 +1523,8 @@ static void
 ngx_http_collab_exit_process(ngx_cycle_t *cycle)
 {
     ngx_collab_sender_exit();
+    ngx_collab_dispatch_exit();
+    ngx_collab_executions_exit();
     ngx_collab_outbox_exit();
     ngx_collab_wal_exit();
     ngx_collab_store_exit();

@@ -104,6 +104,8 @@ run_tests();
 __DATA__
 
 === TEST 1: genuine deliveries pass the edge and reach the application, signed both ways
+(each change waits for its delivery: deliveries in flight together may
+arrive in either order)
 --- request
 POST /t
 as admin
@@ -114,7 +116,9 @@ port second
 POST /edge-secrets {"secret":"{secret1}"}
 port first
 POST /v1/accounts/{acc1}/rooms/{room1}/users {"userId":"user-001","name":"Zo\u00eb \u2603","metadata":{"price":1.50}}
+wait 1
 PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-001 {"name":"Ann"}
+wait 2
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001
 wait 3
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test
@@ -129,7 +133,9 @@ POST /v1/accounts/{acc1}/rooms 201 {"id":"{room1}","name":"r","metadata":{},"cre
 POST /v1/accounts/{acc1}/webhooks 201 {"id":"{wh1}","url":"http://127.0.0.1:$TEST_NGINX_COLLAB_PORT2/edge/ok","events":["*"],"roomId":null,"description":null,"enabled":true,"secret":"{secret1}","createdAt":"<ts>","updatedAt":"<ts>"}
 POST /edge-secrets 200 secrets secret
 POST /v1/accounts/{acc1}/rooms/{room1}/users 201 {"userId":"user-001","roomId":"{room1}","name":"Zoë ☃","email":null,"metadata":{"price":1.5},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+received 1
 PATCH /v1/accounts/{acc1}/rooms/{room1}/users/user-001 200 {"userId":"user-001","roomId":"{room1}","name":"Ann","email":null,"metadata":{"price":1.5},"online":false,"createdAt":"<ts>","updatedAt":"<ts>"}
+received 2
 DELETE /v1/accounts/{acc1}/rooms/{room1}/users/user-001 204
 received 3
 POST /v1/accounts/{acc1}/webhooks/{wh1}/test 202 {"id":"{dlv1}","event":"webhook.test","eventId":"{evt1}","status":"pending","statusCode":null,"attempts":0,"nextRetryAt":"<ts>","lastAttemptAt":null,"durationMs":null,"error":null,"createdAt":"<ts>"}

@@ -37,6 +37,10 @@ then
     echo "$want" > "$stamp"
 fi
 
+# the console's files may have changed since the configure that embedded them
+sh "$top/util/console-embed.sh" "$top/console" \
+    "$src/objs/addon/console/ngx_collab_console_files.c"
+
 make -s -C "$src" -f objs/Makefile modules > "$build/make.log" 2>&1 || {
     grep -E 'error|Error' -A3 "$build/make.log" | head -60 >&2
     exit 1

@@ -16,7 +16,9 @@ build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 
 pkgs=(nginx nginx-dev libsqlite3-dev libjansson-dev libssl-dev sqlite3
       libtest-base-perl libwww-perl liburi-perl libjson-pp-perl
-      libnginx-mod-http-js wrk curl gcc make dpkg-dev prometheus)
+      libnginx-mod-http-js wrk curl gcc make dpkg-dev prometheus chromium
+      libcurl4-openssl-dev libseccomp-dev libc-ares-dev esbuild
+      openssl libio-socket-ssl-perl)
 
 if [ $deb = yes ]; then
     pkgs+=(debhelper lintian)
@@ -51,7 +53,8 @@ fi
 # The npm packages of the tests, each from its lock file, in the build
 # folder: the Express receiver of t/120-webhooks-express.t in
 # build/express, the OpenAPI linter and validator of t/910-openapi.t in
-# build/openapi.  Installed again whenever their package*.json change; a
+# build/openapi, puppeteer-core for `make test-browser` in build/browser.
+# Installed again whenever their package*.json change; a
 # failure fails the make that runs this.
 npm_ci() {
     local src=$1 dest=$2
@@ -74,3 +77,4 @@ npm_ci() {
 
 npm_ci "$top/t/express" "$build/express"
 npm_ci "$top/t/openapi" "$build/openapi"
+npm_ci "$top/t/browser" "$build/browser"

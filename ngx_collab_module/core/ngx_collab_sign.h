@@ -8,9 +8,9 @@
  * - X-Webhook-Signature: hex HMAC-SHA256 keyed with the whole secret
  *   string, over the body;
  * - Standard Webhooks: "v1," + base64 HMAC-SHA256 keyed with the
- *   base64-decoded part after "whsec_", over "{id}.{timestamp}.{body}";
- * - URL parsing and the address rules that keep webhooks (and workflow
- *   fetches) away from private networks.
+ *   base64-decoded part after "whsec_", over "{id}.{timestamp}.{body}".
+ *
+ * The URL rules of webhook endpoints live in ngx_collab_url.h.
  */
 
 #ifndef _NGX_COLLAB_SIGN_H_INCLUDED_
@@ -20,10 +20,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ngx_collab_url.h"
+
 #define COLLAB_SECRET_LEN      38     /* "whsec_" + 32 base64 characters */
 #define COLLAB_SIG_HEX_LEN     64
 #define COLLAB_SIG_V1_LEN      47     /* "v1," + 44 base64 characters */
-#define COLLAB_URL_MAX         2048
 
 /* a fresh secret, COLLAB_SECRET_LEN characters + NUL; 0 or -1 */
 int collab_secret_new(char *buf);
@@ -69,38 +70,5 @@ int collab_signer_sign_v1(collab_signer_t *s, const char *id, size_t id_len,
 size_t collab_base64_encode(const unsigned char *in, size_t len, char *out);
 /* -1 on invalid input, else the decoded length */
 long collab_base64_decode(const char *in, size_t len, unsigned char *out);
-
-
-typedef struct {
-    unsigned     https:1;
-    char         host[256];    /* without brackets for IPv6 literals */
-    size_t       host_len;
-    uint16_t     port;         /* explicit or 80/443 */
-    const char  *path;         /* points into the URL: "/..." incl. query */
-    size_t       path_len;     /* "/" when the URL has no path */
-    unsigned     literal:1;    /* host is an IPv4 or IPv6 address */
-} collab_url_t;
-
-/*
- * Parses an absolute http(s) URL of at most COLLAB_URL_MAX bytes: refuses
- * other schemes, userinfo ("user:pass@"), fragments, control characters,
- * spaces, empty hosts and bad ports.  Returns 0, or -1 with *err set to a
- * short English reason ("must be an absolute http or https URL", ...).
- */
-int collab_url_parse(const char *url, size_t len, collab_url_t *u,
-    const char **err);
-
-/*
- * The address rules: NULL when the address may be used, else the name of
- * the rule it breaks: "loopback", "private", "shared address space"
- * (100.64/10), "link-local", "unique local" (fc00::/7), "multicast",
- * "unspecified", "broadcast", "reserved" (0/8, 240/4), and the same for the
- * IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible and NAT64 (64:ff9b::/96)
- * forms of IPv4 addresses.
- */
-const char *collab_addr_forbidden(const struct sockaddr *sa);
-
-/* the same for a literal host of a parsed URL */
-const char *collab_host_forbidden(const collab_url_t *u);
 
 #endif /* _NGX_COLLAB_SIGN_H_INCLUDED_ */

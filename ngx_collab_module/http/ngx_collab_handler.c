@@ -338,6 +338,22 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
         return rc;
     }
 
+    if (cr->prepare && !cr->prepared) {
+        cr->prepared = 1;
+
+        rc = cr->prepare(cr);
+        ngx_collab_db_release();
+
+        if (rc == NGX_AGAIN) {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_collab_refused(cr);
+        }
+    }
+
     cr->work.handler = ngx_http_collab_work;
     cr->work.done = ngx_http_collab_work_done;
     cr->work.data = cr;
@@ -356,6 +372,31 @@ ngx_http_collab_run(ngx_collab_req_t *cr)
     r->main->count++;
 
     return NGX_DONE;
+}
+
+
+/*
+ * The end of a prepare step that waited (on the event loop, outside the
+ * request's own handlers): NGX_OK hands the handler to the store,
+ * NGX_ERROR answers cr->err.
+ */
+void
+ngx_collab_resume(ngx_collab_req_t *cr, ngx_int_t rc)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = cr->request;
+    c = r->connection;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "collab: prepared, rc:%i", rc);
+
+    rc = (rc == NGX_OK) ? ngx_http_collab_run(cr)
+                        : ngx_http_collab_refused(cr);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -421,10 +462,10 @@ ngx_http_collab_work_done(ngx_collab_work_t *w)
             rc = ngx_http_collab_refused(cr);
         }
 
-    } else if (w->rc == NGX_OK && cr->committed) {
-        (void) cr->committed(cr);
-        rc = cr->reply_empty ? ngx_collab_reply_empty(cr, cr->reply_status)
-                             : ngx_collab_reply(cr, cr->reply_status);
+    } else if (w->rc == NGX_OK && cr->committed
+               && (rc = cr->committed(cr)) == NGX_DONE)
+    {
+        /* the resource answers later by itself */
 
     } else if (cr->reply_empty) {
         rc = ngx_collab_reply_empty(cr, cr->reply_status);

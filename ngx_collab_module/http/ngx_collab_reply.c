@@ -75,7 +75,7 @@ ngx_collab_status_message(ngx_uint_t status)
 
 static void
 ngx_collab_error_json(collab_json_t *j, ngx_uint_t status, const char *field,
-    const u_char *msg, size_t len)
+    const u_char *msg, size_t len, ngx_collab_err_t *at)
 {
     collab_json_obj_open(j);
     collab_json_key(j, "error");
@@ -96,6 +96,14 @@ ngx_collab_error_json(collab_json_t *j, ngx_uint_t status, const char *field,
         collab_json_cstr(j, field);
     }
 
+    /* where in the field's text (a workflow's code) the error is */
+    if (at && at->line) {
+        collab_json_key(j, "line");
+        collab_json_int(j, at->line);
+        collab_json_key(j, "column");
+        collab_json_int(j, at->column);
+    }
+
     collab_json_obj_close(j);
     collab_json_obj_close(j);
 }
@@ -109,7 +117,7 @@ ngx_collab_error_buf(ngx_http_request_t *r, ngx_uint_t status,
     collab_json_t   j;
 
     collab_json_init(&j);
-    ngx_collab_error_json(&j, status, field, msg, len);
+    ngx_collab_error_json(&j, status, field, msg, len, NULL);
 
     if (j.failed) {
         collab_json_free(&j);
@@ -246,7 +254,7 @@ ngx_collab_fail_v(ngx_collab_req_t *cr, ngx_uint_t status,
 
     collab_json_free(&cr->out);
     collab_json_init(&cr->out);
-    ngx_collab_error_json(&cr->out, status, field, msg, p - msg);
+    ngx_collab_error_json(&cr->out, status, field, msg, p - msg, &cr->err);
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
         ngx_table_elt_t  *h;

@@ -144,6 +144,41 @@ static const ngx_collab_route_t  ngx_collab_routes[] = {
     { "accounts/:/webhooks/:/deliveries/:/retry", COLLAB_ROUTE_ACCOUNT,
       { { NGX_HTTP_POST, ngx_collab_delivery_retry, COLLAB_BODY_OBJECT } },
       NULL },
+
+    { "accounts/:/workflows", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_workflow_list, COLLAB_BODY_NONE },
+        { NGX_HTTP_POST, ngx_collab_workflow_create, COLLAB_BODY_OBJECT } },
+      NULL },
+
+    { "accounts/:/workflows/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_workflow_get, COLLAB_BODY_NONE },
+        { NGX_HTTP_PATCH, ngx_collab_workflow_update, COLLAB_BODY_OBJECT },
+        { NGX_HTTP_DELETE, ngx_collab_workflow_delete, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/workflows/:/test", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_POST, ngx_collab_workflow_test, COLLAB_BODY_OBJECT } },
+      NULL },
+
+    { "accounts/:/workflows/:/executions", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_execution_list, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/workflows/:/executions/:", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_execution_get, COLLAB_BODY_NONE } },
+      NULL },
+
+    { "accounts/:/workflows/:/tail", COLLAB_ROUTE_ACCOUNT,
+      { { NGX_HTTP_GET, ngx_collab_workflow_tail, COLLAB_BODY_NONE } },
+      NULL },
+};
+
+
+/* the handlers that have a prepare step on the event loop */
+static const ngx_collab_prepare_t  ngx_collab_prepares[] = {
+    { ngx_collab_workflow_create, ngx_collab_workflow_create_prepare },
+    { ngx_collab_workflow_update, ngx_collab_workflow_update_prepare },
+    { ngx_collab_workflow_test, ngx_collab_workflow_test_prepare },
 };
 
 
@@ -447,11 +482,27 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
         cr->route = rt;
 
         for (k = 0; k < 4 && rt->methods[k].handler; k++) {
-            if ((rt->methods[k].method & COLLAB_METHOD_MASK) == method) {
-                cr->method = &rt->methods[k];
-                ngx_collab_route_log(r, cr);
-                return NGX_OK;
+            if ((rt->methods[k].method & COLLAB_METHOD_MASK) != method) {
+                continue;
             }
+
+            cr->method = &rt->methods[k];
+            cr->prepare = NULL;
+
+            for (i = 0;
+                 i < sizeof(ngx_collab_prepares)
+                     / sizeof(ngx_collab_prepares[0]);
+                 i++)
+            {
+                if (ngx_collab_prepares[i].handler == cr->method->handler) {
+                    cr->prepare = ngx_collab_prepares[i].prepare;
+                    break;
+                }
+            }
+
+            ngx_collab_route_log(r, cr);
+
+            return NGX_OK;
         }
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

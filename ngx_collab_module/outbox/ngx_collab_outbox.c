@@ -195,10 +195,12 @@ static void ngx_collab_outbox_metrics(void);
 
 /*
  * The consumers of events.  Each fan-out runs in the transaction that
- * records the event; a workflow executions consumer goes here too.
+ * records the event: webhook deliveries, workflow executions
+ * (ngx_collab_executions.c).
  */
 static const ngx_collab_consumer_t  ngx_collab_consumers[] = {
     { "deliveries", COLLAB_WAKE_DELIVERIES, ngx_collab_outbox_deliveries },
+    { "executions", COLLAB_WAKE_EXECUTIONS, ngx_collab_executions_fanout },
     { NULL, 0, NULL }
 };
 

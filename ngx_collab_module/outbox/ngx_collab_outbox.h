@@ -2,7 +2,8 @@
  * Copyright (C) collab
  *
  * The outbox.  It records events and fans each one out to its consumers
- * (a pending delivery per matching webhook; workflow executions next) in
+ * (a pending delivery per matching webhook, a pending execution per
+ * matching workflow) in
  * the transaction of the change that causes it; it claims due deliveries
  * with a lease, hands them to the sender, writes their outcomes and
  * schedules their retries; and it wakes the consumers after a commit.
@@ -145,6 +146,99 @@ ngx_int_t ngx_collab_outbox_on_wake(ngx_uint_t wake,
  */
 int ngx_collab_outbox_delivery_add(ngx_str_t *webhook, ngx_str_t *event_id,
     const char *event, ngx_str_t *payload, int64_t now, ngx_str_t *id);
+
+
+/*
+ * Workflow executions (ngx_collab_executions.c): one pending execution
+ * per matching enabled workflow is written with the event; executions
+ * are claimed with a lease (status "running" until next_at) and handed to
+ * the dispatcher's run function; their outcomes come back through
+ * ngx_collab_executions_finished() and are written set-based, in the
+ * batch work that also makes the next claim.
+ */
+
+/* a claimed execution; what it points to lives until run() returns */
+typedef struct {
+    int64_t                    seq;
+    ngx_str_t                  id;          /* exe_... */
+    ngx_str_t                  workflow;
+    ngx_str_t                  account;
+    ngx_str_t                  room;        /* data NULL: no room */
+    ngx_str_t                  payload;     /* the envelope */
+    ngx_str_t                  js;
+    ngx_str_t                  source_map;  /* data NULL: none */
+    ngx_uint_t                 attempt;     /* 1 for the first */
+} ngx_collab_execution_t;
+
+
+/* how an execution ended; the texts are JSON, copied by the outbox */
+typedef struct {
+    const char                *status;      /* a literal: success, error,
+                                               timeout */
+    ngx_str_t                  result;      /* data NULL: null */
+    ngx_str_t                  error;       /* {message, stack}; or null */
+    ngx_str_t                  logs;        /* an array; data NULL: [] */
+    ngx_str_t                  fetches;     /* an array; data NULL: [] */
+    int64_t                    started_at;  /* unix ms; 0: none */
+    int64_t                    finished_at;
+    int64_t                    duration;    /* ms; -1: none */
+    ngx_uint_t                 attempt;     /* the start that ended; 0: */
+} ngx_collab_exec_outcome_t;
+
+
+/* someone waiting for an outcome to be written (the test of a workflow) */
+typedef struct ngx_collab_exec_watch_s  ngx_collab_exec_watch_t;
+
+struct ngx_collab_exec_watch_s {
+    ngx_queue_t                queue;
+    int64_t                    seq;
+    void                     (*handler)(ngx_collab_exec_watch_t *w,
+                                        ngx_int_t rc);
+    void                      *data;
+};
+
+
+/* starts a claimed execution */
+typedef void (*ngx_collab_exec_run_pt)(ngx_collab_execution_t *e);
+
+/* how many more executions the dispatcher can take now */
+typedef ngx_uint_t (*ngx_collab_exec_room_pt)(void);
+
+
+/* init_process and exit_process */
+ngx_int_t ngx_collab_executions_init(ngx_cycle_t *cycle,
+    ngx_http_collab_main_conf_t *cmcf);
+void ngx_collab_executions_exit(void);
+
+/* the dispatcher hands over its functions; executions start flowing */
+void ngx_collab_executions_consume(ngx_collab_exec_run_pt run,
+    ngx_collab_exec_room_pt room);
+
+/* the dispatcher has room again (a runner became ready, one finished) */
+void ngx_collab_executions_kick(void);
+
+/* the outcome of an execution started by run() */
+void ngx_collab_executions_finished(int64_t seq,
+    ngx_collab_exec_outcome_t *o);
+
+/* calls w->handler once the outcome of execution w->seq is written */
+void ngx_collab_executions_watch(ngx_collab_exec_watch_t *w);
+
+/* how long a claim lasts, in ms */
+ngx_msec_t ngx_collab_executions_lease(void);
+
+/* the executions consumer of events (in a storage thread) */
+int ngx_collab_executions_fanout(ngx_collab_event_t *ev);
+
+/*
+ * Inside a work: an execution of one event by one workflow, already
+ * claimed by this worker ("running", with a lease) when claimed is set;
+ * id (COLLAB_ID_MAX bytes) gets its id, *seq its sequence number.
+ */
+int ngx_collab_execution_add(ngx_str_t *workflow, ngx_str_t *account,
+    ngx_str_t *room, ngx_str_t *event_id, const char *event,
+    ngx_str_t *payload, int64_t now, ngx_uint_t claimed, ngx_str_t *id,
+    int64_t *seq);
 
 
 #endif /* _NGX_COLLAB_OUTBOX_H_INCLUDED_ */

@@ -1085,6 +1085,38 @@ ngx_collab_presence_list(ngx_str_t *room, int64_t now, collab_json_t *json)
 }
 
 
+/* the ids of the room's participants, as a JSON array (for workflows) */
+ngx_int_t
+ngx_collab_presence_ids(ngx_str_t *room, collab_json_t *j)
+{
+    ngx_queue_t                 *q;
+    ngx_collab_presence_room_t  *r;
+    ngx_collab_presence_user_t  *u;
+
+    collab_json_arr_open(j);
+
+    ngx_collab_presence_lock();
+
+    r = ngx_collab_presence_room(room);
+
+    if (r) {
+        for (q = ngx_queue_head(&r->users);
+             q != ngx_queue_sentinel(&r->users);
+             q = ngx_queue_next(q))
+        {
+            u = ngx_queue_data(q, ngx_collab_presence_user_t, queue);
+            collab_json_str(j, u->name, u->len);
+        }
+    }
+
+    ngx_collab_presence_unlock();
+
+    collab_json_arr_close(j);
+
+    return j->failed ? NGX_ERROR : NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_collab_presence_online(ngx_str_t *room, ngx_str_t *user)
 {

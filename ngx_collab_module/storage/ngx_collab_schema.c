@@ -213,6 +213,65 @@ const char  *const ngx_collab_migrations[] = {
     "  revoked_at INTEGER NOT NULL,"
     "  PRIMARY KEY (room_id, user_id)"
     ") WITHOUT ROWID;",
+
+    /*
+     * 7: workflows (the source and what it compiled to) and their
+     * executions.  A claimed execution is "running" until its lease
+     * (next_at) runs out; done_seq numbers finished executions in the
+     * order their outcomes were written, from the counter in meta, so
+     * that a tail in any worker reads what finished since it last looked.
+     */
+    "CREATE TABLE workflows ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL"
+    "    REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  event_mask INTEGER NOT NULL,"
+    "  room_id TEXT,"
+    "  language TEXT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  js TEXT NOT NULL,"
+    "  source_map TEXT,"
+    "  enabled INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX workflows_account ON workflows(account_id, seq);"
+
+    "CREATE TABLE executions ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  workflow_id TEXT NOT NULL"
+    "    REFERENCES workflows(id) ON DELETE CASCADE,"
+    "  account_id TEXT NOT NULL,"
+    "  room_id TEXT,"
+    "  event_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER,"
+    "  result TEXT,"
+    "  error TEXT,"
+    "  logs TEXT,"
+    "  fetches TEXT,"
+    "  started_at INTEGER,"
+    "  finished_at INTEGER,"
+    "  duration_ms INTEGER,"
+    "  done_seq INTEGER,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX executions_workflow ON executions(workflow_id, seq);"
+    "CREATE INDEX executions_status"
+    "  ON executions(workflow_id, status, seq);"
+    "CREATE INDEX executions_due ON executions(next_at)"
+    "  WHERE status IN ('pending', 'running');"
+    "CREATE INDEX executions_done ON executions(workflow_id, done_seq)"
+    "  WHERE done_seq IS NOT NULL;"
+    "CREATE INDEX executions_created ON executions(created_at);"
+    "INSERT INTO meta VALUES ('executions_done', 0);",
 };
 
 const size_t  ngx_collab_nmigrations =

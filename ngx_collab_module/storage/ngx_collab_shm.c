@@ -2,8 +2,9 @@
  * Copyright (C) collab
  *
  * The registry in shared memory: what every request needs without touching
- * SQLite: the API keys, by the SHA-256 of their token, and the webhook
- * subscriptions of each account, in red-black trees in a slab pool.  The
+ * SQLite: the API keys, by the SHA-256 of their token, and the webhook and
+ * workflow subscriptions of each account, in red-black trees in a slab
+ * pool.  The
  * master loads it from SQLite when the zone is new; a reload keeps the old
  * zone and its contents.  Every change
  * is written through by the worker that committed it and bumps the
@@ -23,7 +24,7 @@ typedef struct {
 } ngx_collab_shm_key_t;
 
 
-/* the webhooks of one account */
+/* the subscriptions (webhooks and workflows) of one account */
 typedef struct {
     ngx_rbtree_node_t   node;          /* key: CRC32 of the account id */
     ngx_queue_t         hooks;
@@ -38,6 +39,7 @@ typedef struct {
     u_char              room[COLLAB_UUID_LEN];
     u_char              id_len;
     u_char              room_len;      /* 0: every room */
+    u_char              kind;          /* COLLAB_SUB_* */
     uint32_t            events;        /* a bit per ngx_collab_event_e */
     unsigned            enabled:1;
 } ngx_collab_shm_hook_t;
@@ -49,6 +51,7 @@ typedef struct {
     ngx_rbtree_t        accounts;
     ngx_rbtree_node_t   accounts_sentinel;
     ngx_atomic_t        generation;
+    ngx_atomic_t        executions_done;   /* outcomes written, node-wide */
 } ngx_collab_shm_sh_t;
 
 
@@ -65,11 +68,11 @@ static ngx_int_t ngx_collab_shm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_collab_shm_account_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static ngx_int_t ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx,
-    sqlite3 *db, ngx_shm_zone_t *shm_zone);
+static ngx_int_t ngx_collab_shm_load_subs(ngx_collab_shm_ctx_t *ctx,
+    sqlite3 *db, ngx_shm_zone_t *shm_zone, ngx_uint_t kind);
 static ngx_int_t ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx,
-    ngx_str_t *account, ngx_str_t *id, ngx_str_t *room, uint32_t events,
-    ngx_uint_t enabled);
+    ngx_uint_t kind, ngx_str_t *account, ngx_str_t *id, ngx_str_t *room,
+    uint32_t events, ngx_uint_t enabled);
 
 
 static ngx_collab_shm_ctx_t  *ngx_collab_shm;
@@ -355,7 +358,11 @@ ngx_collab_shm_start(ngx_shm_zone_t *shm_zone)
         goto failed;
     }
 
-    if (ngx_collab_shm_load_hooks(ctx, db, shm_zone) != NGX_OK) {
+    if (ngx_collab_shm_load_subs(ctx, db, shm_zone, COLLAB_SUB_WEBHOOK)
+        != NGX_OK
+        || ngx_collab_shm_load_subs(ctx, db, shm_zone, COLLAB_SUB_WORKFLOW)
+           != NGX_OK)
+    {
         sqlite3_close(db);
         return NGX_ERROR;
     }
@@ -520,6 +527,7 @@ ngx_collab_shm_account(ngx_collab_shm_sh_t *sh, ngx_str_t *account)
 }
 
 
+/* ids of webhooks and workflows differ by their prefix */
 static ngx_collab_shm_hook_t *
 ngx_collab_shm_hook(ngx_collab_shm_account_t *a, ngx_str_t *id)
 {
@@ -543,8 +551,9 @@ ngx_collab_shm_hook(ngx_collab_shm_account_t *a, ngx_str_t *id)
 
 
 static ngx_int_t
-ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx, ngx_str_t *account,
-    ngx_str_t *id, ngx_str_t *room, uint32_t events, ngx_uint_t enabled)
+ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx, ngx_uint_t kind,
+    ngx_str_t *account, ngx_str_t *id, ngx_str_t *room, uint32_t events,
+    ngx_uint_t enabled)
 {
     ngx_collab_shm_hook_t     *h;
     ngx_collab_shm_account_t  *a;
@@ -591,6 +600,7 @@ ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx, ngx_str_t *account,
         ngx_memcpy(h->room, room->data, room->len);
     }
 
+    h->kind = (u_char) kind;
     h->events = events;
     h->enabled = enabled ? 1 : 0;
 
@@ -599,18 +609,25 @@ ngx_collab_shm_hook_set_locked(ngx_collab_shm_ctx_t *ctx, ngx_str_t *account,
 
 
 static ngx_int_t
-ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
-    ngx_shm_zone_t *shm_zone)
+ngx_collab_shm_load_subs(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
+    ngx_shm_zone_t *shm_zone, ngx_uint_t kind)
 {
     int            rc;
     ngx_str_t      account, id, room;
+    const char    *what;
     sqlite3_stmt  *st;
 
-    rc = sqlite3_prepare_v2(db, "SELECT account_id, id, room_id, event_mask,"
-                                " enabled FROM webhooks", -1, &st, NULL);
+    what = (kind == COLLAB_SUB_WEBHOOK) ? "webhooks" : "workflows";
+
+    rc = sqlite3_prepare_v2(db, (kind == COLLAB_SUB_WEBHOOK)
+                                ? "SELECT account_id, id, room_id,"
+                                  " event_mask, enabled FROM webhooks"
+                                : "SELECT account_id, id, room_id,"
+                                  " event_mask, enabled FROM workflows",
+                            -1, &st, NULL);
     if (rc != SQLITE_OK) {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "collab: loading webhooks failed: %s",
+                      "collab: loading %s failed: %s", what,
                       sqlite3_errmsg(db));
         return NGX_ERROR;
     }
@@ -620,7 +637,7 @@ ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
         ngx_collab_db_col(st, 1, &id);
         ngx_collab_db_col(st, 2, &room);
 
-        if (ngx_collab_shm_hook_set_locked(ctx, &account, &id,
+        if (ngx_collab_shm_hook_set_locked(ctx, kind, &account, &id,
                                            room.data ? &room : NULL,
                                            (uint32_t) sqlite3_column_int64(
                                                                     st, 3),
@@ -628,8 +645,8 @@ ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
             != NGX_OK)
         {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                          "collab: zone \"%V\" is too small for the "
-                          "webhooks", &shm_zone->shm.name);
+                          "collab: zone \"%V\" is too small for the %s",
+                          &shm_zone->shm.name, what);
             sqlite3_finalize(st);
             return NGX_ERROR;
         }
@@ -639,7 +656,7 @@ ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
 
     if (rc != SQLITE_DONE) {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "collab: loading webhooks failed: %s",
+                      "collab: loading %s failed: %s", what,
                       sqlite3_errmsg(db));
         return NGX_ERROR;
     }
@@ -648,17 +665,17 @@ ngx_collab_shm_load_hooks(ngx_collab_shm_ctx_t *ctx, sqlite3 *db,
 }
 
 
-/* adds or changes the subscription of a webhook */
+/* adds or changes the subscription of a webhook or a workflow */
 ngx_int_t
-ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id, ngx_str_t *room,
-    uint32_t events, ngx_uint_t enabled)
+ngx_collab_shm_sub_set(ngx_uint_t kind, ngx_str_t *account, ngx_str_t *id,
+    ngx_str_t *room, uint32_t events, ngx_uint_t enabled)
 {
     ngx_int_t  rc;
 
     ngx_shmtx_lock(&ngx_collab_shm->shpool->mutex);
 
-    rc = ngx_collab_shm_hook_set_locked(ngx_collab_shm, account, id, room,
-                                        events, enabled);
+    rc = ngx_collab_shm_hook_set_locked(ngx_collab_shm, kind, account, id,
+                                        room, events, enabled);
     ngx_atomic_fetch_add(&ngx_collab_shm->sh->generation, 1);
 
     ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
@@ -667,8 +684,17 @@ ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id, ngx_str_t *room,
 }
 
 
+ngx_int_t
+ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id, ngx_str_t *room,
+    uint32_t events, ngx_uint_t enabled)
+{
+    return ngx_collab_shm_sub_set(COLLAB_SUB_WEBHOOK, account, id, room,
+                                  events, enabled);
+}
+
+
 void
-ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id)
+ngx_collab_shm_sub_remove(ngx_str_t *account, ngx_str_t *id)
 {
     ngx_collab_shm_hook_t     *h;
     ngx_collab_shm_account_t  *a;
@@ -694,13 +720,22 @@ ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id)
 }
 
 
+void
+ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id)
+{
+    ngx_collab_shm_sub_remove(account, id);
+}
+
+
 /*
- * The enabled webhooks of the account that take this event in this room:
- * their ids are copied into ids[] (each COLLAB_ID_MAX bytes, NUL-ended).
+ * The enabled webhooks or workflows of the account that take this event
+ * in this room: their ids are copied into ids[] (each COLLAB_ID_MAX
+ * bytes, NUL-ended).
  */
 ngx_uint_t
-ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
-    ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max)
+ngx_collab_shm_subs_match(ngx_uint_t kind, ngx_str_t *account,
+    ngx_str_t *room, ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX],
+    ngx_uint_t max)
 {
     ngx_uint_t                 n;
     ngx_queue_t               *q;
@@ -720,7 +755,9 @@ ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
         {
             h = ngx_queue_data(q, ngx_collab_shm_hook_t, queue);
 
-            if (!h->enabled || !(h->events & (1u << type))) {
+            if (h->kind != kind || !h->enabled
+                || !(h->events & (1u << type)))
+            {
                 continue;
             }
 
@@ -740,4 +777,31 @@ ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_shmtx_unlock(&ngx_collab_shm->shpool->mutex);
 
     return n;
+}
+
+
+ngx_uint_t
+ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
+    ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max)
+{
+    return ngx_collab_shm_subs_match(COLLAB_SUB_WEBHOOK, account, room, type,
+                                     ids, max);
+}
+
+
+/*
+ * A count of the execution outcomes written on this node: a tail in any
+ * worker reads the database only when it moved.
+ */
+void
+ngx_collab_shm_executions_done(void)
+{
+    ngx_atomic_fetch_add(&ngx_collab_shm->sh->executions_done, 1);
+}
+
+
+ngx_atomic_uint_t
+ngx_collab_shm_executions_seen(void)
+{
+    return ngx_collab_shm->sh->executions_done;
 }

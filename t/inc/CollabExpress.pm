@@ -5,8 +5,10 @@ package CollabExpress;
 # $TEST_NGINX_COLLAB_EXPRESS_PORT (from a block's "--- init"), its output
 # in logs/express.log, after stopping the one of the previous block, and
 # waits until it listens; it exits by itself after 20 seconds in any case.
-# skip_reason() says why a test file cannot run (no node, no
-# node_modules).  The same as t/120-webhooks-express.t does.
+# skip_reason() says why a test file cannot run (no node); without the
+# express package that util/deps.sh installs into the build folder
+# ($TEST_NGINX_COLLAB_EXPRESS_DIR) it dies.  The same as
+# t/120-webhooks-express.t does.
 
 use strict;
 use warnings;
@@ -20,12 +22,15 @@ our ($Dir, $Pid);
 
 $ENV{TEST_NGINX_COLLAB_EXPRESS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 3;
 $Dir = abs_path(dirname(__FILE__) . '/../express');
+$ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}
+    ||= abs_path(dirname(__FILE__) . '/../..') . '/build/express';
 
 sub skip_reason {
     return 'node is not installed'
         if system('node --version >/dev/null 2>&1') != 0;
-    return 't/express/node_modules is missing: run util/deps.sh'
-        if !-f "$Dir/node_modules/express/package.json";
+    die "no express in $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}: run 'make deps'\n"
+        if !-f "$ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}/node_modules/express"
+               . "/package.json";
     return undef;
 }
 
@@ -57,6 +62,7 @@ sub start {
             open STDIN, '<', '/dev/null';
             open STDOUT, '>', $out;
             open STDERR, '>&', \*STDOUT;
+            $ENV{COLLAB_EXPRESS_DIR} = $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR};
             exec('node', "$Dir/receiver.js", $port, 20)
                 or POSIX::_exit(127);
         }

@@ -35,8 +35,10 @@ package CollabPresence;
 #     reload                      nginx -s reload (HUP to the master)
 #     kill all                    kill -9 of the master and its workers
 #     print TEXT                  copies TEXT into the transcript
-#     file NAME                   the lines of logs/NAME (say, what the
+#     file NAME [sorted]          the lines of logs/NAME (say, what the
 #                                 Express receiver printed)
+#     express N                   waits until the Express receiver got N
+#                                 deliveries; prints them sorted
 #     logs TOKEN                  whether error.log or access.log has it
 #     forge expired|foreign USER  a client token of the current room, past
 #                                 its expiry, or signed with another key
@@ -567,15 +569,22 @@ sub step {
         return;
     }
 
-    if ($line =~ /^file (\S+)$/) {
-        my $file = root() . "/logs/$1";
+    if ($line =~ /^file (\S+)( sorted)?$/) {
+        my ($name, $sorted) = ($1, $2);
+        my $file = root() . "/logs/$name";
         open my $fh, '<', $file or die "$file: $!\n";
-        while (my $l = <$fh>) {
-            chomp $l;
-            next if $l eq 'listening';
-            $self->say($self->hide("$1: $l"));
-        }
+        my @lines = grep { $_ ne 'listening' } map { chomp; $_ } <$fh>;
         close $fh;
+        @lines = sort @lines if $sorted;
+        $self->say($self->hide("$name: $_")) for @lines;
+        return;
+    }
+
+    # what the Express receiver got, in no particular order: sorted
+    if ($line =~ /^express (\d+)$/) {
+        my ($status, $body) = $self->request('GET', "/express/log?count=$1");
+        my @items = sort $body =~ /(\{[^{}]*\})/g;
+        $self->say("express: $status " . join(',', @items));
         return;
     }
 

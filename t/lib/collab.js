@@ -36,6 +36,25 @@
 //                               to be named and checked like the others)
 //     count METHOD PATH         (a list: prints only how many items it has
 //                               and whether a next page exists)
+//     settled N GET PATH        (a list of executions: asks again until it
+//                               has N items, none pending or running, at
+//                               most 30 s; then prints it as a GET would)
+//     background METHOD PATH [BODY]
+//                               (sent now; its line comes with "join")
+//     during METHOD PATH [BODY] (a request whose line says whether the
+//                               background requests were still unanswered
+//                               when it was answered)
+//     join                      (waits for the background requests and
+//                               prints their lines, in order)
+//     write NAME TEXT           (TEXT, names shown, into the file NAME next
+//                               to $collab_received_file)
+//     sse NAME                  (that file, a Server-Sent Events stream:
+//                               its fields before the first event, then
+//                               one line per event, sorted by the result
+//                               of the execution it carries)
+//     pick A,B.C,#D METHOD PATH [BODY]
+//                               (prints only those members of the JSON
+//                               answer: A, B.C, and the length of D)
 //     disk                      (the files folder, $collab_files: one line
 //                               per room folder with the names in it)
 //     # comment
@@ -90,6 +109,7 @@ Names.prototype.hide = function (text) {
     text = text.replace(ID, function (m, kind) { return self.name(kind, m); });
     text = text.replace(UUID, function (m) { return self.name('room', m); });
     text = text.replace(/"durationMs":\d+/g, '"durationMs":<ms>');
+    text = text.replace(/"ms":\d+/g, '"ms":<ms>');
     return text.replace(TS, '<ts>');
 };
 
@@ -282,6 +302,7 @@ async function steps(r) {
     let token = null;
     let extra = {};
     let out = '';
+    let background = [];
 
     for (let i = 0; i < lines.length; i++) {
         let line = lines[i].trim();
@@ -324,6 +345,59 @@ async function steps(r) {
                 }
                 out += (have >= want ? 'received ' + want
                                      : 'received only ' + have) + '\n';
+                continue;
+            }
+
+            if (line.startsWith('write ')) {
+                const m = line.match(/^write (\S+) (.*)$/);
+                const dir = receivedFile(r).replace(/[^\/]*$/, '');
+                fs.writeFileSync(dir + m[1], names.show(m[2]));
+                continue;
+            }
+
+            if (line.startsWith('sse ')) {
+                const dir = receivedFile(r).replace(/[^\/]*$/, '');
+                let text = '';
+                try {
+                    text = fs.readFileSync(dir + line.substring(4))
+                           .toString();
+                } catch (x) {
+                    text = '';
+                }
+                const head = [];
+                const events = [];
+                text.split('\n\n').forEach(function (block) {
+                    const f = {};
+                    block.split('\n').forEach(function (l) {
+                        const c = l.indexOf(':');
+                        if (c > 0) {
+                            f[l.substring(0, c)] = l.substring(c + 1).trim();
+                        } else if (c === 0) {
+                            f.comment = l.substring(1).trim();
+                        }
+                    });
+                    if (f.event === undefined) {
+                        if (block.trim().length) {
+                            head.push(block.trim().replace(/\n/g, ' | '));
+                        }
+                        return;
+                    }
+                    const data = JSON.parse(f.data);
+                    events.push({ key: JSON.stringify(data.result),
+                                  f: f, data: data });
+                });
+                events.sort(function (a, b) {
+                    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+                });
+                head.forEach(function (h) { out += 'sse ' + h + '\n'; });
+                events.forEach(function (e) {
+                    out += names.hide('event: ' + e.f.event + ' | id: '
+                                      + e.f.id + ' | data.id: '
+                                      + e.data.id + ' ' + e.data.status
+                                      + ' ' + JSON.stringify(e.data.result))
+                           + '\n';
+                });
+                out += 'sse: ' + events.length + ' events\n';
                 continue;
             }
 
@@ -377,13 +451,47 @@ async function steps(r) {
                 continue;
             }
 
+            if (line === 'join') {
+                for (let k = 0; k < background.length; k++) {
+                    out += await background[k].line;
+                }
+                background = [];
+                continue;
+            }
+
             let raw = false;
             let repeat = 0;
             let count = false;
+            let settled = 0;
+            let bg = false;
+            let during = false;
+            let pick = null;
+
+            if (line.startsWith('pick ')) {
+                const m = line.match(/^pick (\S+) (.*)$/);
+                pick = m[1].split(',');
+                line = m[2];
+            }
 
             if (line.startsWith('count ')) {
                 count = true;
                 line = line.substring(6);
+            }
+
+            if (line.startsWith('settled ')) {
+                const m = line.match(/^settled (\d+) (.*)$/);
+                settled = Number(m[1]);
+                line = m[2];
+            }
+
+            if (line.startsWith('background ')) {
+                bg = true;
+                line = line.substring(11);
+            }
+
+            if (line.startsWith('during ')) {
+                during = true;
+                line = line.substring(7);
             }
 
             if (line.startsWith('raw ')) {
@@ -453,11 +561,81 @@ async function steps(r) {
             }
 
             const url = base + names.show(path);
-            const res = await ngx.fetch(url, opts);
-            const answer = await res.text();
-            const text = answer.replace(/\n$/, '');
+
+            if (bg) {
+                const entry = { done: false };
+                entry.line = ngx.fetch(url, opts).then(async function (res) {
+                    const t = (await res.text()).replace(/\n$/, '');
+                    entry.done = true;
+                    return method + ' ' + path + ' ' + res.status
+                           + (t.length ? ' ' + names.hide(t) : '') + '\n';
+                }, function (e) {
+                    entry.done = true;
+                    return method + ' ' + path + ' failed: ' + e.message
+                           + '\n';
+                });
+                background.push(entry);
+                continue;
+            }
+
+            let res = await ngx.fetch(url, opts);
+            let answer = await res.text();
+            let text = answer.replace(/\n$/, '');
+
+            /* a list of executions, until every one of them has run */
+            for (let t = 0; settled && t < 300; t++) {
+                let list = null;
+                try {
+                    list = JSON.parse(text);
+                } catch (x) {
+                    list = null;
+                }
+                if (list && list.data && list.data.length >= settled
+                    && list.data.every(function (x) {
+                           return x.status !== 'pending'
+                                  && x.status !== 'running';
+                       }))
+                {
+                    break;
+                }
+                await new Promise(function (done) {
+                    setTimeout(done, 100);
+                });
+                res = await ngx.fetch(url, opts);
+                answer = await res.text();
+                text = answer.replace(/\n$/, '');
+            }
 
             record(r, method, url, opts, res, answer);
+
+            if (during) {
+                const waiting = background.some(function (b) {
+                    return !b.done;
+                });
+                out += method + ' ' + path + ' ' + res.status
+                       + (waiting ? ' (answered while the background'
+                                    + ' request waited)'
+                                  : ' (answered after the background'
+                                    + ' request)')
+                       + (text.length ? ' ' + names.hide(text) : '') + '\n';
+                continue;
+            }
+
+            if (pick) {
+                const all = JSON.parse(text);
+                const picked = {};
+                pick.forEach(function (f) {
+                    const len = f[0] === '#';
+                    let v = all;
+                    (len ? f.substring(1) : f).split('.').forEach(function (k) {
+                        v = (v === null || v === undefined) ? v : v[k];
+                    });
+                    picked[f] = len ? (v ? v.length : v) : v;
+                });
+                out += method + ' ' + path + ' ' + res.status + ' '
+                       + names.hide(JSON.stringify(picked)) + '\n';
+                continue;
+            }
 
             if (count) {
                 const list = JSON.parse(text);

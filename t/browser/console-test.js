@@ -1,0 +1,195 @@
+/*
+ * The console in a headless Chromium (util/test-browser.sh runs this):
+ * the page loads with no request beyond its own server and no CSP
+ * violation, the key is entered, a user that joins appears live, a
+ * failing delivery is red and turns green after "Retry", the workflows
+ * say what the server has, and a screenshot is taken.
+ */
+'use strict';
+
+const http = require('http');
+const assert = require('assert');
+const puppeteer = require('puppeteer-core');
+
+const base = process.env.COLLAB_URL;
+const admin = process.env.COLLAB_ADMIN_TOKEN;
+let step = 0;
+
+function ok(what) {
+    step++;
+    console.log('ok ' + step + ' - ' + what);
+}
+
+async function api(token, method, path, body) {
+    const res = await fetch(base + '/v1' + path, {
+        method,
+        headers: Object.assign({ Authorization: 'Bearer ' + token },
+                               body ? { 'Content-Type': 'application/json' } : {}),
+        body: body ? JSON.stringify(body) : undefined
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/* the webhook receiver: 500 to the first delivery, 200 afterwards */
+function receiver() {
+    let seen = 0;
+    const server = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+            seen++;
+            res.writeHead(seen === 1 ? 500 : 200, { 'Content-Type': 'text/plain' });
+            res.end(seen === 1 ? 'not yet' : 'thanks');
+        });
+    });
+    return new Promise((resolve) => {
+        server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+}
+
+/* a client token's stream, held open until closed */
+function join(path, token) {
+    return new Promise((resolve, reject) => {
+        const req = http.get(base + '/v1' + path + '/connect?token='
+                             + encodeURIComponent(token), (res) => {
+            if (res.statusCode !== 200) {
+                reject(new Error('connect: HTTP ' + res.statusCode));
+                return;
+            }
+            res.on('data', () => {});
+            resolve(req);
+        });
+        req.on('error', reject);
+    });
+}
+
+async function main() {
+    const hooks = await receiver();
+
+    let r = await api(admin, 'POST', '/accounts', { name: 'Console test' });
+    assert.strictEqual(r.status, 201);
+    const account = r.body.id;
+    r = await api(admin, 'POST', '/accounts/' + account + '/keys', { name: 'console' });
+    assert.strictEqual(r.status, 201);
+    const key = r.body.token;
+    const acc = '/accounts/' + account;
+
+    r = await api(key, 'POST', acc + '/rooms', { name: 'lobby' });
+    assert.strictEqual(r.status, 201);
+    const room = r.body.id;
+
+    r = await api(key, 'POST', acc + '/webhooks', {
+        url: 'http://127.0.0.1:' + hooks.address().port + '/hook',
+        events: ['*'], description: 'the test receiver'
+    });
+    assert.strictEqual(r.status, 201);
+    const webhook = r.body.id;
+    r = await api(key, 'POST', acc + '/webhooks/' + webhook + '/test');
+    assert.strictEqual(r.status, 202);
+    const delivery = r.body.id;
+    ok('account, key, room, webhook and a test delivery made');
+
+    const browser = await puppeteer.launch({
+        executablePath: process.env.CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-dev-shm-usage']
+    });
+    const problems = [];
+    let stream = null;
+
+    try {
+        const page = await browser.newPage();
+        await page.setViewport({ width: 1280, height: 900 });
+        page.on('request', (req) => {
+            if (!req.url().startsWith(base + '/') && !req.url().startsWith('data:')) {
+                problems.push('a request elsewhere: ' + req.url());
+            }
+        });
+        page.on('console', (m) => {
+            if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) {
+                problems.push('console error: ' + m.text());
+            }
+        });
+        page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+
+        const res = await page.goto(base + '/console/', { waitUntil: 'load' });
+        assert.strictEqual(res.status(), 200);
+        assert.match(res.headers()['content-security-policy'], /default-src 'self'/);
+        ok('the page loads with its CSP');
+
+        await page.type('#account', account);
+        await page.type('#key', key);
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#rooms button[data-room="' + room + '"]');
+        const stored = await page.evaluate(() => sessionStorage.getItem('collab.key'));
+        assert.strictEqual(stored, key);
+        ok('the key is taken and kept in sessionStorage; the room is listed');
+
+        await page.click('#rooms button[data-room="' + room + '"]');
+        await page.waitForSelector('#presence li[data-user="collab-console"]');
+        await page.waitForFunction(() =>
+            document.getElementById('presence-mode').textContent === 'Live.');
+        ok('the console is in the room, over the live stream');
+
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users', { userId: 'alice' });
+        assert.strictEqual(r.status, 201);
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users/alice/tokens', {});
+        assert.strictEqual(r.status, 201);
+        stream = await join(acc + '/rooms/' + room, r.body.token);
+        await page.waitForSelector('#presence li[data-user="alice"]', { timeout: 5000 });
+        ok('a user that connects appears live');
+
+        await page.click('#webhooks button[data-webhook="' + webhook + '"]');
+        const row = 'tr[data-delivery="' + delivery + '"]';
+        await page.waitForSelector(row + ' .status.failed', { timeout: 10000 });
+        ok('the failed delivery is red');
+
+        /* by keyboard: the button takes the focus, Enter presses it */
+        await page.focus(row + ' button[aria-label^="Retry"]');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector(row + ' .status.success', { timeout: 10000 });
+        ok('after "Retry" it is green');
+
+        await page.focus(row + ' button[aria-label^="Attempt log"]');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() =>
+            /500/.test(document.getElementById('attempts').textContent)
+            && /200/.test(document.getElementById('attempts').textContent),
+            { timeout: 5000 }).catch(async (e) => {
+                console.error(await page.$eval('#attempts', (p) => p.textContent));
+                throw e;
+            });
+        ok('the attempt log shows both attempts');
+
+        r = await api(key, 'GET', acc + '/workflows');
+        if (r.status === 404) {
+            await page.waitForFunction(() =>
+                /no workflows/.test(document.getElementById('flows-note').textContent));
+            ok('the workflows say the server has none (404)');
+        } else {
+            await page.waitForSelector('#workflows li');
+            ok('the workflows are listed');
+        }
+
+        await page.waitForSelector('#chart svg rect.deliveries');
+        await page.screenshot({ path: process.env.COLLAB_SCREENSHOT, fullPage: true });
+        ok('the chart is drawn; screenshot in ' + process.env.COLLAB_SCREENSHOT);
+
+        assert.deepStrictEqual(problems, []);
+        ok('no request beyond the server, no errors in the page');
+
+    } finally {
+        if (stream) {
+            stream.destroy();
+        }
+        await browser.close();
+        hooks.close();
+    }
+
+    console.log('1..' + step);
+}
+
+main().catch((e) => {
+    console.error('not ok - ' + (e.stack || e));
+    process.exit(1);
+});
