@@ -44,7 +44,6 @@ static struct {
     ngx_uint_t                nwaiting;
 
     ngx_collab_work_t        *group;       /* in the thread */
-    ngx_uint_t                pending;     /* posted, not yet done */
 
     ngx_collab_conn_t        *conn;        /* the thread's connection */
 
@@ -188,7 +187,6 @@ ngx_collab_store_post(ngx_collab_work_t *w)
     *ngx_collab_store.last = w;
     ngx_collab_store.last = &w->next;
     ngx_collab_store.nwaiting++;
-    ngx_collab_store.pending++;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, w->log ? w->log : ngx_cycle->log, 0,
                    "collab store: work %p posted, %ui waiting", w,
@@ -202,26 +200,12 @@ ngx_collab_store_post(ngx_collab_work_t *w)
 }
 
 
-ngx_uint_t
-ngx_collab_store_pending(void)
-{
-    return ngx_collab_store.pending;
-}
-
-
 void
 ngx_collab_store_wake(ngx_uint_t wake)
 {
     if (ngx_collab_store_work) {
         ngx_collab_store_work->wake |= wake;
     }
-}
-
-
-ngx_collab_work_t *
-ngx_collab_store_current(void)
-{
-    return ngx_collab_store_work;
 }
 
 
@@ -428,7 +412,6 @@ ngx_collab_store_finish(ngx_event_t *ev)
                        "collab store: work %p done rc:%i db:%d",
                        w, w->rc, w->db_rc);
 
-        ngx_collab_store.pending--;
         w->done(w);
     }
 

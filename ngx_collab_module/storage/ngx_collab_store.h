@@ -73,17 +73,11 @@ ngx_int_t ngx_collab_store_post(ngx_collab_work_t *w);
 /* inside a work: what its commit should wake */
 void ngx_collab_store_wake(ngx_uint_t wake);
 
-/* inside a work: the work itself (for the data its handler fills in) */
-ngx_collab_work_t *ngx_collab_store_current(void);
-
 ngx_int_t ngx_collab_store_on_commit(ngx_collab_commit_pt handler);
 
 ngx_int_t ngx_collab_store_init(ngx_cycle_t *cycle, ngx_str_t *database,
     ngx_str_t *pool);
 void ngx_collab_store_exit(void);
-
-/* works posted and not yet done (for a clean exit and for tests) */
-ngx_uint_t ngx_collab_store_pending(void);
 
 
 #endif /* _NGX_COLLAB_STORE_H_INCLUDED_ */
