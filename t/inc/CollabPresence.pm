@@ -784,10 +784,25 @@ sub churn {
 
 # replays the recorded events of each churned room: every session is
 # started -> joins and leaves alternating per user -> closed
+#
+# Presence answers from shared memory at once, while the events of the last
+# leaves are recorded by the storage threads just after: the replay waits
+# until every room reads in order (or the wait ends), then says each room's.
 sub order {
     my ($self) = @_;
+    my @lines;
 
-    my $events = $self->events();
+    $self->wait_until(sub {
+        @lines = $self->order_lines($self->events());
+        return !grep { !/: in order$/ } @lines;
+    });
+
+    $self->say($_) for @lines;
+}
+
+sub order_lines {
+    my ($self, $events) = @_;
+    my @lines;
 
     for my $room (@{ $self->{churn_rooms} }) {
         my @list = grep { $_->{data} =~ /"roomId":"\Q$room\E"/
@@ -842,13 +857,15 @@ sub order {
 
         $problem ||= 'a session is left open' if $session;
 
-        $self->say("room " . $self->hide($room) . ": "
-                   . ($problem ? "OUT OF ORDER: $problem"
-                               : "in order"
-                                 . ($sessions ? '' : ' (no session!)')
-                                 . ($joins == $leaves ? ''
-                                                      : ' (joins != leaves)')));
+        push @lines, "room " . $self->hide($room) . ": "
+                     . ($problem ? "OUT OF ORDER: $problem"
+                                 : "in order"
+                                   . ($sessions ? '' : ' (no session!)')
+                                   . ($joins == $leaves
+                                      ? '' : ' (joins != leaves)'));
     }
+
+    return @lines;
 }
 
 # runs the steps and writes the transcript where GET /transcript reads it
