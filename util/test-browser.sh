@@ -70,5 +70,6 @@ NODE_PATH="$build/browser/node_modules" \
 COLLAB_URL="http://127.0.0.1:$port" \
 COLLAB_ADMIN_TOKEN=$(tr -d '[:space:]' < "$run/data/admin.token") \
 COLLAB_SCREENSHOT="$build/console.png" \
+COLLAB_NGINX_PID=$pid \
 CHROMIUM="$chromium" \
     node "$top/t/browser/console-test.js"

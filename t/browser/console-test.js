@@ -4,8 +4,9 @@
  * violation, the key is entered, a user that joins appears live, a
  * failing delivery is red and turns green after "Retry", an execution of
  * a workflow (run by the real collab-runner) appears in the live tail
- * with its status, logs and result, a failing one with its error, and a
- * screenshot is taken.  Buttons are pressed from the keyboard.
+ * with its status, logs and result, a failing one with its error, the
+ * tail goes on after a reload of nginx, and a screenshot is taken.
+ * Buttons are pressed from the keyboard.
  */
 'use strict';
 
@@ -260,6 +261,19 @@ async function main() {
                            'status failed');
         assert.strictEqual(await page.$(bad + ' pre.result'), null);
         ok('the failing workflow\'s execution appears in the tail, red, with its error');
+
+        /* nginx reloads: the tail ends, and the console opens it again */
+        const reopened = page.waitForRequest((req) => /\/tail$/.test(req.url()),
+                                             { timeout: 30000 });
+        process.kill(Number(process.env.COLLAB_NGINX_PID), 'SIGHUP');
+        await reopened;
+        await page.waitForFunction(() =>
+            document.getElementById('tail-mode').textContent === 'Live.',
+            { timeout: 30000 });
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users', { userId: 'dave' });
+        assert.strictEqual(r.status, 201);
+        await tailed('error', ['Error: no greeting for dave']);
+        ok('after a reload of nginx the tail is opened again and goes on');
 
         /* names for assistive technology: the tail is a labelled log */
         const tree = await page.accessibility.snapshot({
