@@ -155,7 +155,7 @@ typedef struct {
 
 
 /*
- * A method that writes may have a prepare step (ngx_collab_router.c): it
+ * A method that writes may have a prepare step (the table's prepares): it
  * runs on the event loop once the body is read, before the handler is
  * handed to the store, and may wait for something (a compile by the
  * workflow runner): NGX_OK goes on, NGX_ERROR answers cr->err, NGX_AGAIN
@@ -179,6 +179,19 @@ typedef struct {
     ngx_collab_method_t         methods[4];
     ngx_collab_handler_pt       check;
 } ngx_collab_route_t;
+
+
+/*
+ * What the router walks: the routes, in the order they are tried, and the
+ * handlers that have a prepare step.  The layer above owns it and hands
+ * it to ngx_collab_router_set() at configuration.
+ */
+typedef struct {
+    const ngx_collab_route_t   *routes;
+    ngx_uint_t                  nroutes;
+    const ngx_collab_prepare_t *prepares;
+    ngx_uint_t                  nprepares;
+} ngx_collab_route_table_t;
 
 
 struct ngx_collab_req_s {
@@ -333,9 +346,13 @@ ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, ngx_str_t *from);
 
 /* ngx_collab_router.c */
+void ngx_collab_router_set(const ngx_collab_route_table_t *table);
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow);
 const ngx_collab_route_t *ngx_collab_route_table(ngx_uint_t *n);
+
+/* api/ngx_collab_routes.c: the API's routes */
+extern const ngx_collab_route_table_t  ngx_collab_api_routes;
 
 /* ngx_collab_auth.c */
 ngx_int_t ngx_collab_authenticate(ngx_collab_req_t *cr);
