@@ -7,6 +7,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"
 #include "ngx_collab_sign.h"

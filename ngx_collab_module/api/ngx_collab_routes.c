@@ -8,6 +8,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 static const ngx_collab_route_t  ngx_collab_routes[] = {
