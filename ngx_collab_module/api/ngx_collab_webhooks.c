@@ -8,6 +8,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_url.h"
 #include "ngx_collab_outbox.h"

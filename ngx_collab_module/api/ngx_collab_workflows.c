@@ -11,6 +11,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"
 
