@@ -443,6 +443,7 @@ ngx_collab_stream_start(ngx_http_request_t *r, ngx_collab_who_t *who,
     s->send_timeout = clcf->send_timeout;
     ngx_queue_insert_tail(&s->room->streams, &s->queue);
     ngx_collab_streams.count++;
+    ngx_collab_metrics_gauge_add(COLLAB_G_PRESENCE_CONNECTIONS, 1);
 
     cln->handler = ngx_collab_stream_cleanup;
     cln->data = s;
@@ -547,6 +548,7 @@ ngx_collab_stream_cleanup(void *data)
 
     ngx_queue_remove(&s->queue);
     ngx_collab_streams.count--;
+    ngx_collab_metrics_gauge_add(COLLAB_G_PRESENCE_CONNECTIONS, -1);
 
     if (ngx_queue_empty(&s->room->streams)) {
         ngx_rbtree_delete(&ngx_collab_streams.rooms, &s->room->node);

@@ -30,6 +30,9 @@ package CollabPresence;
 #     presence N [C]              waits until GET .../presence of the last
 #                                 room lists N participants (with C
 #                                 connections in all), and prints it
+#     metrics NAME VALUE          waits until GET /metrics (on the first
+#                                 port) has the sample NAME at VALUE,
+#                                 and prints the sample
 #     sleep MS
 #     kill A                      kill -9 of the worker holding stream A
 #     reload                      nginx -s reload (HUP to the master)
@@ -726,6 +729,11 @@ sub step {
         return;
     }
 
+    if ($line =~ /^metrics (\S+) (-?\d+)$/) {
+        $self->say(metric($1, $2));
+        return;
+    }
+
     if ($line =~ /^churn (\d+) (\d+) (\d+)$/) {
         $self->churn($1, $2, $3);
         return;
@@ -756,6 +764,25 @@ sub step {
     }
 
     die "unknown step: $line\n";
+}
+
+# waits until GET /metrics has the sample NAME at VALUE (at most $Wait s);
+# returns the sample as seen last ("NAME VALUE", else with the value it
+# had and what was waited for)
+sub metric {
+    my ($name, $want) = @_;
+
+    my $self = CollabPresence->new();
+
+    my $seen = 'none';
+
+    $self->wait_until(sub {
+        my ($status, $body) = $self->request('GET', '/metrics');
+        $seen = $body =~ /^\Q$name\E (\S+)$/m ? $1 : 'none';
+        return $seen eq $want;
+    });
+
+    return "$name $seen" . ($seen eq $want ? '' : " (waited for $want)");
 }
 
 # CLIENTS clients of users spread over ROOMS new rooms (two clients per
