@@ -31,7 +31,11 @@ typedef void (*ngx_collab_recorded_pt)(void);
 ngx_int_t ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
     ngx_http_collab_presence_main_conf_t *pmcf);
 void ngx_collab_presence_worker_exit(void);
+
+/* ngx_collab_presence_conf.c */
+void ngx_collab_presence_configure(ngx_http_collab_presence_main_conf_t *pmcf);
 ngx_http_collab_presence_main_conf_t *ngx_collab_presence_conf(void);
+void ngx_collab_presence_alarm(ngx_event_t *ev);
 void ngx_collab_presence_deadline(int64_t at);
 
 /* ngx_collab_presence_record.c */

@@ -22,21 +22,13 @@ static void ngx_collab_presence_metrics(void);
 
 
 static struct {
-    ngx_http_collab_presence_main_conf_t  *conf;
-    ngx_event_t                            tick;
-    ngx_event_t                            deadline;
-    ngx_uint_t                             ticks;
-    ngx_uint_t                             running;
-    ngx_uint_t                             keyed;
-    u_char                                 key[COLLAB_CTOKEN_KEY_LEN];
+    ngx_event_t                 tick;
+    ngx_event_t                 deadline;
+    ngx_uint_t                  ticks;
+    ngx_uint_t                  running;
+    ngx_uint_t                  keyed;
+    u_char                      key[COLLAB_CTOKEN_KEY_LEN];
 } ngx_collab_presence_worker;
-
-
-ngx_http_collab_presence_main_conf_t *
-ngx_collab_presence_conf(void)
-{
-    return ngx_collab_presence_worker.conf;
-}
 
 
 /* the key of client tokens, or NULL where presence is not running */
@@ -88,7 +80,7 @@ ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
 
     db = ngx_collab_db_handle();
 
-    ngx_collab_presence_worker.conf = pmcf;
+    ngx_collab_presence_configure(pmcf);
     ngx_collab_presence_use(pmcf->zone);
 
     if (ngx_collab_presence_slot_take(cycle->log) != NGX_OK) {
@@ -125,6 +117,7 @@ ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
     (void) ngx_collab_metrics_collector(ngx_collab_presence_metrics);
 
     ngx_collab_presence_worker.running = 1;
+    ngx_collab_presence_alarm(&ngx_collab_presence_worker.deadline);
 
     /* the start-up reconciliation, and what a dead recorder left */
     ngx_add_timer(&ngx_collab_presence_worker.tick, 10);
@@ -143,7 +136,8 @@ ngx_collab_presence_worker_exit(void)
     }
 
     ngx_collab_presence_worker.running = 0;
-    pmcf = ngx_collab_presence_worker.conf;
+    ngx_collab_presence_alarm(NULL);
+    pmcf = ngx_collab_presence_conf();
 
     ngx_collab_stream_exit();
     ngx_collab_presence_record_exit();
@@ -152,38 +146,6 @@ ngx_collab_presence_worker_exit(void)
     ngx_explicit_memzero(ngx_collab_presence_worker.key,
                          COLLAB_CTOKEN_KEY_LEN);
     ngx_collab_presence_worker.keyed = 0;
-}
-
-
-/*
- * Arms this worker's clock for a deadline it decided (the end of a grace
- * or of a heartbeat plus grace), so that the leave is decided on time;
- * the other workers' clocks run every second in any case.
- */
-void
-ngx_collab_presence_deadline(int64_t at)
-{
-    int64_t       now;
-    ngx_msec_t    delay;
-    ngx_event_t  *ev;
-
-    if (!ngx_collab_presence_worker.running || at <= 0) {
-        return;
-    }
-
-    ev = &ngx_collab_presence_worker.deadline;
-    now = collab_now_ms();
-    delay = (at > now) ? (ngx_msec_t) (at - now) : 0;
-
-    if (ev->timer_set) {
-        if ((int64_t) (ev->timer.key - ngx_current_msec) <= (int64_t) delay) {
-            return;
-        }
-
-        ngx_del_timer(ev);
-    }
-
-    ngx_add_timer(ev, delay);
 }
 
 
@@ -197,7 +159,7 @@ ngx_collab_presence_tick(ngx_event_t *ev)
         return;
     }
 
-    pmcf = ngx_collab_presence_worker.conf;
+    pmcf = ngx_collab_presence_conf();
     now = collab_now_ms();
 
     ngx_collab_presence_expire(now, pmcf->grace);
@@ -229,7 +191,7 @@ ngx_collab_presence_tick(ngx_event_t *ev)
 ngx_uint_t
 ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user)
 {
-    if (ngx_collab_presence_worker.conf == NULL) {
+    if (ngx_collab_presence_conf() == NULL) {
         return 0;
     }
 
