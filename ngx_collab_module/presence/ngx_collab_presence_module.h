@@ -6,6 +6,12 @@
  * directives, its start and exit, the recorder, the streams, and the
  * callback through which the layer above learns that transitions were
  * recorded.
+ *
+ * Its files call downwards only: the worker (start, exit, the clock) calls
+ * the streams and the recorder; the streams call the recorder; both call
+ * the settings and the table (ngx_collab_presence.c).  The recorder tells
+ * the streams of a committed batch through the callback the worker gives
+ * it at start.
  */
 
 #ifndef _NGX_COLLAB_PRESENCE_MODULE_H_INCLUDED_
@@ -23,7 +29,11 @@ typedef struct {
 } ngx_http_collab_presence_main_conf_t;
 
 
-/* transitions were recorded: the layer above may answer what waited */
+/*
+ * transitions were recorded: the streams may carry their messages (the
+ * recorder's callback), the layer above may answer what waited (the
+ * streams')
+ */
 typedef void (*ngx_collab_recorded_pt)(void);
 
 
@@ -39,7 +49,8 @@ void ngx_collab_presence_alarm(ngx_event_t *ev);
 void ngx_collab_presence_deadline(int64_t at);
 
 /* ngx_collab_presence_record.c */
-ngx_int_t ngx_collab_presence_record_init(ngx_cycle_t *cycle);
+ngx_int_t ngx_collab_presence_record_init(ngx_cycle_t *cycle,
+    ngx_collab_recorded_pt published);
 void ngx_collab_presence_record_exit(void);
 void ngx_collab_presence_record(void);
 

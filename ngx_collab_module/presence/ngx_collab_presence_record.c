@@ -86,22 +86,30 @@ static const char  ngx_collab_sql_revocation[] =
 
 
 static struct {
-    ngx_collab_work_t   work;
-    u_char             *recs;
-    ngx_uint_t          n;
-    ngx_uint_t          reconcile;
-    int64_t             now;
-    ngx_uint_t          busy;
-    ngx_uint_t          failures;   /* batches in a row */
-    ngx_event_t         retry;
-    ngx_log_t          *log;
+    ngx_collab_work_t           work;
+    u_char                     *recs;
+    ngx_uint_t                  n;
+    ngx_uint_t                  reconcile;
+    int64_t                     now;
+    ngx_uint_t                  busy;
+    ngx_uint_t                  failures;   /* batches in a row */
+    ngx_event_t                 retry;
+    ngx_log_t                  *log;
+    ngx_collab_recorded_pt      published;
 } ngx_collab_recorder;
 
 
+/*
+ * published: told once a batch is committed (or a record given up) and
+ * its joins and leaves are in the ring; the worker makes it the streams'
+ * wake-up.
+ */
 ngx_int_t
-ngx_collab_presence_record_init(ngx_cycle_t *cycle)
+ngx_collab_presence_record_init(ngx_cycle_t *cycle,
+    ngx_collab_recorded_pt published)
 {
     ngx_collab_recorder.log = cycle->log;
+    ngx_collab_recorder.published = published;
 
     ngx_collab_recorder.recs = ngx_palloc(cycle->pool,
                                           COLLAB_RECORD_BATCH
@@ -605,7 +613,7 @@ ngx_collab_record_done(ngx_collab_work_t *w)
 
             ngx_collab_recorder.failures = 0;
             ngx_collab_presence_claimed(upto, 0);
-            ngx_collab_stream_notify();
+            ngx_collab_recorder.published();
             ngx_collab_presence_record();
             return;
         }
@@ -629,7 +637,7 @@ ngx_collab_record_done(ngx_collab_work_t *w)
     ngx_collab_presence_claimed(upto, ngx_collab_recorder.reconcile);
 
     /* the streams of every worker, and the answers waiting here */
-    ngx_collab_stream_notify();
+    ngx_collab_recorder.published();
 
     ngx_collab_presence_record();
 }

@@ -6,6 +6,11 @@
  * which ends grace periods on time (a heartbeat lapses with no request to
  * notice it), finds workers that died, reads the fan-out ring should a
  * wake-up be lost, and starts the recorder when transitions wait.
+ *
+ * It stands above the rest of the layer: it starts and ends the recorder
+ * and the streams, and it is what tells the streams of what the recorder
+ * committed.  Below it, the streams call the recorder, and both read
+ * their settings from ngx_collab_presence_conf.c.
  */
 
 #include "ngx_collab.h"
@@ -94,7 +99,8 @@ ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
 
     if (ngx_collab_presence_revocations_load(db, now, cycle->log) != NGX_OK
         || ngx_collab_presence_key_load(db, cycle->log) != NGX_OK
-        || ngx_collab_presence_record_init(cycle) != NGX_OK
+        || ngx_collab_presence_record_init(cycle, ngx_collab_stream_notify)
+           != NGX_OK
         || ngx_collab_stream_init(cycle) != NGX_OK)
     {
         ngx_collab_presence_worker.keyed = 0;
