@@ -43,6 +43,10 @@ RUNNER_DEPS = $(RUNNER_SRCS) $(wildcard $(RUNNER_DIR)/*.h) $(RUNNER_CORE) \
 RUNNER_CFLAGS = -std=gnu11 -g -D_GNU_SOURCE -Wall -Wextra \
               -Wno-unused-parameter -Werror -Ingx_collab_module/core \
               -I$(RUNNER_DIR)
+# more flags for the runner alone: debian/rules passes the hardening flags
+# of dpkg-buildflags
+RUNNER_EXTRA_CFLAGS  ?=
+RUNNER_EXTRA_LDFLAGS ?=
 RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
               -lm -ldl -lpthread
 RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
@@ -113,9 +117,9 @@ $(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh \
 
 $(RUNNER): $(RUNNER_DEPS) $(BUILD)/quickjs/libquickjs.a \
            $(BUILD)/runner/ngx_collab_prelude.h | deps
-	$(CC) $(RUNNER_CFLAGS) -O2 -isystem $(BUILD)/quickjs -I$(BUILD)/runner \
-	    -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) $(BUILD)/quickjs/libquickjs.a \
-	    $(RUNNER_LIBS)
+	$(CC) $(RUNNER_CFLAGS) -O2 $(RUNNER_EXTRA_CFLAGS) -isystem $(BUILD)/quickjs \
+	    -I$(BUILD)/runner -o $@ $(RUNNER_SRCS) $(RUNNER_CORE) \
+	    $(BUILD)/quickjs/libquickjs.a $(RUNNER_EXTRA_LDFLAGS) $(RUNNER_LIBS)
 
 $(ASAN_RUNNER): $(RUNNER_DEPS) $(ASAN_BUILD)/quickjs/libquickjs.a \
                 $(ASAN_BUILD)/runner/ngx_collab_prelude.h | deps

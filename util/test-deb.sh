@@ -3,7 +3,8 @@
 # given as $1) into the stock nginx, checks what it put where, starts an
 # nginx of its own on a free port with the package's example configuration
 # (its port changed), takes the README's tour with curl (an account, a key,
-# a room, a user, the events), then purges the package and checks that the
+# a room, a user, the events, and a workflow that the packaged collab-runner
+# compiles and runs), then purges the package and checks that the
 # machine is as it was: the same packages, the same files under /etc/nginx,
 # /usr/lib/nginx and /usr/share/nginx, no /var/lib/collab.  A running nginx
 # is left alone: service starts and reloads are held off meanwhile.
@@ -225,6 +226,22 @@ check "GET the user: 200, Ann" test "$(status) $name" = "200 Ann"
 event=$(call GET "/accounts/$account/events?limit=1" "$token" | field event)
 check "GET /events: 200, user.created" \
     test "$(status) $event" = "200 user.created"
+if [ -x "$mods/collab-runner" ]; then
+    # the runner the module finds beside itself, with no directive: it
+    # compiles the workflow and runs it
+    workflow=$(call POST "/accounts/$account/workflows" "$token" \
+        '{"name":"Hello","events":["user.created"],"code":"export default async function (event) { return { user: event.data.userId }; }"}' \
+        | field id)
+    check "POST /workflows, compiled by collab-runner: 201 $workflow" \
+        test "$(status)" = 201
+    result=$(call POST "/accounts/$account/workflows/$workflow/test" \
+             "$token" "{\"event\":{\"event\":\"user.created\",\"data\":{\"userId\":\"user-009\",\"roomId\":\"$room\"}}}" \
+             | field status)
+    check "POST /workflows/{id}/test: 200, success" \
+        test "$(status) $result" = "200 success"
+    check "the module found the runner by default" \
+        sh -c "! grep -q 'no workflow runner' '$work/error.log'"
+fi
 call GET "/accounts/$account" "" > /dev/null
 check "without a token: 401" test "$(status)" = 401
 check "the database is in /var/lib/collab, for www-data" \
