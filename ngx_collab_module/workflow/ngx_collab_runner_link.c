@@ -18,6 +18,7 @@
 
 #include "ngx_collab_workflow.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <spawn.h>
 #include <sys/signalfd.h>
@@ -39,6 +40,9 @@
  */
 #define COLLAB_QUIET              200
 
+/* the first start waits, at most this many times 5 ms, for nginx's threads */
+#define COLLAB_THREADS_TRIES      400
+
 
 typedef struct {
     ngx_queue_t                queue;
@@ -59,13 +63,16 @@ static struct {
     ngx_connection_t              *sigchld;
     ngx_queue_t                    waiting;     /* compiles, no runner yet */
     ngx_uint_t                     compile_id;
+    ngx_uint_t                     threads_tries;
     unsigned                       ready:1;
+    unsigned                       threads_hold:1;  /* SIGCHLD, all */
 } ngx_collab_link;
 
 
 static ngx_int_t ngx_collab_runner_args(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
 static ngx_int_t ngx_collab_runners_sigchld_init(ngx_cycle_t *cycle);
+static ngx_uint_t ngx_collab_runners_threads_hold(void);
 static void ngx_collab_runners_sigchld(ngx_event_t *rev);
 static void ngx_collab_runner_start(ngx_collab_runner_t *rn);
 static void ngx_collab_runner_respawn(ngx_event_t *ev);
@@ -491,6 +498,72 @@ failed:
 }
 
 
+/*
+ * nginx's thread pools start their threads before this module's
+ * init_process blocks SIGCHLD; each thread blocks the signals itself once
+ * it runs.  Until every thread of the worker holds SIGCHLD, the kernel may
+ * give a runner's end to a thread that does not, whose nginx handler reaps
+ * it as an "unknown process": no runner starts before that (read from
+ * /proc/self/task/.../status, "SigBlk").  After two seconds it starts
+ * anyway.
+ */
+static ngx_uint_t
+ngx_collab_runners_threads_hold(void)
+{
+    DIR                 *dir;
+    FILE                *f;
+    char                 path[64], line[128];
+    ngx_uint_t           hold;
+    unsigned long long   mask;
+    struct dirent       *de;
+
+    if (ngx_collab_link.threads_hold) {
+        return 1;
+    }
+
+    dir = opendir("/proc/self/task");
+    if (dir == NULL) {
+        ngx_collab_link.threads_hold = 1;
+        return 1;
+    }
+
+    hold = 1;
+
+    while (hold && (de = readdir(dir)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+
+        ngx_snprintf((u_char *) path, sizeof(path),
+                     "/proc/self/task/%s/status%Z", de->d_name);
+
+        f = fopen(path, "re");
+        if (f == NULL) {
+            continue;                   /* a thread that just ended */
+        }
+
+        while (fgets(line, sizeof(line), f)) {
+            if (ngx_strncmp(line, "SigBlk:", 7) == 0) {
+                mask = strtoull(line + 7, NULL, 16);
+                hold = (mask >> (SIGCHLD - 1)) & 1;
+                break;
+            }
+        }
+
+        fclose(f);
+    }
+
+    closedir(dir);
+
+    if (hold || ++ngx_collab_link.threads_tries >= COLLAB_THREADS_TRIES) {
+        ngx_collab_link.threads_hold = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
 static void
 ngx_collab_runners_sigchld(ngx_event_t *rev)
 {
@@ -619,6 +692,12 @@ ngx_collab_runner_start(ngx_collab_runner_t *rn)
     posix_spawn_file_actions_t   fa;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    if (!ngx_collab_runners_threads_hold()) {
+        /* not yet: a runner's end would go to nginx's handler */
+        ngx_add_timer(&rn->respawn, 5);
         return;
     }
 
