@@ -36,6 +36,7 @@ admin token: $token
 try:
   curl -s -X POST http://127.0.0.1:$port/v1/accounts -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"name":"Acme"}'
   curl -s http://127.0.0.1:$port/metrics
+  the console: http://127.0.0.1:$port/console/
 
 Ctrl-C stops it.
 
