@@ -13,12 +13,12 @@
 
 /* what a statement is called in the log: "webhook get" and so on */
 static const char *
-ngx_collab_sub_what(const ngx_collab_sub_kind_t *kind, const char *op,
-    u_char *buf, size_t size)
+ngx_collab_sub_what(const char *name, const char *op, u_char *buf,
+    size_t size)
 {
     u_char  *p;
 
-    p = ngx_snprintf(buf, size - 1, "%s %s", kind->name, op);
+    p = ngx_snprintf(buf, size - 1, "%s %s", name, op);
     *p = '\0';
 
     return (const char *) buf;
@@ -32,7 +32,7 @@ ngx_collab_sub_refuse_db(ngx_collab_req_t *cr, int rc,
     u_char  what[64];
 
     return ngx_collab_refuse_db(cr, rc,
-                                ngx_collab_sub_what(kind, op, what,
+                                ngx_collab_sub_what(kind->name, op, what,
                                                     sizeof(what)));
 }
 
@@ -250,6 +250,20 @@ ngx_collab_sub_bind(sqlite3_stmt *st, int i, ngx_collab_sub_t *sub)
 }
 
 
+/* "events" and "roomId" of a row of sql_get or sql_list */
+void
+ngx_collab_sub_json(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_str_t  s;
+
+    collab_json_key(j, "events");
+    ngx_collab_db_col(st, COLLAB_SUB_COL_EVENTS, &s);
+    collab_json_raw(j, s.data, s.len);
+    collab_json_key(j, "roomId");
+    ngx_collab_col_text(j, st, COLLAB_SUB_COL_ROOM);
+}
+
+
 /* NGX_OK while the account has fewer than max, NGX_DECLINED at max */
 ngx_int_t
 ngx_collab_sub_count(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind,
@@ -300,7 +314,7 @@ ngx_collab_sub_list(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind)
     sqlite3_bind_int64(st, 3, limit + 1);
 
     return ngx_collab_reply_page(cr, st, kind->plural, limit, kind->row,
-                                 ngx_collab_sub_what(kind, "list", what,
+                                 ngx_collab_sub_what(kind->name, "list", what,
                                                      sizeof(what)));
 }
 
@@ -418,6 +432,33 @@ ngx_collab_sub_update(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind,
 }
 
 
+/*
+ * Deletes the path's one: NGX_OK, NGX_DECLINED if there is none (the
+ * caller answers 404), or NGX_ERROR with cr->err set.
+ */
+ngx_int_t
+ngx_collab_sub_delete(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(kind->sql_delete);
+    if (st == NULL) {
+        return ngx_collab_sub_refuse_db(cr, SQLITE_ERROR, kind, "delete");
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        return ngx_collab_sub_refuse_db(cr, rc, kind, "delete");
+    }
+
+    return sqlite3_changes(ngx_collab_db_handle()) ? NGX_OK : NGX_DECLINED;
+}
+
+
 /* after the delete of the path's one; NGX_ERROR: the caller answers 500 */
 ngx_int_t
 ngx_collab_sub_unregister(ngx_collab_req_t *cr,
@@ -472,4 +513,77 @@ ngx_collab_sub_resync(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind)
     ngx_collab_db_release();
 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a page of the log of the path's one, of a status only if one is given */
+ngx_int_t
+ngx_collab_sub_log_list(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind, ngx_uint_t limit, int64_t before,
+    ngx_str_t *status)
+{
+    u_char         what[64];
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_sub_find(cr, kind, &st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_collab_sub_what(kind->log_name, "list", what, sizeof(what));
+
+    st = ngx_collab_db_stmt(kind->sql_log_list);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, (const char *) what);
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    sqlite3_bind_int64(st, 2, before);
+    ngx_collab_db_bind_str(st, 3, status);
+    sqlite3_bind_int64(st, 4, limit + 1);
+
+    return ngx_collab_reply_page(cr, st, kind->log_plural, limit,
+                                 kind->log_row, (const char *) what);
+}
+
+
+/*
+ * The log entry of the path (its third parameter) of the path's one: st
+ * on its row and NGX_OK, NGX_DECLINED if there is none (the caller
+ * answers 404), or NGX_ERROR with cr->err set.
+ */
+ngx_int_t
+ngx_collab_sub_log_get(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind, sqlite3_stmt **stp)
+{
+    int            rc;
+    u_char         what[64];
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_sub_find(cr, kind, &st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_collab_sub_what(kind->log_name, "get", what, sizeof(what));
+
+    st = ngx_collab_db_stmt(kind->sql_log_get);
+    if (st == NULL) {
+        return ngx_collab_refuse_db(cr, SQLITE_ERROR, (const char *) what);
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, (const char *) what);
+    }
+
+    *stp = st;
+
+    return NGX_OK;
 }

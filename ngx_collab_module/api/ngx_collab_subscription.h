@@ -50,6 +50,14 @@ typedef struct {
     ngx_collab_handler_pt     resync;      /* ngx_collab_sub_resync() */
     const char               *unnamed;     /* how a refusal shows an event
                                               name that is not a name */
+
+    /* its log: what was done for each event (deliveries, executions) */
+    const char               *log_name;    /* "delivery" */
+    const char               *log_plural;  /* "deliveries" */
+    const char               *sql_log_list; /* of ?1, seq < ?2, status ?3
+                                               (NULL: any), ?4 */
+    const char               *sql_log_get;  /* of ?1, id ?2 */
+    ngx_collab_row_pt         log_row;     /* a row of sql_log_list */
 } ngx_collab_sub_kind_t;
 
 
@@ -62,6 +70,7 @@ ngx_int_t ngx_collab_sub_enabled(ngx_collab_req_t *cr,
 ngx_int_t ngx_collab_sub_keep(ngx_pool_t *pool, sqlite3_stmt *st,
     const ngx_collab_sub_kind_t *kind, ngx_collab_sub_t *sub);
 void ngx_collab_sub_bind(sqlite3_stmt *st, int i, ngx_collab_sub_t *sub);
+void ngx_collab_sub_json(collab_json_t *j, sqlite3_stmt *st);
 
 ngx_int_t ngx_collab_sub_count(ngx_collab_req_t *cr,
     const ngx_collab_sub_kind_t *kind, ngx_uint_t max);
@@ -74,10 +83,18 @@ ngx_int_t ngx_collab_sub_register(ngx_collab_req_t *cr,
     const ngx_collab_sub_kind_t *kind, ngx_str_t *id, ngx_collab_sub_t *sub);
 void ngx_collab_sub_update(ngx_collab_req_t *cr,
     const ngx_collab_sub_kind_t *kind, ngx_collab_sub_t *sub);
+ngx_int_t ngx_collab_sub_delete(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind);
 ngx_int_t ngx_collab_sub_unregister(ngx_collab_req_t *cr,
     const ngx_collab_sub_kind_t *kind);
 ngx_int_t ngx_collab_sub_resync(ngx_collab_req_t *cr,
     const ngx_collab_sub_kind_t *kind);
+
+ngx_int_t ngx_collab_sub_log_list(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind, ngx_uint_t limit, int64_t before,
+    ngx_str_t *status);
+ngx_int_t ngx_collab_sub_log_get(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind, sqlite3_stmt **stp);
 
 
 #endif /* _NGX_COLLAB_SUBSCRIPTION_H_INCLUDED_ */

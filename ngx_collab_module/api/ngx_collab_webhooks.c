@@ -83,6 +83,7 @@ static const char  ngx_collab_sql_delivery_recover[] =
 
 static ngx_int_t ngx_collab_webhook_resync(ngx_collab_req_t *cr);
 static void ngx_collab_webhook_row(collab_json_t *j, sqlite3_stmt *st);
+static void ngx_collab_delivery_row(collab_json_t *j, sqlite3_stmt *st);
 
 
 static const char  *ngx_collab_webhook_create_fields[] = {
@@ -102,7 +103,12 @@ static const ngx_collab_sub_kind_t  ngx_collab_webhook_sub = {
     COLLAB_WAKE_DELIVERIES,
     ngx_collab_webhook_row,
     ngx_collab_webhook_resync,
-    " \"?\""
+    " \"?\"",
+    "delivery",
+    "deliveries",
+    ngx_collab_sql_delivery_list,
+    ngx_collab_sql_delivery_get,
+    ngx_collab_delivery_row
 };
 
 
@@ -121,18 +127,12 @@ static void
 ngx_collab_webhook_json(collab_json_t *j, sqlite3_stmt *st,
     const char *secret)
 {
-    ngx_str_t  s;
-
     collab_json_obj_open(j);
     collab_json_key(j, "id");
     ngx_collab_col_text(j, st, 1);
     collab_json_key(j, "url");
     ngx_collab_col_text(j, st, 2);
-    collab_json_key(j, "events");
-    ngx_collab_db_col(st, 3, &s);
-    collab_json_raw(j, s.data, s.len);
-    collab_json_key(j, "roomId");
-    ngx_collab_col_text(j, st, 4);
+    ngx_collab_sub_json(j, st);
     collab_json_key(j, "description");
     ngx_collab_col_text(j, st, 5);
     collab_json_key(j, "enabled");
@@ -173,6 +173,48 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
                                      "url: the address is %s; webhooks may "
                                      "not reach it", rule);
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* url, events, mask, room, description and enabled at ?3 to ?8 */
+static void
+ngx_collab_webhook_bind(sqlite3_stmt *st, ngx_collab_webhook_input_t *in)
+{
+    ngx_collab_db_bind_str(st, 3, &in->url);
+    ngx_collab_sub_bind(st, 4, &in->sub);
+    ngx_collab_db_bind_str(st, 7, in->description.data ? &in->description
+                                                        : NULL);
+    sqlite3_bind_int(st, 8, (int) in->sub.enabled);
+}
+
+
+/* the row an insert or update returns is the answer; then its commit */
+static ngx_int_t
+ngx_collab_webhook_returned(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *secret, const char *what)
+{
+    int  rc;
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, what);
+    }
+
+    ngx_collab_webhook_json(&cr->out, st, secret);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
+    }
+
+    if (rc != SQLITE_OK) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
     return NGX_OK;
@@ -293,31 +335,14 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &id);
     ngx_collab_db_bind_str(st, 2, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 3, &in.url);
-    ngx_collab_sub_bind(st, 4, &in.sub);
-    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
-                                                      : NULL);
-    sqlite3_bind_int(st, 8, (int) in.sub.enabled);
+    ngx_collab_webhook_bind(st, &in);
     ngx_collab_db_bind_cstr(st, 9, secret);
     sqlite3_bind_int64(st, 10, now);
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook insert");
-    }
-
-    ngx_collab_webhook_json(&cr->out, st, secret);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        rc = ngx_collab_db_commit();
-    }
-
-    if (rc != SQLITE_OK) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "webhook insert");
+    if (ngx_collab_webhook_returned(cr, st, secret, "webhook insert")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (ngx_collab_sub_register(cr, &ngx_collab_webhook_sub, &id, &in.sub)
@@ -404,30 +429,13 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
     ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &in.url);
-    ngx_collab_sub_bind(st, 4, &in.sub);
-    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
-                                                      : NULL);
-    sqlite3_bind_int(st, 8, (int) in.sub.enabled);
+    ngx_collab_webhook_bind(st, &in);
     sqlite3_bind_int64(st, 9, collab_now_ms());
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook update");
-    }
-
-    ngx_collab_webhook_json(&cr->out, st, NULL);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        rc = ngx_collab_db_commit();
-    }
-
-    if (rc != SQLITE_OK) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "webhook update");
+    if (ngx_collab_webhook_returned(cr, st, NULL, "webhook update")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     ngx_collab_sub_update(cr, &ngx_collab_webhook_sub, &in.sub);
@@ -446,23 +454,15 @@ ngx_collab_webhook_resync(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 {
-    int            rc;
-    sqlite3_stmt  *st;
+    ngx_int_t  rc;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook delete");
+    rc = ngx_collab_sub_delete(cr, &ngx_collab_webhook_sub);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "webhook delete");
-    }
-
-    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "webhook not found");
     }
@@ -596,7 +596,6 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     ngx_int_t      rc;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
-    sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
         return NGX_ERROR;
@@ -619,22 +618,8 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
                                "status: must be pending, success or failed");
     }
 
-    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    sqlite3_bind_int64(st, 2, before);
-    ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
-    sqlite3_bind_int64(st, 4, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "deliveries", limit,
-                                 ngx_collab_delivery_row, "delivery list");
+    return ngx_collab_sub_log_list(cr, &ngx_collab_webhook_sub, limit, before,
+                                   has_status ? &status : NULL);
 }
 
 
@@ -645,27 +630,15 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     ngx_str_t      s;
     sqlite3_stmt  *st, *at;
 
-    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_collab_sub_log_get(cr, &ngx_collab_webhook_sub, &st);
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "delivery not found");
     }
 
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "delivery get");
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_collab_delivery_json(&cr->out, st, 0);

@@ -115,6 +115,7 @@ static void ngx_collab_workflow_compiled(ngx_collab_compile_t *c,
     json_t *answer);
 static ngx_int_t ngx_collab_workflow_resync(ngx_collab_req_t *cr);
 static void ngx_collab_workflow_row(collab_json_t *j, sqlite3_stmt *st);
+static void ngx_collab_execution_row(collab_json_t *j, sqlite3_stmt *st);
 
 
 static const ngx_collab_sub_kind_t  ngx_collab_workflow_sub = {
@@ -129,7 +130,12 @@ static const ngx_collab_sub_kind_t  ngx_collab_workflow_sub = {
     COLLAB_WAKE_EXECUTIONS,
     ngx_collab_workflow_row,
     ngx_collab_workflow_resync,
-    ""
+    "",
+    "execution",
+    "executions",
+    ngx_collab_sql_execution_list,
+    ngx_collab_sql_execution_get,
+    ngx_collab_execution_row
 };
 
 
@@ -139,18 +145,12 @@ static const ngx_collab_sub_kind_t  ngx_collab_workflow_sub = {
 static void
 ngx_collab_workflow_json(collab_json_t *j, sqlite3_stmt *st, ngx_uint_t code)
 {
-    ngx_str_t  s;
-
     collab_json_obj_open(j);
     collab_json_key(j, "id");
     ngx_collab_col_text(j, st, 1);
     collab_json_key(j, "name");
     ngx_collab_col_text(j, st, 2);
-    collab_json_key(j, "events");
-    ngx_collab_db_col(st, 3, &s);
-    collab_json_raw(j, s.data, s.len);
-    collab_json_key(j, "roomId");
-    ngx_collab_col_text(j, st, 4);
+    ngx_collab_sub_json(j, st);
     collab_json_key(j, "language");
     ngx_collab_col_text(j, st, 5);
     collab_json_key(j, "enabled");
@@ -487,12 +487,36 @@ ngx_collab_workflow_create_prepare(ngx_collab_req_t *cr)
 }
 
 
+/* the row an insert or update returns is the answer */
+static ngx_int_t
+ngx_collab_workflow_returned(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *what)
+{
+    int  rc;
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, what);
+    }
+
+    ngx_collab_workflow_json(&cr->out, st, 1);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_refuse_db(cr, rc, what);
+    }
+
+    return NGX_OK;
+}
+
+
 /* in a storage thread: the compiled workflow is written */
 ngx_int_t
 ngx_collab_workflow_create(ngx_collab_req_t *cr)
 {
-    int                          rc;
-    ngx_int_t                    res;
+    ngx_int_t                    rc;
     ngx_str_t                    id;
     sqlite3_stmt                *st;
     ngx_collab_workflow_ctx_t   *ctx;
@@ -502,14 +526,14 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     ctx = cr->ctx;
     in = &ctx->in;
 
-    res = ngx_collab_sub_count(cr, &ngx_collab_workflow_sub,
-                               COLLAB_WORKFLOWS_MAX);
+    rc = ngx_collab_sub_count(cr, &ngx_collab_workflow_sub,
+                              COLLAB_WORKFLOWS_MAX);
 
-    if (res == NGX_ERROR) {
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    if (res == NGX_DECLINED) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
                                "an account has at most %d workflows",
                                COLLAB_WORKFLOWS_MAX);
@@ -535,18 +559,8 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     sqlite3_bind_int(st, 11, (int) in->sub.enabled);
     sqlite3_bind_int64(st, 12, collab_now_ms());
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow insert");
-    }
-
-    ngx_collab_workflow_json(&cr->out, st, 1);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "workflow insert");
+    if (ngx_collab_workflow_returned(cr, st, "workflow insert") != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_collab_sub_register(cr, &ngx_collab_workflow_sub, &id, &in->sub)
@@ -639,7 +653,6 @@ ngx_collab_workflow_update_prepare(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_workflow_update(ngx_collab_req_t *cr)
 {
-    int                           rc;
     ngx_pool_t                   *pool;
     sqlite3_stmt                 *st;
     ngx_collab_workflow_ctx_t    *ctx;
@@ -689,18 +702,8 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
                                        ? &ctx->source_map : NULL);
     }
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow update");
-    }
-
-    ngx_collab_workflow_json(&cr->out, st, 1);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "workflow update");
+    if (ngx_collab_workflow_returned(cr, st, "workflow update") != NGX_OK) {
+        return NGX_ERROR;
     }
 
     /* from the next event on, in every worker */
@@ -731,25 +734,17 @@ ngx_collab_workflow_deleted(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_workflow_delete(ngx_collab_req_t *cr)
 {
-    int            rc;
-    sqlite3_stmt  *st;
+    ngx_int_t  rc;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_delete);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow delete");
-    }
+    rc = ngx_collab_sub_delete(cr, &ngx_collab_workflow_sub);
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "workflow delete");
-    }
-
-    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
                                  NULL, "workflow not found");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_collab_sub_unregister(cr, &ngx_collab_workflow_sub) != NGX_OK) {
@@ -1204,7 +1199,6 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
     int64_t        before;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
-    sqlite3_stmt  *st;
 
     static const char  *statuses[] = {
         "pending", "running", "success", "error", "timeout", NULL
@@ -1234,53 +1228,26 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
         }
     }
 
-    if (ngx_collab_sub_find(cr, &ngx_collab_workflow_sub, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_execution_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    sqlite3_bind_int64(st, 2, before);
-    ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
-    sqlite3_bind_int64(st, 4, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "executions", limit,
-                                 ngx_collab_execution_row,
-                                 "execution list");
+    return ngx_collab_sub_log_list(cr, &ngx_collab_workflow_sub, limit,
+                                   before, has_status ? &status : NULL);
 }
 
 
 ngx_int_t
 ngx_collab_execution_get(ngx_collab_req_t *cr)
 {
-    int            rc;
+    ngx_int_t      rc;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_sub_find(cr, &ngx_collab_workflow_sub, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_collab_sub_log_get(cr, &ngx_collab_workflow_sub, &st);
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_execution_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
                                  NULL, "execution not found");
     }
 
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "execution get");
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_collab_execution_json(&cr->out, st, 1);
