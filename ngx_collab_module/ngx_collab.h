@@ -309,8 +309,9 @@ typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
 ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
     const char *what);
-void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
-    ngx_str_t *next);
+ngx_int_t ngx_collab_reply_page_name(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what);
 void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);
