@@ -271,7 +271,6 @@ ngx_int_t ngx_collab_shm_key_find(const u_char *hash, ngx_collab_auth_t *a);
 ngx_atomic_uint_t ngx_collab_shm_generation(void);
 ngx_int_t ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id,
     ngx_str_t *room, uint32_t events, ngx_uint_t enabled);
-void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
 ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
 
