@@ -516,6 +516,32 @@ ngx_collab_sub_resync(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind)
 }
 
 
+/*
+ * A statement on the log of the path's one (ngx_collab_sub_find() first),
+ * its ?1 bound to the id; NULL with cr->err set.
+ */
+static sqlite3_stmt *
+ngx_collab_sub_log_stmt(ngx_collab_req_t *cr,
+    const ngx_collab_sub_kind_t *kind, const char *sql, const char *what)
+{
+    sqlite3_stmt  *st;
+
+    if (ngx_collab_sub_find(cr, kind, &st) != NGX_OK) {
+        return NULL;
+    }
+
+    st = ngx_collab_db_stmt(sql);
+    if (st == NULL) {
+        (void) ngx_collab_refuse_db(cr, SQLITE_ERROR, what);
+        return NULL;
+    }
+
+    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
+
+    return st;
+}
+
+
 /* a page of the log of the path's one, of a status only if one is given */
 ngx_int_t
 ngx_collab_sub_log_list(ngx_collab_req_t *cr,
@@ -525,18 +551,14 @@ ngx_collab_sub_log_list(ngx_collab_req_t *cr,
     u_char         what[64];
     sqlite3_stmt  *st;
 
-    if (ngx_collab_sub_find(cr, kind, &st) != NGX_OK) {
+    (void) ngx_collab_sub_what(kind->log_name, "list", what, sizeof(what));
+
+    st = ngx_collab_sub_log_stmt(cr, kind, kind->sql_log_list,
+                                 (const char *) what);
+    if (st == NULL) {
         return NGX_ERROR;
     }
 
-    (void) ngx_collab_sub_what(kind->log_name, "list", what, sizeof(what));
-
-    st = ngx_collab_db_stmt(kind->sql_log_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, (const char *) what);
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
     sqlite3_bind_int64(st, 2, before);
     ngx_collab_db_bind_str(st, 3, status);
     sqlite3_bind_int64(st, 4, limit + 1);
@@ -559,18 +581,14 @@ ngx_collab_sub_log_get(ngx_collab_req_t *cr,
     u_char         what[64];
     sqlite3_stmt  *st;
 
-    if (ngx_collab_sub_find(cr, kind, &st) != NGX_OK) {
+    (void) ngx_collab_sub_what(kind->log_name, "get", what, sizeof(what));
+
+    st = ngx_collab_sub_log_stmt(cr, kind, kind->sql_log_get,
+                                 (const char *) what);
+    if (st == NULL) {
         return NGX_ERROR;
     }
 
-    (void) ngx_collab_sub_what(kind->log_name, "get", what, sizeof(what));
-
-    st = ngx_collab_db_stmt(kind->sql_log_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, (const char *) what);
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
     ngx_collab_db_bind_str(st, 2, &cr->params[2]);
 
     rc = sqlite3_step(st);
