@@ -200,7 +200,7 @@ deb:
 test-deb: deb
 	util/test-deb.sh $(BUILD)/deb
 
-test-browser: $(MODULE) | deps
+test-browser: $(MODULE) $(RUNNER) | deps
 	NGINX_BIN=$(NGINX) util/test-browser.sh $(BUILD)
 
 bench: $(MODULE) $(RUNNER) $(SCHEMA_SQL) | deps

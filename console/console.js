@@ -71,6 +71,12 @@ function loadRooms() {
         if (r.status !== 200) {
             throw new Error('rooms: HTTP ' + r.status);
         }
+        /* drawn again only when it changes: a focused button stays */
+        var seen = JSON.stringify(r.body.data);
+        if (seen === state.roomsSeen) {
+            return;
+        }
+        state.roomsSeen = seen;
         var list = $('rooms');
         list.textContent = '';
         r.body.data.forEach(function (room) {
@@ -181,14 +187,24 @@ function openRoom(room) {
 function loadWebhooks() {
     return api('GET', accountPath('/webhooks?limit=100')).then(function (r) {
         var list = $('webhooks');
-        list.textContent = '';
         if (r.status !== 200) {
+            state.webhooksSeen = null;
+            list.textContent = '';
             list.appendChild(el('li', { class: 'note', text: 'HTTP ' + r.status }));
             return;
         }
+        var seen = JSON.stringify(r.body.data);
+        if (seen === state.webhooksSeen) {
+            return;
+        }
+        state.webhooksSeen = seen;
+        list.textContent = '';
         r.body.data.forEach(function (h) {
             var b = el('button', { type: 'button', text: h.url, 'data-webhook': h.id,
                                    onclick: function () { openWebhook(h); } });
+            if (state.webhook && state.webhook.id === h.id) {
+                b.setAttribute('aria-current', 'true');
+            }
             list.appendChild(el('li', {}, [b,
                 document.createTextNode(h.enabled ? '' : ' (disabled)')]));
         });
@@ -302,8 +318,9 @@ function recover() {
 function loadWorkflows() {
     return api('GET', accountPath('/workflows?limit=100')).then(function (r) {
         var list = $('workflows');
-        list.textContent = '';
         if (r.status === 404) {
+            list.textContent = '';
+            state.workflowsSeen = null;
             $('flows-note').textContent = 'This server has no workflows '
                                           + '(the routes answer 404).';
             return;
@@ -313,10 +330,24 @@ function loadWorkflows() {
             return;
         }
         $('flows-note').textContent = '';
+        /* drawn again only when it changes: a focused button stays */
+        var seen = JSON.stringify(r.body.data);
+        if (seen === state.workflowsSeen) {
+            return;
+        }
+        state.workflowsSeen = seen;
+        list.textContent = '';
         r.body.data.forEach(function (w) {
-            list.appendChild(el('li', {}, [el('button', {
-                type: 'button', text: w.name || w.id, 'data-workflow': w.id,
-                onclick: function () { openWorkflow(w); } })]));
+            var b = el('button', { type: 'button', text: w.name || w.id,
+                                   'data-workflow': w.id,
+                                   onclick: function () { openWorkflow(w); } });
+            if (state.workflow && state.workflow.id === w.id) {
+                b.setAttribute('aria-current', 'true');
+            }
+            list.appendChild(el('li', {}, [b, document.createTextNode(
+                ' — ' + w.events.join(', ') + (w.roomId ? ' in ' + w.roomId : '')
+                + (w.language === 'typescript' ? ', TypeScript' : '')
+                + (w.enabled ? '' : ' (disabled)'))]));
         });
         if (r.body.data.length === 0) {
             list.appendChild(el('li', { class: 'note', text: 'No workflows.' }));
@@ -326,6 +357,60 @@ function loadWorkflows() {
 
 function flowPath(rest) {
     return accountPath('/workflows/' + encodeURIComponent(state.workflow.id) + rest);
+}
+
+/* success green; error and timeout red; pending and running yellow */
+function executionStatus(x) {
+    var cls = { success: 'success', error: 'failed', timeout: 'failed' }[x.status]
+              || 'pending';
+    return el('span', { class: 'status ' + cls, text: x.status });
+}
+
+function json(v) {
+    return JSON.stringify(v, null, 2);
+}
+
+/*
+ * An execution as text blocks: its line, what it logged, its fetches,
+ * then its result or its error (and the payload when the answer has it).
+ */
+function executionView(x) {
+    var parts = [el('p', { class: 'exe-line' }, [
+        executionStatus(x),
+        document.createTextNode(' ' + x.event + ' at ' + when(x.createdAt)
+            + (x.durationMs == null ? '' : ', ' + x.durationMs + ' ms')
+            + (x.attempts > 1 ? ', attempt ' + x.attempts : '')
+            + ' (' + x.id + ')')
+    ])];
+    function block(cls, label, text) {
+        parts.push(el('pre', { class: cls, 'aria-label': label, tabindex: '0',
+                               text: text }));
+    }
+    if (x.logs && x.logs.length) {
+        block('logs', 'Logs of ' + x.id, x.logs.map(function (l) {
+            return when(l.at) + '  ' + l.level + '  ' + l.message;
+        }).join('\n'));
+    }
+    if (x.fetches && x.fetches.length) {
+        block('fetches', 'Fetches of ' + x.id, x.fetches.map(function (f) {
+            return (f.status == null ? '—' : f.status) + '  ' + f.url
+                   + (f.ms == null ? '' : '  ' + f.ms + ' ms')
+                   + (f.error ? '  ' + f.error : '');
+        }).join('\n'));
+    }
+    if (x.error) {
+        /* a stack starts with the error's name and message */
+        var stack = x.error.stack || '';
+        block('error', 'Error of ' + x.id,
+              stack.indexOf(x.error.message) >= 0 ? stack
+              : 'Error: ' + x.error.message + (stack ? '\n' + stack : ''));
+    } else if (x.status === 'success') {
+        block('result', 'Result of ' + x.id, 'Result: ' + json(x.result));
+    }
+    if (x.payload !== undefined) {
+        block('payload', 'Payload of ' + x.id, 'Payload: ' + json(x.payload));
+    }
+    return parts;
 }
 
 function loadExecutions() {
@@ -346,50 +431,132 @@ function loadExecutions() {
         list.textContent = '';
         r.body.data.forEach(function (x) {
             list.appendChild(el('li', { 'data-execution': x.id }, [el('button', {
-                type: 'button', text: when(x.createdAt) + ' ' + x.status,
-                onclick: function () { showExecution(x); } })]));
+                type: 'button',
+                'aria-label': 'Execution ' + x.id + ': ' + x.event + ', '
+                              + x.status + ', ' + when(x.createdAt),
+                onclick: function () { showExecution(x); } },
+                [document.createTextNode(when(x.createdAt) + ' ' + x.event + ' '),
+                 executionStatus(x)])]));
         });
+        if (r.body.data.length === 0) {
+            list.appendChild(el('li', { class: 'note', text: 'No executions yet.' }));
+        }
         drawChart();
     });
 }
 
+/* the one execution, read again: its answer has the payload */
 function showExecution(x) {
-    $('execution').textContent = JSON.stringify(x, null, 2);
+    api('GET', flowPath('/executions/' + encodeURIComponent(x.id)))
+    .then(function (r) {
+        var box = $('execution');
+        box.textContent = '';
+        if (r.status !== 200) {
+            box.textContent = 'Execution ' + x.id + ': HTTP ' + r.status;
+            return;
+        }
+        box.setAttribute('data-execution', r.body.id);
+        executionView(r.body).forEach(function (n) { box.appendChild(n); });
+    });
+}
+
+var TAIL_KEEP = 50;
+
+function tailAdd(x) {
+    var list = $('tail');
+    var note = list.querySelector('.note');
+    if (note) {
+        list.removeChild(note);
+    }
+    list.appendChild(el('li', { 'data-execution': x.id, 'data-status': x.status },
+                        executionView(x)));
+    while (list.children.length > TAIL_KEEP) {
+        list.removeChild(list.firstChild);
+    }
+}
+
+/*
+ * One message of the stream: its event name, data and retry, or null for
+ * one with none (a comment).
+ */
+function sseMessage(text) {
+    var m = { event: 'message', data: null, retry: null };
+    text.split('\n').forEach(function (line) {
+        if (line === '' || line.charAt(0) === ':') {
+            return;
+        }
+        var at = line.indexOf(':');
+        var field = at < 0 ? line : line.slice(0, at);
+        var value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
+        if (field === 'event') {
+            m.event = value;
+        } else if (field === 'data') {
+            m.data = m.data === null ? value : m.data + '\n' + value;
+        } else if (field === 'retry' && /^\d+$/.test(value)) {
+            m.retry = parseInt(value, 10);
+        }
+    });
+    return m;
 }
 
 /*
  * The tail is an SSE stream that needs the key in a header, which
- * EventSource cannot send: it is read with fetch instead.
+ * EventSource cannot send: it is read with fetch instead.  Each execution
+ * that finishes while it is open is added to the tail as it comes, and
+ * the list is read again.  When the stream ends (nginx reloads, say), it
+ * is opened again after the server's "retry".
  */
-function openWorkflow(w) {
-    if (state.tail) {
-        state.tail.abort();
-    }
-    state.workflow = w;
-    state.executionsSeen = null;
-    loadExecutions();
+function openTail(w) {
     var ctl = new AbortController();
+    var retry = 1000;
     state.tail = ctl;
-    fetch(API + flowPath('/tail'), { headers: { Authorization: 'Bearer ' + state.key },
+    $('tail-mode').textContent = 'Connecting to the tail…';
+
+    function again(why) {
+        if (state.tail !== ctl || ctl.signal.aborted) {
+            return;
+        }
+        $('tail-mode').textContent = why + ' Reconnecting…';
+        setTimeout(function () {
+            if (state.tail === ctl && !ctl.signal.aborted) {
+                openTail(w);
+                loadExecutions();
+            }
+        }, retry);
+    }
+
+    fetch(API + flowPath('/tail'), { headers: { Authorization: 'Bearer ' + state.key,
+                                                Accept: 'text/event-stream' },
                                      signal: ctl.signal })
     .then(function (res) {
         if (!res.ok || !res.body) {
+            $('tail-mode').textContent = 'The tail could not be opened: HTTP '
+                                         + res.status + '.';
             return;
         }
+        $('tail-mode').textContent = 'Live.';
         var reader = res.body.getReader();
         var dec = new TextDecoder();
         var buf = '';
         function read() {
             return reader.read().then(function (chunk) {
                 if (chunk.done) {
+                    again('The tail ended.');
                     return;
                 }
-                buf += dec.decode(chunk.value, { stream: true });
+                buf += dec.decode(chunk.value, { stream: true })
+                       .replace(/\r\n?/g, '\n');
                 var at;
                 while ((at = buf.indexOf('\n\n')) >= 0) {
-                    var msg = buf.slice(0, at);
+                    var m = sseMessage(buf.slice(0, at));
                     buf = buf.slice(at + 2);
-                    if (/^(event|data):/m.test(msg)) {
+                    if (m.retry !== null) {
+                        retry = m.retry;
+                    }
+                    if (m.event === 'execution' && m.data !== null
+                        && state.tail === ctl)
+                    {
+                        tailAdd(JSON.parse(m.data));
                         loadExecutions();
                     }
                 }
@@ -397,7 +564,33 @@ function openWorkflow(w) {
             });
         }
         return read();
-    }).catch(function () { /* aborted or ended: the list still polls */ });
+    }).catch(function () {
+        again('The tail broke off.');
+    });
+}
+
+function closeTail() {
+    if (state.tail) {
+        state.tail.abort();
+    }
+    state.tail = null;
+}
+
+function openWorkflow(w) {
+    closeTail();
+    state.workflow = w;
+    state.executionsSeen = null;
+    Array.prototype.forEach.call($('workflows').querySelectorAll('button'), function (b) {
+        b.setAttribute('aria-current', b.getAttribute('data-workflow') === w.id);
+    });
+    $('flow-name').textContent = 'of ' + (w.name || w.id);
+    $('tail').textContent = '';
+    $('tail').appendChild(el('li', { class: 'note',
+        text: 'Executions that finish from now on appear here.' }));
+    $('execution').textContent = '';
+    $('flow-views').hidden = false;
+    loadExecutions();
+    openTail(w);
 }
 
 /* ---- the chart: deliveries and executions per minute ---- */
@@ -486,6 +679,7 @@ $('forget').addEventListener('click', function () {
     sessionStorage.removeItem('collab.key');
     state.key = '';
     closePresence();
+    closeTail();
     clearInterval(state.timer);
     $('key').value = '';
     $('main').hidden = true;

@@ -3,7 +3,9 @@
  *
  * Types shared by every part of the module: configuration, the per-request
  * context handed to resource handlers, and the prototypes each concern
- * exports.  One file pair per concern lives next to this header.
+ * exports.  One file pair per concern lives next to this header.  The API
+ * layer's prototypes are in api/ngx_collab_api.h, which only api/ and the
+ * module files include.
  */
 
 #ifndef _NGX_COLLAB_H_INCLUDED_
@@ -155,7 +157,7 @@ typedef struct {
 
 
 /*
- * A method that writes may have a prepare step (ngx_collab_router.c): it
+ * A method that writes may have a prepare step (the table's prepares): it
  * runs on the event loop once the body is read, before the handler is
  * handed to the store, and may wait for something (a compile by the
  * workflow runner): NGX_OK goes on, NGX_ERROR answers cr->err, NGX_AGAIN
@@ -179,6 +181,19 @@ typedef struct {
     ngx_collab_method_t         methods[4];
     ngx_collab_handler_pt       check;
 } ngx_collab_route_t;
+
+
+/*
+ * What the router walks: the routes, in the order they are tried, and the
+ * handlers that have a prepare step.  The layer above owns it and hands
+ * it to ngx_collab_router_set() at configuration.
+ */
+typedef struct {
+    const ngx_collab_route_t   *routes;
+    ngx_uint_t                  nroutes;
+    const ngx_collab_prepare_t *prepares;
+    ngx_uint_t                  nprepares;
+} ngx_collab_route_table_t;
 
 
 struct ngx_collab_req_s {
@@ -333,6 +348,7 @@ ngx_int_t ngx_collab_page_name_args(ngx_collab_req_t *cr, const char *kind,
     ngx_uint_t *limit, ngx_str_t *from);
 
 /* ngx_collab_router.c */
+void ngx_collab_router_set(const ngx_collab_route_table_t *table);
 ngx_int_t ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow);
 const ngx_collab_route_t *ngx_collab_route_table(ngx_uint_t *n);
@@ -344,38 +360,6 @@ ngx_int_t ngx_collab_account_exists(ngx_collab_req_t *cr, ngx_str_t *account);
 ngx_int_t ngx_collab_room_exists(ngx_collab_req_t *cr, ngx_str_t *account,
     ngx_str_t *room);
 
-/* resources */
-ngx_int_t ngx_collab_account_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_account_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_key_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_key_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_key_revoke(ngx_collab_req_t *cr);
-
-ngx_int_t ngx_collab_room_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_room_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_room_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_room_update(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_room_delete(ngx_collab_req_t *cr);
-
-ngx_int_t ngx_collab_user_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_user_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_user_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_user_update(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_user_delete(ngx_collab_req_t *cr);
-
-/* ngx_collab_webhooks.c */
-ngx_int_t ngx_collab_webhook_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_update(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_delete(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_rotate(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_test(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_webhook_recover(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_delivery_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_delivery_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_delivery_retry(ngx_collab_req_t *cr);
-
 /* ngx_collab_sender.c */
 ngx_int_t ngx_collab_sender_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
@@ -386,62 +370,10 @@ ngx_int_t ngx_collab_outbox_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
 void ngx_collab_outbox_exit(void);
 
-/* ngx_collab_workflows.c */
-ngx_int_t ngx_collab_workflow_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_create_prepare(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_update(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_update_prepare(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_delete(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_test(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_workflow_test_prepare(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_execution_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_execution_get(ngx_collab_req_t *cr);
-
-#define COLLAB_EXECUTION_COLUMNS                                              \
-    "seq, id, workflow_id, event, event_id, status, duration_ms, result,"   \
-    " error, logs, fetches, started_at, finished_at, created_at, payload,"  \
-    " attempts"
-
-void ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
-    ngx_uint_t payload);
-
-/* ngx_collab_tail.c */
-ngx_int_t ngx_collab_workflow_tail(ngx_collab_req_t *cr);
-
 /* ngx_collab_wal.c */
 ngx_int_t ngx_collab_wal_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf);
 void ngx_collab_wal_exit(void);
-/* ngx_collab_stores.c */
-ngx_int_t ngx_collab_store_check(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_store_put(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_store_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_store_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_store_delete_key(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_store_delete(ngx_collab_req_t *cr);
-
-/* ngx_collab_files.c */
-ngx_int_t ngx_collab_file_check(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_file_put(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_file_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_file_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_file_delete(ngx_collab_req_t *cr);
-void ngx_collab_files_drop_room(ngx_collab_req_t *cr, ngx_str_t *room);
-ngx_int_t ngx_collab_files_prepare(ngx_cycle_t *cycle,
-    ngx_http_collab_main_conf_t *cmcf, ngx_uint_t repair, ngx_log_t *log);
-
-/* api/ngx_collab_presence_api.c: the presence routes */
-void ngx_collab_presence_api_init(void);
-ngx_int_t ngx_collab_token_create(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_stream_connect(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_presence_get(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_presence_put(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_presence_delete(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_session_list(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_presence_user_deleted(ngx_collab_req_t *cr);
-ngx_int_t ngx_collab_presence_room_deleted(ngx_collab_req_t *cr);
 
 /* presence/: what authentication, users and rooms ask of the layer */
 const u_char *ngx_collab_presence_token_key(void);
@@ -470,9 +402,6 @@ int ngx_collab_event_record_id(ngx_str_t *id, ngx_str_t *account,
     int64_t now);
 void ngx_collab_event_envelope(collab_json_t *j, const char *type,
     ngx_str_t *data, int64_t at);
-
-/* api/ngx_collab_events.c */
-ngx_int_t ngx_collab_event_list(ngx_collab_req_t *cr);
 
 
 #endif /* _NGX_COLLAB_H_INCLUDED_ */

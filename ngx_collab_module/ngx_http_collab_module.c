@@ -7,6 +7,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"
 #include "ngx_collab_sign.h"
@@ -48,6 +49,7 @@ static ngx_int_t ngx_http_collab_workflow_conf(ngx_conf_t *cf,
 static ngx_err_t ngx_http_collab_write_test(u_char *name);
 static ngx_err_t ngx_http_collab_worker_can_write(ngx_cycle_t *cycle,
     ngx_str_t *dir);
+static ngx_int_t ngx_http_collab_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_collab_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_collab_init_process(ngx_cycle_t *cycle);
@@ -352,7 +354,7 @@ static ngx_command_t  ngx_http_collab_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_collab_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_collab_preconfiguration,      /* preconfiguration */
     ngx_http_collab_postconfiguration,     /* postconfiguration */
 
     ngx_http_collab_create_main_conf,      /* create main configuration */
@@ -380,6 +382,19 @@ ngx_module_t  ngx_http_collab_module = {
     ngx_http_collab_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/*
+ * The router walks the API's routes: handed to it here, before any
+ * location is parsed and before the metrics module names its routes.
+ */
+static ngx_int_t
+ngx_http_collab_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_collab_router_set(&ngx_collab_api_routes);
+
+    return NGX_OK;
+}
 
 
 static void *

@@ -11,6 +11,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_presence.h"
 #include "ngx_collab_presence_module.h"
 

@@ -31,12 +31,14 @@ _EOC_
 });
 
 # reads the tail of the path in logs/tail.url into logs/tail.out, for the
-# given seconds (a child process; it leaves with POSIX::_exit)
+# given seconds (a child process; it leaves with POSIX::_exit); the request
+# line and the answer's head go to logs/tail.out.head, for the contract
+# check of t/910-openapi.t
 sub tail_client {
     my ($seconds) = @_;
     my $logs = Test::Nginx::Socket::server_root() . "/logs";
 
-    unlink "$logs/tail.url", "$logs/tail.out";
+    unlink "$logs/tail.url", "$logs/tail.out", "$logs/tail.out.head";
 
     return if fork() != 0;
 
@@ -83,6 +85,11 @@ sub tail_client {
             next if $end < 0;
             $buf = substr($head, $end + 4);
             $body = 1;
+
+            if (open my $h, '>', "$logs/tail.out.head") {
+                print $h "GET $path\n", substr($head, 0, $end + 2);
+                close $h;
+            }
         }
 
         print $out $buf;

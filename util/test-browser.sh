@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test-browser`: the console in a headless Chromium, driven by
 # puppeteer-core (installed by util/deps.sh in build/browser): nginx with
-# the module from the build folder ($1) on a free port, its prefix in
-# $1/browser-run, ended by its pid when the test is over.
+# the module and the workflow runner from the build folder ($1) on a free
+# port, its prefix in $1/browser-run, ended by its pid when the test is
+# over.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,7 @@ http {
     collab_admin_token_file  data/admin.token;
     collab_webhook_allow_private   on;
     collab_webhook_retry_schedule  1h;
+    collab_workflow_runner         $build/collab-runner;
     server {
         listen  127.0.0.1:$port;
         location /v1/ {
@@ -68,5 +70,6 @@ NODE_PATH="$build/browser/node_modules" \
 COLLAB_URL="http://127.0.0.1:$port" \
 COLLAB_ADMIN_TOKEN=$(tr -d '[:space:]' < "$run/data/admin.token") \
 COLLAB_SCREENSHOT="$build/console.png" \
+COLLAB_NGINX_PID=$pid \
 CHROMIUM="$chromium" \
     node "$top/t/browser/console-test.js"

@@ -6,6 +6,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 static const char  ngx_collab_sql_account_insert[] =

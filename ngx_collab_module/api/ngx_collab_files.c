@@ -12,6 +12,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 #define COLLAB_CONTENT_TYPE_MAX  255

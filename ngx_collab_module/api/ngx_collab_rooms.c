@@ -7,6 +7,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 #define COLLAB_ROOM_COLUMNS                                                   \

@@ -8,6 +8,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 #define COLLAB_STORE_NAME_MAX  256

@@ -14,6 +14,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_api.h"
 
 
 #define COLLAB_TAIL_POLL        200

@@ -7,6 +7,8 @@
  * deliveries themselves are the outbox's (ngx_collab_outbox.c).
  */
 
+#include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_subscription.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_url.h"

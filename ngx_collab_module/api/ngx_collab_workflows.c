@@ -10,6 +10,8 @@
  * in ngx_collab_tail.c.
  */
 
+#include "ngx_collab.h"
+#include "ngx_collab_api.h"
 #include "ngx_collab_subscription.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"

@@ -1,8 +1,9 @@
 /*
  * Copyright (C) collab
  *
- * Routing: the table of every API path with its methods, the body each
- * reads and who may call it.  Paths are matched segment by segment on the
+ * Routing: walks the table of routes that the layer above registers at
+ * configuration (ngx_collab_router_set(); the API's is in
+ * api/ngx_collab_routes.c).  Paths are matched segment by segment on the
  * raw request target, each segment percent-decoded on its own, starting
  * after the "v1" segment (so that the API can sit under any location
  * prefix); a trailing "*" takes the rest of the path as it was sent.
@@ -20,166 +21,8 @@ typedef struct {
 } ngx_collab_seg_t;
 
 
-static const ngx_collab_route_t  ngx_collab_routes[] = {
-
-    { "accounts", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_POST, ngx_collab_account_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_account_get, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/keys", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_GET, ngx_collab_key_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_POST, ngx_collab_key_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/keys/:", COLLAB_ROUTE_ADMIN,
-      { { NGX_HTTP_DELETE, ngx_collab_key_revoke, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_POST, ngx_collab_room_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/rooms/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_room_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PATCH, ngx_collab_room_update, COLLAB_BODY_OBJECT },
-        { NGX_HTTP_DELETE, ngx_collab_room_delete, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/users", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_user_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_POST, ngx_collab_user_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/rooms/:/users/:", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_user_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PATCH, ngx_collab_user_update, COLLAB_BODY_OBJECT },
-        { NGX_HTTP_DELETE, ngx_collab_user_delete, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/users/:/tokens", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_POST|COLLAB_METHOD_LOOP, ngx_collab_token_create,
-          COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/rooms/:/connect", COLLAB_ROUTE_CLIENT,
-      { { NGX_HTTP_GET, ngx_collab_stream_connect, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/presence", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_presence_get, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/presence/:", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_PUT|COLLAB_METHOD_LOOP, ngx_collab_presence_put,
-          COLLAB_BODY_OBJECT },
-        { NGX_HTTP_DELETE|COLLAB_METHOD_LOOP, ngx_collab_presence_delete,
-          COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/sessions", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_session_list, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/stores/:", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_store_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_DELETE, ngx_collab_store_delete, COLLAB_BODY_NONE } },
-      ngx_collab_store_check },
-
-    { "accounts/:/rooms/:/stores/:/:", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_store_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PUT, ngx_collab_store_put, COLLAB_BODY_VALUE },
-        { NGX_HTTP_DELETE, ngx_collab_store_delete_key, COLLAB_BODY_NONE } },
-      ngx_collab_store_check },
-
-    { "accounts/:/rooms/:/files", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_file_list, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/rooms/:/files/*", COLLAB_ROUTE_ROOM,
-      { { NGX_HTTP_GET, ngx_collab_file_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PUT, ngx_collab_file_put, COLLAB_BODY_FILE },
-        { NGX_HTTP_DELETE, ngx_collab_file_delete, COLLAB_BODY_NONE } },
-      ngx_collab_file_check },
-
-    { "accounts/:/events", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_event_list, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/webhooks", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_webhook_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_POST, ngx_collab_webhook_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/webhooks/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_webhook_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PATCH, ngx_collab_webhook_update, COLLAB_BODY_OBJECT },
-        { NGX_HTTP_DELETE, ngx_collab_webhook_delete, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/webhooks/:/rotate-secret", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_rotate, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/webhooks/:/test", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_test, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/webhooks/:/recover", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_webhook_recover, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/webhooks/:/deliveries", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_delivery_list, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/webhooks/:/deliveries/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_delivery_get, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/webhooks/:/deliveries/:/retry", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_delivery_retry, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/workflows", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_workflow_list, COLLAB_BODY_NONE },
-        { NGX_HTTP_POST, ngx_collab_workflow_create, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/workflows/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_workflow_get, COLLAB_BODY_NONE },
-        { NGX_HTTP_PATCH, ngx_collab_workflow_update, COLLAB_BODY_OBJECT },
-        { NGX_HTTP_DELETE, ngx_collab_workflow_delete, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/workflows/:/test", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_POST, ngx_collab_workflow_test, COLLAB_BODY_OBJECT } },
-      NULL },
-
-    { "accounts/:/workflows/:/executions", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_execution_list, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/workflows/:/executions/:", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_execution_get, COLLAB_BODY_NONE } },
-      NULL },
-
-    { "accounts/:/workflows/:/tail", COLLAB_ROUTE_ACCOUNT,
-      { { NGX_HTTP_GET, ngx_collab_workflow_tail, COLLAB_BODY_NONE } },
-      NULL },
-};
-
-
-/* the handlers that have a prepare step on the event loop */
-static const ngx_collab_prepare_t  ngx_collab_prepares[] = {
-    { ngx_collab_workflow_create, ngx_collab_workflow_create_prepare },
-    { ngx_collab_workflow_update, ngx_collab_workflow_update_prepare },
-    { ngx_collab_workflow_test, ngx_collab_workflow_test_prepare },
-};
+/* the table registered; static data that outlives every cycle */
+static const ngx_collab_route_table_t  *ngx_collab_table;
 
 
 static const char *
@@ -442,11 +285,12 @@ ngx_int_t
 ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     ngx_str_t *allow)
 {
-    u_char                    *p, *end, *dot;
-    ngx_int_t                  rc;
-    ngx_uint_t                 nseg, more, i, k, method;
-    ngx_collab_seg_t           seg[COLLAB_MAX_SEGMENTS];
-    const ngx_collab_route_t  *rt;
+    u_char                          *p, *end, *dot;
+    ngx_int_t                        rc;
+    ngx_uint_t                       nseg, more, i, k, method;
+    ngx_collab_seg_t                 seg[COLLAB_MAX_SEGMENTS];
+    const ngx_collab_route_t        *rt;
+    const ngx_collab_route_table_t  *tbl;
 
     rc = ngx_collab_split(r, seg, &nseg, &more, &end, &dot);
 
@@ -461,13 +305,10 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
     }
 
     method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
+    tbl = ngx_collab_table;
 
-    for (i = 0;
-         rc == NGX_OK
-         && i < sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
-         i++)
-    {
-        rt = &ngx_collab_routes[i];
+    for (i = 0; rc == NGX_OK && i < tbl->nroutes; i++) {
+        rt = &tbl->routes[i];
 
         if (!ngx_collab_match(rt->pattern, seg, nseg, more, end, cr)) {
             continue;
@@ -489,13 +330,9 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
             cr->method = &rt->methods[k];
             cr->prepare = NULL;
 
-            for (i = 0;
-                 i < sizeof(ngx_collab_prepares)
-                     / sizeof(ngx_collab_prepares[0]);
-                 i++)
-            {
-                if (ngx_collab_prepares[i].handler == cr->method->handler) {
-                    cr->prepare = ngx_collab_prepares[i].prepare;
+            for (i = 0; i < tbl->nprepares; i++) {
+                if (tbl->prepares[i].handler == cr->method->handler) {
+                    cr->prepare = tbl->prepares[i].prepare;
                     break;
                 }
             }
@@ -548,11 +385,27 @@ ngx_collab_route(ngx_http_request_t *r, ngx_collab_req_t *cr,
 }
 
 
-/* the table, for those who count by route (metrics) */
+/*
+ * The table to walk, set once at configuration, before any location is
+ * parsed: the router names no handler itself.
+ */
+void
+ngx_collab_router_set(const ngx_collab_route_table_t *table)
+{
+    ngx_collab_table = table;
+}
+
+
+/* the table, for those who count by route (metrics); NULL before it is set */
 const ngx_collab_route_t *
 ngx_collab_route_table(ngx_uint_t *n)
 {
-    *n = sizeof(ngx_collab_routes) / sizeof(ngx_collab_routes[0]);
+    if (ngx_collab_table == NULL) {
+        *n = 0;
+        return NULL;
+    }
 
-    return ngx_collab_routes;
+    *n = ngx_collab_table->nroutes;
+
+    return ngx_collab_table->routes;
 }

@@ -44,6 +44,7 @@ typedef struct {
     int64_t                   finished_at;
     int64_t                   duration;
     ngx_uint_t                attempt;     /* 0: as claimed */
+    ngx_uint_t                written;     /* the row took it */
 } ngx_collab_exec_result_t;
 
 
@@ -128,6 +129,7 @@ static void ngx_collab_executions_hold(ngx_event_t *ev);
 static ngx_collab_exec_batch_t *ngx_collab_exec_batch_new(void);
 static ngx_int_t ngx_collab_exec_batch(ngx_collab_work_t *w);
 static void ngx_collab_exec_batch_done(ngx_collab_work_t *w);
+static void ngx_collab_executions_metrics(void);
 
 
 static const char  ngx_collab_sql_execution_insert[] =
@@ -158,6 +160,11 @@ static const char  ngx_collab_sql_exec_counter[] =
     "UPDATE meta SET value = value + ?1 WHERE name = 'executions_done'"
     " RETURNING value";
 
+/* at a scrape: what waits to run or runs (the partial index has them) */
+static const char  ngx_collab_sql_exec_pending[] =
+    "SELECT count(*) FROM executions INDEXED BY executions_due"
+    " WHERE status IN ('pending', 'running')";
+
 static const char  ngx_collab_sql_exec_purge[] =
     "DELETE FROM executions WHERE seq IN (SELECT seq FROM executions"
     " WHERE created_at < ?1 AND status NOT IN ('pending', 'running')"
@@ -176,7 +183,7 @@ static const char  ngx_collab_sql_exec_purge[] =
     " duration_ms = o.duration, done_seq = o.done, next_at = NULL,"          \
     " attempts = max(attempts, coalesce(o.attempt, 0))"                      \
     " FROM o WHERE executions.seq = o.seq"                                   \
-    " AND executions.status = 'running'"
+    " AND executions.status = 'running' RETURNING executions.seq"
 
 
 /* --- fan-out (in a storage thread) ---------------------------------------- */
@@ -340,6 +347,8 @@ ngx_collab_executions_init(ngx_cycle_t *cycle,
     {
         return NGX_ERROR;
     }
+
+    (void) ngx_collab_metrics_collector(ngx_collab_executions_metrics);
 
     ngx_collab_execs.ready = 1;
 
@@ -605,7 +614,7 @@ static int
 ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
 {
     int                        rc, k;
-    int64_t                    done;
+    int64_t                    done, seq;
     ngx_uint_t                 i, n, at, size;
     sqlite3_stmt              *st;
     ngx_collab_exec_result_t  *r;
@@ -677,12 +686,23 @@ ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
             }
         }
 
-        rc = sqlite3_step(st);
+        /* the rows that took their outcome: the metrics count those */
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            seq = sqlite3_column_int64(st, 0);
+
+            for (i = 0; i < n; i++) {
+                if (r[at + i].seq == seq) {
+                    r[at + i].written = 1;
+                    break;
+                }
+            }
+
+            b->written++;
+        }
+
         if (rc != SQLITE_DONE) {
             return rc;
         }
-
-        b->written += sqlite3_changes(ngx_collab_db_handle());
     }
 
     return SQLITE_OK;
@@ -921,6 +941,39 @@ ngx_collab_exec_notify(ngx_collab_exec_batch_t *b, ngx_int_t rc)
 }
 
 
+/*
+ * The metrics of the executions that ended, once their outcomes are
+ * committed: only those whose row took the outcome, so that an outcome
+ * that came too late (its execution claimed again, or deleted) is not
+ * counted twice.  One given up has no duration.
+ */
+static void
+ngx_collab_exec_count(ngx_array_t *results)
+{
+    ngx_uint_t                 i;
+    ngx_collab_exec_result_t  *r;
+
+    r = results->elts;
+
+    for (i = 0; i < results->nelts; i++) {
+        if (!r[i].written) {
+            continue;
+        }
+
+        ngx_collab_metrics_inc(ngx_strcmp(r[i].status, "success") == 0
+                               ? COLLAB_M_EXECUTION_SUCCESS
+                               : ngx_strcmp(r[i].status, "timeout") == 0
+                                 ? COLLAB_M_EXECUTION_TIMEOUT
+                                 : COLLAB_M_EXECUTION_ERROR, 1);
+
+        if (r[i].duration >= 0) {
+            ngx_collab_metrics_observe(COLLAB_H_EXECUTION_DURATION,
+                                       (ngx_msec_t) r[i].duration);
+        }
+    }
+}
+
+
 static void
 ngx_collab_exec_batch_done(ngx_collab_work_t *w)
 {
@@ -951,6 +1004,8 @@ ngx_collab_exec_batch_done(ngx_collab_work_t *w)
 
     if (b->written) {
         ngx_collab_shm_executions_done();
+        ngx_collab_exec_count(&b->results);
+        ngx_collab_exec_count(&b->given_up);
     }
 
     ngx_collab_exec_notify(b, NGX_OK);
@@ -1058,6 +1113,7 @@ ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
     r->finished_at = o->finished_at;
     r->duration = o->duration;
     r->attempt = o->attempt;
+    r->written = 0;
 
     if (ngx_collab_exec_copy(b->pool, &r->result, &o->result) != NGX_OK
         || ngx_collab_exec_copy(b->pool, &r->error, &o->error) != NGX_OK
@@ -1071,4 +1127,23 @@ ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_collab_execs.log, 0,
                    "collab executions: outcome of %L: %s", seq, o->status);
+}
+
+
+/* --- metrics ------------------------------------------------------------- */
+
+/* at a scrape, on the event loop's connection */
+static void
+ngx_collab_executions_metrics(void)
+{
+    sqlite3_stmt  *st;
+
+    st = ngx_collab_db_stmt(ngx_collab_sql_exec_pending);
+
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        ngx_collab_metrics_gauge_set(COLLAB_G_EXECUTIONS_PENDING,
+                                     sqlite3_column_int64(st, 0));
+    }
+
+    ngx_collab_db_release();
 }

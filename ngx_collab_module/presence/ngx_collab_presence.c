@@ -1117,6 +1117,34 @@ ngx_collab_presence_ids(ngx_str_t *room, collab_json_t *j)
 }
 
 
+/* the participants of every room (for the metrics, at a scrape) */
+ngx_uint_t
+ngx_collab_presence_participants(void)
+{
+    ngx_uint_t                   n;
+    ngx_queue_t                 *q;
+    ngx_collab_presence_sh_t    *sh;
+    ngx_collab_presence_room_t  *r;
+
+    sh = ngx_collab_presence->sh;
+    n = 0;
+
+    ngx_collab_presence_lock();
+
+    for (q = ngx_queue_head(&sh->room_list);
+         q != ngx_queue_sentinel(&sh->room_list);
+         q = ngx_queue_next(q))
+    {
+        r = ngx_queue_data(q, ngx_collab_presence_room_t, list);
+        n += r->participants;
+    }
+
+    ngx_collab_presence_unlock();
+
+    return n;
+}
+
+
 ngx_uint_t
 ngx_collab_presence_online(ngx_str_t *room, ngx_str_t *user)
 {

@@ -130,6 +130,7 @@ ngx_int_t ngx_collab_presence_remove(ngx_collab_who_t *who, int64_t now,
 ngx_int_t ngx_collab_presence_list(ngx_str_t *room, int64_t now,
     collab_json_t *json);
 ngx_uint_t ngx_collab_presence_online(ngx_str_t *room, ngx_str_t *user);
+ngx_uint_t ngx_collab_presence_participants(void);
 ngx_int_t ngx_collab_presence_ids(ngx_str_t *room, collab_json_t *j);
 
 /*

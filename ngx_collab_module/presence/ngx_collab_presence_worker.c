@@ -18,6 +18,7 @@
 
 
 static void ngx_collab_presence_tick(ngx_event_t *ev);
+static void ngx_collab_presence_metrics(void);
 
 
 static struct {
@@ -120,6 +121,8 @@ ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
     ev->log = cycle->log;
     ev->data = cycle;
     ev->cancelable = 1;
+
+    (void) ngx_collab_metrics_collector(ngx_collab_presence_metrics);
 
     ngx_collab_presence_worker.running = 1;
 
@@ -231,4 +234,20 @@ ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user)
     }
 
     return ngx_collab_presence_online(room, user);
+}
+
+
+/*
+ * At a scrape: the participants of the node, from the table.  (The open
+ * streams are counted by each worker as they open and close.)
+ */
+static void
+ngx_collab_presence_metrics(void)
+{
+    if (!ngx_collab_presence_worker.running) {
+        return;
+    }
+
+    ngx_collab_metrics_gauge_set(COLLAB_G_PRESENCE_PARTICIPANTS,
+                                 (int64_t) ngx_collab_presence_participants());
 }

@@ -69,10 +69,12 @@ typedef struct {
     size_t                      out_pos;
     size_t                      out_len;
     unsigned                    ended:1;
+    unsigned                    left:1;     /* no longer counted */
 } ngx_collab_stream_t;
 
 
 static void ngx_collab_stream_cleanup(void *data);
+static void ngx_collab_stream_leave(ngx_collab_stream_t *s);
 static void ngx_collab_stream_request_read(ngx_http_request_t *r);
 static void ngx_collab_stream_request_write(ngx_http_request_t *r);
 static void ngx_collab_stream_hand_over(ngx_event_t *ev);
@@ -441,6 +443,7 @@ ngx_collab_stream_start(ngx_http_request_t *r, ngx_collab_who_t *who,
     s->send_timeout = clcf->send_timeout;
     ngx_queue_insert_tail(&s->room->streams, &s->queue);
     ngx_collab_streams.count++;
+    ngx_collab_metrics_gauge_add(COLLAB_G_PRESENCE_CONNECTIONS, 1);
 
     cln->handler = ngx_collab_stream_cleanup;
     cln->data = s;
@@ -530,11 +533,6 @@ ngx_collab_stream_cleanup(void *data)
 {
     ngx_collab_stream_t *s = data;
 
-    int64_t                                now;
-    ngx_http_collab_presence_main_conf_t  *pmcf;
-
-    pmcf = ngx_collab_presence_conf();
-
     if (s->heartbeat.timer_set) {
         ngx_del_timer(&s->heartbeat);
     }
@@ -550,6 +548,7 @@ ngx_collab_stream_cleanup(void *data)
 
     ngx_queue_remove(&s->queue);
     ngx_collab_streams.count--;
+    ngx_collab_metrics_gauge_add(COLLAB_G_PRESENCE_CONNECTIONS, -1);
 
     if (ngx_queue_empty(&s->room->streams)) {
         ngx_rbtree_delete(&ngx_collab_streams.rooms, &s->room->node);
@@ -560,10 +559,27 @@ ngx_collab_stream_cleanup(void *data)
                    "collab stream: \"%V\" left room \"%V\", %ui streams",
                    &s->who.user, &s->who.room, ngx_collab_streams.count);
 
-    if (!ngx_collab_presence_ready()) {
+    ngx_collab_stream_leave(s);
+}
+
+
+/*
+ * The connection no longer counts in the presence table: before its socket
+ * closes when the server ends it, so that a client that reconnects at once
+ * never finds its old connection still counted; else when it closes.
+ */
+static void
+ngx_collab_stream_leave(ngx_collab_stream_t *s)
+{
+    int64_t                                now;
+    ngx_http_collab_presence_main_conf_t  *pmcf;
+
+    if (s->left || !ngx_collab_presence_ready()) {
         return;
     }
 
+    s->left = 1;
+    pmcf = ngx_collab_presence_conf();
     now = collab_now_ms();
 
     ngx_collab_presence_disconnect(&s->who, s->gen, now, pmcf->grace);
@@ -1002,6 +1018,8 @@ ngx_collab_stream_end(ngx_collab_stream_t *s, ngx_uint_t last)
     s->ended = 1;
     c = s->connection;
     r = s->request;
+
+    ngx_collab_stream_leave(s);
 
     if (r) {
         /* still the request's: it ends as a request does */

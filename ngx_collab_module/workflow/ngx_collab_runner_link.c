@@ -695,6 +695,13 @@ ngx_collab_runner_start(ngx_collab_runner_t *rn)
     rn->pid = pid;
     rn->started = ngx_current_msec;
 
+    /* one that replaces a runner that ended is a restart */
+    if (rn->spawned) {
+        ngx_collab_metrics_inc(COLLAB_M_RUNNER_RESTARTS, 1);
+    }
+
+    rn->spawned = 1;
+
     rn->conn = ngx_collab_runner_conn(rn, sv[0], ngx_collab_runner_read);
     rn->err = ngx_collab_runner_conn(rn, ep[0], ngx_collab_runner_stderr);
 

@@ -54,6 +54,7 @@ struct ngx_collab_runner_s {
     unsigned                   ready:1;
     unsigned                   ending:1;    /* killed by us */
     unsigned                   eof:1;
+    unsigned                   spawned:1;   /* one was started before */
 };
 
 

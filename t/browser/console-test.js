@@ -2,8 +2,11 @@
  * The console in a headless Chromium (util/test-browser.sh runs this):
  * the page loads with no request beyond its own server and no CSP
  * violation, the key is entered, a user that joins appears live, a
- * failing delivery is red and turns green after "Retry", the workflows
- * say what the server has, and a screenshot is taken.
+ * failing delivery is red and turns green after "Retry", an execution of
+ * a workflow (run by the real collab-runner) appears in the live tail
+ * with its status, logs and result, a failing one with its error, the
+ * tail goes on after a reload of nginx, and a screenshot is taken.
+ * Buttons are pressed from the keyboard.
  */
 'use strict';
 
@@ -87,7 +90,27 @@ async function main() {
     r = await api(key, 'POST', acc + '/webhooks/' + webhook + '/test');
     assert.strictEqual(r.status, 202);
     const delivery = r.body.id;
-    ok('account, key, room, webhook and a test delivery made');
+
+    r = await api(key, 'POST', acc + '/workflows', {
+        name: 'Greeter', events: ['user.created'],
+        code: 'export default async function (event, { room }) {\n'
+              + '  const r = await room.get();\n'
+              + '  console.log(`Hello, ${event.data.userId}, in ${r.name}`);\n'
+              + '  return { greeted: event.data.userId };\n'
+              + '}\n'
+    });
+    assert.strictEqual(r.status, 201, JSON.stringify(r.body));
+    const greeter = r.body.id;
+    r = await api(key, 'POST', acc + '/workflows', {
+        name: 'Grumbler', events: ['user.created'],
+        code: 'export default function (event) {\n'
+              + '  console.warn("about to fail");\n'
+              + '  throw new Error("no greeting for " + event.data.userId);\n'
+              + '}\n'
+    });
+    assert.strictEqual(r.status, 201, JSON.stringify(r.body));
+    const grumbler = r.body.id;
+    ok('account, key, room, webhook, a test delivery and two workflows made');
 
     const browser = await puppeteer.launch({
         executablePath: process.env.CHROMIUM,
@@ -161,15 +184,108 @@ async function main() {
             });
         ok('the attempt log shows both attempts');
 
-        r = await api(key, 'GET', acc + '/workflows');
-        if (r.status === 404) {
-            await page.waitForFunction(() =>
-                /no workflows/.test(document.getElementById('flows-note').textContent));
-            ok('the workflows say the server has none (404)');
-        } else {
-            await page.waitForSelector('#workflows li');
-            ok('the workflows are listed');
-        }
+        /* the workflows: open one by keyboard; the tail is live */
+        const greeterButton = '#workflows button[data-workflow="' + greeter + '"]';
+        await page.waitForSelector(greeterButton);
+        await page.waitForSelector('#workflows button[data-workflow="' + grumbler + '"]');
+        await page.focus(greeterButton);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() =>
+            document.getElementById('tail-mode').textContent === 'Live.'
+            && !document.getElementById('flow-views').hidden);
+        assert.strictEqual(await page.$eval(greeterButton,
+                                            (b) => b.getAttribute('aria-current')),
+                           'true');
+        ok('a workflow opened from the keyboard; its tail is live');
+
+        /* the lists are read again every few seconds, and the focus stays */
+        await page.waitForResponse((res) => /\/workflows\?limit=/.test(res.url()));
+        await page.waitForResponse((res) => /\/workflows\?limit=/.test(res.url()));
+        assert.strictEqual(await page.evaluate(() =>
+            document.activeElement && document.activeElement.getAttribute('data-workflow')),
+            greeter);
+        ok('the focused workflow keeps the focus while the lists refresh');
+
+        const tailed = (status, texts) => page.waitForFunction((status, texts) => {
+            const li = Array.from(document.querySelectorAll('#tail li[data-execution]'))
+                .find((l) => l.getAttribute('data-status') === status
+                             && texts.every((t) => l.textContent.includes(t)));
+            return li ? li.getAttribute('data-execution') : null;
+        }, { timeout: 30000 }, status, texts).then((h) => h.jsonValue())
+            .catch(async (e) => {
+                console.error(await page.$eval('#tail', (t) => t.textContent));
+                throw e;
+            });
+
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users', { userId: 'bob' });
+        assert.strictEqual(r.status, 201);
+        const ran = await tailed('success', ['user.created', 'Hello, bob, in lobby',
+                                             '"greeted": "bob"']);
+        const entry = '#tail li[data-execution="' + ran + '"]';
+        assert.strictEqual(await page.$eval(entry + ' .status',
+                                            (e) => e.className + ' ' + e.textContent),
+                           'status success success');
+        assert.strictEqual(await page.$eval(entry + ' pre.logs',
+                                            (e) => e.getAttribute('aria-label')),
+                           'Logs of ' + ran);
+        ok('a user created: the execution appears in the tail, green, with its log '
+           + 'and result');
+
+        /* in the list as well; Enter shows it with its payload */
+        const listed = '#executions li[data-execution="' + ran + '"] button';
+        await page.waitForSelector(listed);
+        await page.focus(listed);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((id) => {
+            const box = document.getElementById('execution');
+            return box.getAttribute('data-execution') === id
+                && /Hello, bob, in lobby/.test(box.textContent)
+                && /"greeted": "bob"/.test(box.textContent)
+                && /Payload: [^]*"userId": "bob"/.test(box.textContent);
+        }, { timeout: 10000 }, ran);
+        ok('the execution chosen in the list shows its logs, result and payload');
+
+        /* the failing workflow: its error in red, in the tail */
+        await page.focus('#workflows button[data-workflow="' + grumbler + '"]');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((name) =>
+            document.getElementById('tail-mode').textContent === 'Live.'
+            && document.getElementById('flow-name').textContent === 'of ' + name
+            && !document.querySelector('#tail li[data-execution]'), {}, 'Grumbler');
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users', { userId: 'carol' });
+        assert.strictEqual(r.status, 201);
+        const failed = await tailed('error', ['user.created', 'about to fail',
+                                              'Error: no greeting for carol']);
+        const bad = '#tail li[data-execution="' + failed + '"]';
+        assert.strictEqual(await page.$eval(bad + ' .status', (e) => e.className),
+                           'status failed');
+        assert.strictEqual(await page.$(bad + ' pre.result'), null);
+        ok('the failing workflow\'s execution appears in the tail, red, with its error');
+
+        /* nginx reloads: the tail ends, and the console opens it again */
+        const reopened = page.waitForRequest((req) => /\/tail$/.test(req.url()),
+                                             { timeout: 30000 });
+        process.kill(Number(process.env.COLLAB_NGINX_PID), 'SIGHUP');
+        await reopened;
+        await page.waitForFunction(() =>
+            document.getElementById('tail-mode').textContent === 'Live.',
+            { timeout: 30000 });
+        r = await api(key, 'POST', acc + '/rooms/' + room + '/users', { userId: 'dave' });
+        assert.strictEqual(r.status, 201);
+        await tailed('error', ['Error: no greeting for dave']);
+        ok('after a reload of nginx the tail is opened again and goes on');
+
+        /* names for assistive technology: the tail is a labelled log */
+        const tree = await page.accessibility.snapshot({
+            root: await page.$('#tail'), interestingOnly: false });
+        assert.strictEqual(tree.role, 'log');
+        assert.strictEqual(tree.name, 'Live tail of Grumbler');
+        const unnamed = await page.$$eval('main button, main input, main pre[tabindex]',
+            (els) => els.filter((e) => !e.hidden && !(e.getAttribute('aria-label')
+                                                      || e.textContent.trim()))
+                        .map((e) => e.outerHTML));
+        assert.deepStrictEqual(unnamed, []);
+        ok('the tail is a log named after its workflow; every control has a name');
 
         await page.waitForSelector('#chart svg rect.deliveries');
         await page.screenshot({ path: process.env.COLLAB_SCREENSHOT, fullPage: true });

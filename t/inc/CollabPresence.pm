@@ -30,6 +30,9 @@ package CollabPresence;
 #     presence N [C]              waits until GET .../presence of the last
 #                                 room lists N participants (with C
 #                                 connections in all), and prints it
+#     metrics NAME VALUE          waits until GET /metrics (on the first
+#                                 port) has the sample NAME at VALUE,
+#                                 and prints the sample
 #     sleep MS
 #     kill A                      kill -9 of the worker holding stream A
 #     reload                      nginx -s reload (HUP to the master)
@@ -49,6 +52,12 @@ package CollabPresence;
 #     # comment
 #
 # Waiting steps give up after 15 s and say so in the transcript.
+#
+# With TEST_NGINX_COLLAB_CONTRACT_LOG set (t/910-openapi.t), every API
+# request and every stream is logged there as t/lib/collab.js logs its
+# requests, for the contract check of docs/openapi.yaml: a stream once it
+# ends (closed by either side, or at the end of the steps) with all the
+# bytes it carried, or at once when it is refused.
 
 use strict;
 use warnings;
@@ -57,6 +66,7 @@ use Digest::SHA ();
 use IO::Socket::INET;
 use MIME::Base64 ();
 use IO::Select;
+use Encode ();
 use JSON::PP;
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
@@ -219,9 +229,51 @@ sub request {
     }
 
     close $sock;
+    contract($method, $path, $status, $head, $buf);
     $buf =~ s/\n$//;
 
     return ($status, $buf, $head);
+}
+
+# the headers of an answer that the contract check looks at
+my @Recorded = ('Allow', 'WWW-Authenticate', 'ETag', 'Content-Range',
+                'Retry-After');
+
+sub contract {
+    my ($method, $path, $status, $head, $body) = @_;
+
+    my $file = $ENV{TEST_NGINX_COLLAB_CONTRACT_LOG};
+    return if !$file;
+
+    my %headers;
+    for my $h (@Recorded) {
+        my $v = header($head, $h);
+        $headers{$h} = $v if defined $v;
+    }
+
+    $path =~ s/([?&]token=)[^&]*/$1*/;
+
+    my $line = JSON::PP->new->utf8->canonical->encode({
+        method => $method,
+        url => $path,
+        status => $status + 0,
+        type => header($head, 'Content-Type'),
+        headers => \%headers,
+        body => Encode::decode('UTF-8', $body),
+    });
+
+    open my $fh, '>>', $file or die "$file: $!\n";
+    print $fh "$line\n";
+    close $fh;
+}
+
+# a stream, logged once, with the bytes it carried
+sub contract_stream {
+    my ($self, $st) = @_;
+
+    return if $st->{logged}++;
+    $self->decode($st) if $st->{status} == 200;
+    contract('GET', $st->{path}, $st->{status}, $st->{head}, $st->{all});
 }
 
 # streams
@@ -246,8 +298,8 @@ sub open_stream {
     die "no answer to the stream $name\n" if !defined $status;
 
     my $st = { sock => $sock, status => $status, head => $head,
-               raw => $buf, data => '', chunked => 0, eof => 0,
-               worker => header($head, 'X-Worker') };
+               raw => $buf, data => '', all => '', chunked => 0, eof => 0,
+               path => $path, worker => header($head, 'X-Worker') };
 
     $st->{chunked} = 1
         if (header($head, 'Transfer-Encoding') || '') =~ /chunked/i;
@@ -261,8 +313,10 @@ sub open_stream {
         }
 
         $st->{data} = $st->{raw};
+        $st->{all} = $st->{raw};
         close $sock;
         $st->{eof} = 1;
+        $self->contract_stream($st);
     }
 
     return $st;
@@ -297,6 +351,7 @@ sub decode {
 
     if (!$st->{chunked}) {
         $st->{data} .= $st->{raw};
+        $st->{all} .= $st->{raw};
         $st->{raw} = '';
         return;
     }
@@ -308,6 +363,7 @@ sub decode {
         last if length $st->{raw} < $hl + $size + 2;
 
         $st->{data} .= substr($st->{raw}, $hl, $size);
+        $st->{all} .= substr($st->{raw}, $hl, $size);
         substr($st->{raw}, 0, $hl + $size + 2) = '';
 
         $st->{last_chunk} = 1 if $size == 0;
@@ -472,6 +528,7 @@ sub step {
                                          $ENV{TEST_NGINX_COLLAB_PORT2});
                 last if $st->{status} != 200
                         || ($st->{worker} || '') ne ($other || '');
+                $self->contract_stream($st);
                 close $st->{sock};
                 undef $st;
             }
@@ -610,6 +667,7 @@ sub step {
         my $st = $self->stream($name);
 
         $self->fill($st, 1);
+        $self->contract_stream($st) if $st->{eof};
 
         $st->{data} = '';
 
@@ -627,6 +685,7 @@ sub step {
             setsockopt($st->{sock}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
         }
 
+        $self->contract_stream($st);
         close $st->{sock};
         delete $self->{streams}{$name};
         return;
@@ -670,6 +729,11 @@ sub step {
         return;
     }
 
+    if ($line =~ /^metrics (\S+) (-?\d+)$/) {
+        $self->say(metric($1, $2));
+        return;
+    }
+
     if ($line =~ /^churn (\d+) (\d+) (\d+)$/) {
         $self->churn($1, $2, $3);
         return;
@@ -700,6 +764,25 @@ sub step {
     }
 
     die "unknown step: $line\n";
+}
+
+# waits until GET /metrics has the sample NAME at VALUE (at most $Wait s);
+# returns the sample as seen last ("NAME VALUE", else with the value it
+# had and what was waited for)
+sub metric {
+    my ($name, $want) = @_;
+
+    my $self = CollabPresence->new();
+
+    my $seen = 'none';
+
+    $self->wait_until(sub {
+        my ($status, $body) = $self->request('GET', '/metrics');
+        $seen = $body =~ /^\Q$name\E (\S+)$/m ? $1 : 'none';
+        return $seen eq $want;
+    });
+
+    return "$name $seen" . ($seen eq $want ? '' : " (waited for $want)");
 }
 
 # CLIENTS clients of users spread over ROOMS new rooms (two clients per
@@ -742,6 +825,7 @@ sub churn {
             my $st = $open[$c];
             setsockopt($st->{sock}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0))
                 if rand() < 0.5;
+            $self->contract_stream($st);
             close $st->{sock};
             undef $open[$c];
 
@@ -761,6 +845,7 @@ sub churn {
     }
 
     for my $st (grep { defined } @open) {
+        $self->contract_stream($st);
         close $st->{sock};
     }
 
@@ -784,10 +869,25 @@ sub churn {
 
 # replays the recorded events of each churned room: every session is
 # started -> joins and leaves alternating per user -> closed
+#
+# Presence answers from shared memory at once, while the events of the last
+# leaves are recorded by the storage threads just after: the replay waits
+# until every room reads in order (or the wait ends), then says each room's.
 sub order {
     my ($self) = @_;
+    my @lines;
 
-    my $events = $self->events();
+    $self->wait_until(sub {
+        @lines = $self->order_lines($self->events());
+        return !grep { !/: in order$/ } @lines;
+    });
+
+    $self->say($_) for @lines;
+}
+
+sub order_lines {
+    my ($self, $events) = @_;
+    my @lines;
 
     for my $room (@{ $self->{churn_rooms} }) {
         my @list = grep { $_->{data} =~ /"roomId":"\Q$room\E"/
@@ -842,13 +942,15 @@ sub order {
 
         $problem ||= 'a session is left open' if $session;
 
-        $self->say("room " . $self->hide($room) . ": "
-                   . ($problem ? "OUT OF ORDER: $problem"
-                               : "in order"
-                                 . ($sessions ? '' : ' (no session!)')
-                                 . ($joins == $leaves ? ''
-                                                      : ' (joins != leaves)')));
+        push @lines, "room " . $self->hide($room) . ": "
+                     . ($problem ? "OUT OF ORDER: $problem"
+                                 : "in order"
+                                   . ($sessions ? '' : ' (no session!)')
+                                   . ($joins == $leaves
+                                      ? '' : ' (joins != leaves)'));
     }
+
+    return @lines;
 }
 
 # runs the steps and writes the transcript where GET /transcript reads it
@@ -877,6 +979,7 @@ sub run {
     }
 
     for my $st (values %{ $self->{streams} }) {
+        $self->contract_stream($st);
         close $st->{sock} if $st->{sock};
     }
 

@@ -51,7 +51,10 @@
 //     sse NAME                  (that file, a Server-Sent Events stream:
 //                               its fields before the first event, then
 //                               one line per event, sorted by the result
-//                               of the execution it carries)
+//                               of the execution it carries; the client
+//                               that wrote it may leave its request line
+//                               and the answer's head in NAME.head, for
+//                               the contract log)
 //     pick A,B.C,#D METHOD PATH [BODY]
 //                               (prints only those members of the JSON
 //                               answer: A, B.C, and the length of D)
@@ -292,6 +295,44 @@ function record(r, method, url, opts, res, text) {
     }) + '\n');
 }
 
+// a stream that a client outside nginx read: NAME.head has its request
+// line ("GET PATH") and the answer's head, NAME its body
+function recordStream(r, file, text) {
+    if (!r.variables.collab_contract_log) {
+        return;
+    }
+
+    let head;
+    try {
+        head = fs.readFileSync(file + '.head').toString();
+    } catch (x) {
+        return;
+    }
+
+    const lines = head.split(/\r?\n/);
+    const req = lines[0].split(' ');
+    const status = (lines[1] || '').split(' ')[1];
+    const fields = {};
+
+    for (let k = 2; k < lines.length; k++) {
+        const c = lines[k].indexOf(':');
+        if (c > 0) {
+            fields[lines[k].substring(0, c).toLowerCase()] =
+                lines[k].substring(c + 1).trim();
+        }
+    }
+
+    const res = {
+        status: Number(status),
+        headers: { get: function (h) {
+            const v = fields[h.toLowerCase()];
+            return v === undefined ? null : v;
+        } }
+    };
+
+    record(r, req[0], req[1], { headers: {} }, res, text);
+}
+
 async function steps(r) {
     const names = new Names();
     names.port2 = r.variables.collab_port2;
@@ -364,6 +405,7 @@ async function steps(r) {
                 } catch (x) {
                     text = '';
                 }
+                recordStream(r, dir + line.substring(4), text);
                 const head = [];
                 const events = [];
                 text.split('\n\n').forEach(function (block) {

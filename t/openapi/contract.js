@@ -9,14 +9,21 @@
 // method; the answer's status must be one the operation lists, its body
 // must validate against that response's schema (JSON Schema 2020-12, with
 // formats), a response without content must have no body, and the headers
-// the response lists (of those logged) must be there.  A path that
+// the response lists (of those logged) must be there.  An event stream
+// (text/event-stream) is read message by message: each message with an
+// "event:" field must have that name in the x-sse-messages of its media
+// type, and its "data:" must validate against the schema found there (a
+// last message cut off when the client stopped reading is passed over).
+// Every status and every message that an operation answered must have a
+// schema to validate against.  A path that
 // matches nothing must be answered 404, a method the path does not have
 // 405 with Allow, both with the Error schema.  HEAD is answered as GET
 // without a body where the path has no head operation.
 //
 // Prints one line per operation and status seen, "ok" or "not ok" with
-// the first mismatches, then the operations no answer exercised; exits 1
-// when something did not match.
+// the first mismatches, then a "not ok" line for each operation that no
+// answer exercised; exits 1 when something did not match or was not
+// exercised.
 
 'use strict';
 
@@ -203,6 +210,13 @@ function main() {
                           + ' in ' + rec.body.trim().substring(0, 200);
             }
 
+        } else if (content[type] && type === 'application/json') {
+            problem = what + ': no schema for ' + type;
+
+        } else if (content[type] && type === 'text/event-stream') {
+            problem = sse(ajv, resp.where.concat(['content', type]),
+                          content[type], rec.body, what);
+
         } else if (!content[type] && !content['*/*']) {
             problem = what + ': Content-Type ' + type + ' is not described';
         }
@@ -241,11 +255,72 @@ function main() {
         }
     }
 
-    console.log('# ' + checked + ' answers checked; operations no answer'
-                + ' exercised: ' + (unused.length ? unused.join(' ')
-                                                  : 'none'));
+    for (const op of unused) {
+        failed++;
+        console.log('not ok ' + op + ' (no answer exercised it)');
+    }
+
+    console.log('# ' + checked + ' answers checked, '
+                + Object.keys(seen).length + ' operations and statuses');
 
     process.exit(failed || !checked ? 1 : 0);
+}
+
+// the messages of an event stream against the x-sse-messages of its media
+// type; null, or the first problem
+function sse(ajv, where, media, body, what) {
+    const messages = media['x-sse-messages'];
+    const blocks = body.split('\n\n');
+
+    if (!messages) {
+        return what + ': no x-sse-messages for its event stream';
+    }
+
+    /* the last one, complete or not, follows the last blank line */
+    blocks.pop();
+
+    for (const block of blocks) {
+        const f = {};
+
+        for (const line of block.split('\n')) {
+            const c = line.indexOf(':');
+            if (c > 0) {
+                const name = line.substring(0, c);
+                const value = line.substring(c + 1).replace(/^ /, '');
+                f[name] = f[name] === undefined ? value
+                                                : f[name] + '\n' + value;
+            }
+        }
+
+        if (f.event === undefined) {
+            if (f.data !== undefined) {
+                return what + ': a message with data and no event: '
+                       + block.substring(0, 120);
+            }
+            continue;
+        }
+
+        if (!messages[f.event]) {
+            return what + ': event "' + f.event + '" is not in x-sse-messages';
+        }
+
+        const validate = ajv.getSchema(
+            pointer(where.concat(['x-sse-messages', f.event])));
+        const value = parseJson(f.data || '');
+
+        if (value === undefined) {
+            return what + ': event "' + f.event + '" has no JSON data: '
+                   + block.substring(0, 120);
+        }
+
+        if (!validate(value)) {
+            return what + ': event "' + f.event + '": '
+                   + ajv.errorsText(validate.errors) + ' in '
+                   + f.data.substring(0, 200);
+        }
+    }
+
+    return null;
 }
 
 function parseJson(text) {
