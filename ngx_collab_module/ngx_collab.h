@@ -286,7 +286,6 @@ ngx_int_t ngx_collab_shm_key_find(const u_char *hash, ngx_collab_auth_t *a);
 ngx_atomic_uint_t ngx_collab_shm_generation(void);
 ngx_int_t ngx_collab_shm_hook_set(ngx_str_t *account, ngx_str_t *id,
     ngx_str_t *room, uint32_t events, ngx_uint_t enabled);
-void ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id);
 ngx_uint_t ngx_collab_shm_hooks_match(ngx_str_t *account, ngx_str_t *room,
     ngx_uint_t type, u_char (*ids)[COLLAB_ID_MAX], ngx_uint_t max);
 
@@ -324,8 +323,9 @@ typedef void (*ngx_collab_row_pt)(collab_json_t *j, sqlite3_stmt *st);
 ngx_int_t ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
     const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
     const char *what);
-void ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
-    ngx_str_t *next);
+ngx_int_t ngx_collab_reply_page_name(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what);
 void ngx_collab_col_text(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_int(collab_json_t *j, sqlite3_stmt *st, int col);
 void ngx_collab_col_time(collab_json_t *j, sqlite3_stmt *st, int col);

@@ -49,6 +49,7 @@ POST /v1/accounts/{acc1}/workflows {"name":"x"}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":[]}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":["user.made"],"code":"x"}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":["*","*"],"code":"x"}
+POST /v1/accounts/{acc1}/workflows {"name":"x","events":[""],"code":"x"}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":["*"]}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":["*"],"code":""}
 POST /v1/accounts/{acc1}/workflows {"name":"x","events":["*"],"code":7}
@@ -65,6 +66,7 @@ POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","messa
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"events: must be a non-empty array of event names","field":"events"}}
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"events[0]: unknown event \"user.made\"","field":"events"}}
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"events[1]: \"*\" is listed twice","field":"events"}}
+POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"events[0]: unknown event","field":"events"}}
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"code: is required","field":"code"}}
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"code: must be a non-empty string","field":"code"}}
 POST /v1/accounts/{acc1}/workflows 400 {"error":{"code":"invalid_request","message":"code: must be a non-empty string","field":"code"}}

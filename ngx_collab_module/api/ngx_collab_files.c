@@ -938,13 +938,27 @@ ngx_collab_file_prefix_end(ngx_pool_t *pool, ngx_str_t *prefix,
 }
 
 
+/* a row of the list: name, blob, size, content_type, uploaded_at */
+static void
+ngx_collab_file_row(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_str_t  name, blob, type;
+
+    ngx_collab_db_col(st, 0, &name);
+    ngx_collab_db_col(st, 1, &blob);
+    ngx_collab_db_col(st, 3, &type);
+    ngx_collab_file_json(j, &name, sqlite3_column_int64(st, 2), &type, &blob,
+                         sqlite3_column_int64(st, 4));
+}
+
+
 /* the files of a room by name, those under ?prefix= only if given */
 ngx_int_t
 ngx_collab_file_list(ngx_collab_req_t *cr)
 {
     int            rc;
-    ngx_str_t      from, prefix, end, name, blob, type, next;
-    ngx_uint_t     limit, n;
+    ngx_str_t      from, prefix, end;
+    ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_name_args(cr, "files", &limit, &from) != NGX_OK) {
@@ -989,32 +1003,8 @@ ngx_collab_file_list(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 3, end.len ? &end : NULL);
     sqlite3_bind_int64(st, 4, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    ngx_str_null(&next);
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            ngx_collab_db_col(st, 0, &next);
-            break;
-        }
-
-        ngx_collab_db_col(st, 0, &name);
-        ngx_collab_db_col(st, 1, &blob);
-        ngx_collab_db_col(st, 3, &type);
-        ngx_collab_file_json(&cr->out, &name, sqlite3_column_int64(st, 2),
-                             &type, &blob, sqlite3_column_int64(st, 4));
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "file list");
-    }
-
-    ngx_collab_page_name_end(cr, "files", &next);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page_name(cr, st, "files", limit,
+                                      ngx_collab_file_row, "file list");
 }
 
 

@@ -240,13 +240,24 @@ ngx_collab_store_get(ngx_collab_req_t *cr)
 }
 
 
+/* a row of the list: key, value, updated_at */
+static void
+ngx_collab_store_row(collab_json_t *j, sqlite3_stmt *st)
+{
+    ngx_str_t  key, value;
+
+    ngx_collab_db_col(st, 0, &key);
+    ngx_collab_db_col(st, 1, &value);
+    ngx_collab_store_item_json(j, &key, &value, sqlite3_column_int64(st, 2));
+}
+
+
 /* the keys of a store in byte order of their UTF-8, with their values */
 ngx_int_t
 ngx_collab_store_list(ngx_collab_req_t *cr)
 {
-    int            rc;
-    ngx_str_t      from, key, value, next;
-    ngx_uint_t     limit, n;
+    ngx_str_t      from;
+    ngx_uint_t     limit;
     sqlite3_stmt  *st;
 
     if (ngx_collab_page_name_args(cr, "store", &limit, &from) != NGX_OK) {
@@ -263,31 +274,8 @@ ngx_collab_store_list(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 3, &from);
     sqlite3_bind_int64(st, 4, limit + 1);
 
-    collab_json_obj_open(&cr->out);
-    collab_json_key(&cr->out, "data");
-    collab_json_arr_open(&cr->out);
-
-    ngx_str_null(&next);
-
-    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-        if (n == limit) {
-            ngx_collab_db_col(st, 0, &next);
-            break;
-        }
-
-        ngx_collab_db_col(st, 0, &key);
-        ngx_collab_db_col(st, 1, &value);
-        ngx_collab_store_item_json(&cr->out, &key, &value,
-                                   sqlite3_column_int64(st, 2));
-    }
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "store list");
-    }
-
-    ngx_collab_page_name_end(cr, "store", &next);
-
-    return ngx_collab_reply(cr, NGX_HTTP_OK);
+    return ngx_collab_reply_page_name(cr, st, "store", limit,
+                                      ngx_collab_store_row, "store list");
 }
 
 

@@ -9,6 +9,7 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_api.h"
+#include "ngx_collab_subscription.h"
 #include "ngx_collab_sign.h"
 #include "ngx_collab_url.h"
 #include "ngx_collab_outbox.h"
@@ -18,7 +19,6 @@
 #define COLLAB_DESCRIPTION_MAX   1024
 #define COLLAB_ROTATE_OVERLAP    (24 * 3600 * 1000LL)
 #define COLLAB_RECOVER_MAX       (14 * 24 * 3600 * 1000LL)
-#define COLLAB_EVENTS_ALL        0xffffffffu
 
 #define COLLAB_WEBHOOK_COLUMNS                                                \
     "seq, id, url, events, room_id, description, enabled, created_at,"      \
@@ -83,8 +83,9 @@ static const char  ngx_collab_sql_delivery_recover[] =
     " AND created_at >= ?2 AND created_at < ?3";
 
 
-static ngx_int_t ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr,
-    ngx_str_t *id);
+static ngx_int_t ngx_collab_webhook_resync(ngx_collab_req_t *cr);
+static void ngx_collab_webhook_row(collab_json_t *j, sqlite3_stmt *st);
+static void ngx_collab_delivery_row(collab_json_t *j, sqlite3_stmt *st);
 
 
 static const char  *ngx_collab_webhook_create_fields[] = {
@@ -92,22 +93,35 @@ static const char  *ngx_collab_webhook_create_fields[] = {
 };
 
 
+static const ngx_collab_sub_kind_t  ngx_collab_webhook_sub = {
+    COLLAB_SUB_WEBHOOK,
+    "webhook",
+    "webhooks",
+    ngx_collab_sql_webhook_count,
+    ngx_collab_sql_webhook_list,
+    ngx_collab_sql_webhook_get,
+    ngx_collab_sql_webhook_delete,
+    9,                                      /* event_mask */
+    COLLAB_WAKE_DELIVERIES,
+    ngx_collab_webhook_row,
+    ngx_collab_webhook_resync,
+    " \"?\"",
+    "delivery",
+    "deliveries",
+    ngx_collab_sql_delivery_list,
+    ngx_collab_sql_delivery_get,
+    ngx_collab_delivery_row
+};
+
+
 /* what a create or an update asks for */
 typedef struct {
-    ngx_str_t     url;
-    ngx_str_t     events;       /* JSON text of the array */
-    uint32_t      mask;
-    ngx_str_t     room;         /* data NULL: every room */
-    ngx_str_t     description;  /* data NULL: none */
-    ngx_uint_t    enabled;
-    unsigned      has_url:1;
-    unsigned      has_events:1;
-    unsigned      has_room:1;
-    unsigned      has_description:1;
-    unsigned      has_enabled:1;
+    ngx_str_t         url;
+    ngx_str_t         description;  /* data NULL: none */
+    ngx_collab_sub_t  sub;
+    unsigned          has_url:1;
+    unsigned          has_description:1;
 } ngx_collab_webhook_input_t;
-
-
 
 
 /* a row of COLLAB_WEBHOOK_COLUMNS */
@@ -115,26 +129,14 @@ static void
 ngx_collab_webhook_json(collab_json_t *j, sqlite3_stmt *st,
     const char *secret)
 {
-    ngx_str_t  s;
-
     collab_json_obj_open(j);
     collab_json_key(j, "id");
-    ngx_collab_db_col(st, 1, &s);
-    collab_json_str(j, s.data, s.len);
+    ngx_collab_col_text(j, st, 1);
     collab_json_key(j, "url");
-    ngx_collab_db_col(st, 2, &s);
-    collab_json_str(j, s.data, s.len);
-    collab_json_key(j, "events");
-    ngx_collab_db_col(st, 3, &s);
-    collab_json_raw(j, s.data, s.len);
-    collab_json_key(j, "roomId");
-
-    ngx_collab_col_text(j, st, 4);
-
+    ngx_collab_col_text(j, st, 2);
+    ngx_collab_sub_json(j, st);
     collab_json_key(j, "description");
-
     ngx_collab_col_text(j, st, 5);
-
     collab_json_key(j, "enabled");
     collab_json_bool(j, sqlite3_column_int(st, 6));
 
@@ -179,78 +181,43 @@ ngx_collab_webhook_url(ngx_collab_req_t *cr, ngx_str_t *url)
 }
 
 
-static ngx_int_t
-ngx_collab_webhook_events(ngx_collab_req_t *cr, json_t *v,
-    ngx_collab_webhook_input_t *in)
+/* url, events, mask, room, description and enabled at ?3 to ?8 */
+static void
+ngx_collab_webhook_bind(sqlite3_stmt *st, ngx_collab_webhook_input_t *in)
 {
-    size_t          i, k;
-    json_t         *e;
-    ngx_int_t       type;
-    ngx_str_t       name;
-    collab_json_t   j;
+    ngx_collab_db_bind_str(st, 3, &in->url);
+    ngx_collab_sub_bind(st, 4, &in->sub);
+    ngx_collab_db_bind_str(st, 7, in->description.data ? &in->description
+                                                        : NULL);
+    sqlite3_bind_int(st, 8, (int) in->sub.enabled);
+}
 
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                 "events: must be a non-empty array of event "
-                                 "names");
+
+/* the row an insert or update returns is the answer; then its commit */
+static ngx_int_t
+ngx_collab_webhook_returned(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *secret, const char *what)
+{
+    int  rc;
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
-    in->mask = 0;
+    ngx_collab_webhook_json(&cr->out, st, secret);
 
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e)) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: must be a string", i);
-        }
+    rc = sqlite3_step(st);
 
-        name.data = (u_char *) json_string_value(e);
-        name.len = json_string_length(e);
-
-        for (k = 0; k < i; k++) {
-            if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                         "events[%uz]: \"%V\" is listed twice",
-                                         i, &name);
-            }
-        }
-
-        if (name.len == 1 && name.data[0] == '*') {
-            in->mask = COLLAB_EVENTS_ALL;
-            continue;
-        }
-
-        type = ngx_collab_event_lookup(&name);
-
-        if (type == NGX_ERROR || ngx_collab_validate_name(&name, 64)
-                                 != NGX_OK)
-        {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: unknown event \"%V\"", i,
-                                     ngx_collab_validate_name(&name, 64)
-                                     == NGX_OK ? &name : &(ngx_str_t)
-                                     ngx_string("?"));
-        }
-
-        in->mask |= 1u << type;
+    if (rc == SQLITE_DONE) {
+        rc = ngx_collab_db_commit();
     }
 
-    collab_json_init(&j);
-    collab_json_value(&j, v);
-
-    if (j.failed) {
-        collab_json_free(&j);
-        return NGX_ERROR;
+    if (rc != SQLITE_OK) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_refuse_db(cr, rc, what);
     }
-
-    in->events.data = ngx_pnalloc(cr->request->pool, j.len);
-    if (in->events.data == NULL) {
-        collab_json_free(&j);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(in->events.data, j.data, j.len);
-    in->events.len = j.len;
-    collab_json_free(&j);
 
     return NGX_OK;
 }
@@ -261,7 +228,6 @@ static ngx_int_t
 ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
     ngx_collab_webhook_input_t *in)
 {
-    ngx_int_t    rc;
     json_t      *v;
     ngx_uint_t   present;
 
@@ -295,49 +261,11 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
         }
     }
 
-    v = json_object_get(cr->body, "events");
-
-    if (v || create) {
-        if (v == NULL) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events: is required");
-        }
-
-        if (ngx_collab_webhook_events(cr, v, in) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        in->has_events = 1;
-    }
-
-    v = json_object_get(cr->body, "roomId");
-
-    if (v) {
-        in->has_room = 1;
-
-        if (!json_is_null(v)) {
-            if (!json_is_string(v)) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
-                                         "roomId: must be a string or null");
-            }
-
-            in->room.data = (u_char *) json_string_value(v);
-            in->room.len = json_string_length(v);
-
-            rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
-                 : NGX_DECLINED;
-
-            if (rc == NGX_DECLINED) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
-                                         "roomId: no such room in this "
-                                         "account");
-            }
-
-            if (rc != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
+    if (ngx_collab_sub_events(cr, &ngx_collab_webhook_sub, create, &in->sub)
+        != NGX_OK
+        || ngx_collab_sub_room(cr, &in->sub) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (ngx_collab_get_string(cr, "description", 0, COLLAB_DESCRIPTION_MAX,
@@ -349,22 +277,7 @@ ngx_collab_webhook_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     in->has_description = (present != 0);
 
-    v = json_object_get(cr->body, "enabled");
-
-    if (v) {
-        if (!json_is_boolean(v)) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
-                                     "enabled: must be true or false");
-        }
-
-        in->has_enabled = 1;
-        in->enabled = json_is_true(v);
-
-    } else {
-        in->enabled = 1;
-    }
-
-    return NGX_OK;
+    return ngx_collab_sub_enabled(cr, &in->sub);
 }
 
 
@@ -373,6 +286,7 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 {
     int                          rc;
     int64_t                      now;
+    ngx_int_t                    res;
     ngx_str_t                    id;
     sqlite3_stmt                *st;
     ngx_collab_webhook_input_t   in;
@@ -400,23 +314,14 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
         return ngx_collab_refuse_db(cr, rc, "webhook create");
     }
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_count);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook count");
+    res = ngx_collab_sub_count(cr, &ngx_collab_webhook_sub,
+                               COLLAB_WEBHOOKS_MAX);
+
+    if (res == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook count");
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cr->request->connection->log, 0,
-                   "collab: the account has %d webhooks",
-                   sqlite3_column_int(st, 0));
-
-    if (sqlite3_column_int(st, 0) >= COLLAB_WEBHOOKS_MAX) {
+    if (res == NGX_DECLINED) {
         ngx_collab_db_rollback();
         return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
                                "an account has at most %d webhooks",
@@ -432,56 +337,19 @@ ngx_collab_webhook_create(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &id);
     ngx_collab_db_bind_str(st, 2, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 3, &in.url);
-    ngx_collab_db_bind_str(st, 4, &in.events);
-    sqlite3_bind_int64(st, 5, in.mask);
-    ngx_collab_db_bind_str(st, 6, in.room.data ? &in.room : NULL);
-    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
-                                                      : NULL);
-    sqlite3_bind_int(st, 8, (int) in.enabled);
+    ngx_collab_webhook_bind(st, &in);
     ngx_collab_db_bind_cstr(st, 9, secret);
     sqlite3_bind_int64(st, 10, now);
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook insert");
-    }
-
-    ngx_collab_webhook_json(&cr->out, st, secret);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        rc = ngx_collab_db_commit();
-    }
-
-    if (rc != SQLITE_OK) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "webhook insert");
-    }
-
-    if (ngx_collab_webhook_undo_on_failure(cr, &id) != NGX_OK
-        || ngx_collab_shm_hook_set(&cr->params[0], &id,
-                                   in.room.data ? &in.room : NULL, in.mask,
-                                   in.enabled)
-           != NGX_OK)
+    if (ngx_collab_webhook_returned(cr, st, secret, "webhook insert")
+        != NGX_OK)
     {
-        cr->undo = NULL;
+        return NGX_ERROR;
+    }
 
-        st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
-        if (st) {
-            ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-            ngx_collab_db_bind_str(st, 2, &id);
-            (void) sqlite3_step(st);
-        }
-
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-
-        ngx_log_error(NGX_LOG_ERR, cr->request->connection->log, 0,
-                      "collab: no room for a new webhook in the collab zone");
-
+    if (ngx_collab_sub_register(cr, &ngx_collab_webhook_sub, &id, &in.sub)
+        != NGX_OK)
+    {
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                "the webhook registry is full");
     }
@@ -502,57 +370,7 @@ ngx_collab_webhook_row(collab_json_t *j, sqlite3_stmt *st)
 ngx_int_t
 ngx_collab_webhook_list(ngx_collab_req_t *cr)
 {
-    int64_t        before;
-    ngx_uint_t     limit;
-    sqlite3_stmt  *st;
-
-    if (ngx_collab_page_args(cr, "webhooks", &limit, &before) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    sqlite3_bind_int64(st, 2, before);
-    sqlite3_bind_int64(st, 3, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "webhooks", limit,
-                                 ngx_collab_webhook_row, "webhook list");
-}
-
-
-/* the webhook of the path, or NGX_ERROR with cr->err set */
-static ngx_int_t
-ngx_collab_webhook_find(ngx_collab_req_t *cr, sqlite3_stmt **stp)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "webhook not found");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook get");
-    }
-
-    *stp = st;
-
-    return NGX_OK;
+    return ngx_collab_sub_list(cr, &ngx_collab_webhook_sub);
 }
 
 
@@ -561,7 +379,7 @@ ngx_collab_webhook_get(ngx_collab_req_t *cr)
 {
     sqlite3_stmt  *st;
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -588,7 +406,7 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
         return ngx_collab_refuse_db(cr, rc, "webhook update");
     }
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
         ngx_collab_db_rollback();
         return NGX_ERROR;
     }
@@ -597,23 +415,13 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
     pool = cr->request->pool;
 
     if ((!in.has_url && ngx_collab_db_dup(pool, st, 2, &in.url) != NGX_OK)
-        || (!in.has_events
-            && ngx_collab_db_dup(pool, st, 3, &in.events) != NGX_OK)
-        || (!in.has_room
-            && ngx_collab_db_dup(pool, st, 4, &in.room) != NGX_OK)
         || (!in.has_description
-            && ngx_collab_db_dup(pool, st, 5, &in.description) != NGX_OK))
+            && ngx_collab_db_dup(pool, st, 5, &in.description) != NGX_OK)
+        || ngx_collab_sub_keep(pool, st, &ngx_collab_webhook_sub, &in.sub)
+           != NGX_OK)
     {
         ngx_collab_db_rollback();
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (!in.has_events) {
-        in.mask = (uint32_t) sqlite3_column_int64(st, 9);
-    }
-
-    if (!in.has_enabled) {
-        in.enabled = sqlite3_column_int(st, 6);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_webhook_update);
@@ -623,139 +431,48 @@ ngx_collab_webhook_update(ngx_collab_req_t *cr)
 
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
     ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 3, &in.url);
-    ngx_collab_db_bind_str(st, 4, &in.events);
-    sqlite3_bind_int64(st, 5, in.mask);
-    ngx_collab_db_bind_str(st, 6, in.room.data ? &in.room : NULL);
-    ngx_collab_db_bind_str(st, 7, in.description.data ? &in.description
-                                                      : NULL);
-    sqlite3_bind_int(st, 8, (int) in.enabled);
+    ngx_collab_webhook_bind(st, &in);
     sqlite3_bind_int64(st, 9, collab_now_ms());
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "webhook update");
-    }
-
-    ngx_collab_webhook_json(&cr->out, st, NULL);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        rc = ngx_collab_db_commit();
-    }
-
-    if (rc != SQLITE_OK) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "webhook update");
-    }
-
-    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK
-        || ngx_collab_shm_hook_set(&cr->params[0], &cr->params[1],
-                                   in.room.data ? &in.room : NULL, in.mask,
-                                   in.enabled)
-           != NGX_OK)
+    if (ngx_collab_webhook_returned(cr, st, NULL, "webhook update")
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
-                      "collab: no room to update webhook \"%V\" in the "
-                      "collab zone", &cr->params[1]);
+        return NGX_ERROR;
     }
 
-    if (in.enabled) {
-        /* deliveries held while the webhook was disabled may go now */
-        ngx_collab_store_wake(COLLAB_WAKE_DELIVERIES);
-    }
+    ngx_collab_sub_update(cr, &ngx_collab_webhook_sub, &in.sub);
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
 }
 
 
-/*
- * When the group of a create, update or delete of a webhook could not be
- * committed, the registry was changed for nothing: it is set back from
- * the database, which has the webhook as it was (or not at all).
- */
 static ngx_int_t
 ngx_collab_webhook_resync(ngx_collab_req_t *cr)
 {
-    int            rc;
-    ngx_str_t      room;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_get);
-    if (st == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->subject);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        ngx_collab_shm_hook_remove(&cr->params[0], &cr->subject);
-
-    } else if (rc == SQLITE_ROW) {
-        ngx_collab_db_col(st, 4, &room);
-
-        (void) ngx_collab_shm_hook_set(&cr->params[0], &cr->subject,
-                                       room.data ? &room : NULL,
-                                       (uint32_t) sqlite3_column_int64(st, 9),
-                                       sqlite3_column_int(st, 6));
-    }
-
-    ngx_collab_db_release();
-
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
-}
-
-
-static ngx_int_t
-ngx_collab_webhook_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
-{
-    cr->subject.data = ngx_pstrdup(cr->request->pool, id);
-    if (cr->subject.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    cr->subject.len = id->len;
-    cr->undo = ngx_collab_webhook_resync;
-
-    return NGX_OK;
+    return ngx_collab_sub_resync(cr, &ngx_collab_webhook_sub);
 }
 
 
 ngx_int_t
 ngx_collab_webhook_delete(ngx_collab_req_t *cr)
 {
-    int            rc;
-    sqlite3_stmt  *st;
+    ngx_int_t  rc;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_webhook_delete);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "webhook delete");
+    rc = ngx_collab_sub_delete(cr, &ngx_collab_webhook_sub);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "webhook delete");
-    }
-
-    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "webhook not found");
     }
 
-    if (ngx_collab_webhook_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
+    if (ngx_collab_sub_unregister(cr, &ngx_collab_webhook_sub) != NGX_OK) {
         return ngx_collab_fail(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
                                "an internal error occurred");
     }
-
-    ngx_collab_shm_hook_remove(&cr->params[0], &cr->params[1]);
 
     return ngx_collab_reply_empty(cr, NGX_HTTP_NO_CONTENT);
 }
@@ -822,21 +539,15 @@ ngx_collab_delivery_json(collab_json_t *j, sqlite3_stmt *st,
 
     collab_json_obj_open(j);
     collab_json_key(j, "id");
-    ngx_collab_db_col(st, 1, &s);
-    collab_json_str(j, s.data, s.len);
+    ngx_collab_col_text(j, st, 1);
     collab_json_key(j, "event");
-    ngx_collab_db_col(st, 2, &s);
-    collab_json_str(j, s.data, s.len);
+    ngx_collab_col_text(j, st, 2);
     collab_json_key(j, "eventId");
-    ngx_collab_db_col(st, 3, &s);
-    collab_json_str(j, s.data, s.len);
+    ngx_collab_col_text(j, st, 3);
     collab_json_key(j, "status");
-    ngx_collab_db_col(st, 4, &s);
-    collab_json_str(j, s.data, s.len);
+    ngx_collab_col_text(j, st, 4);
     collab_json_key(j, "statusCode");
-
     ngx_collab_col_int(j, st, 5);
-
     collab_json_key(j, "attempts");
     collab_json_int(j, sqlite3_column_int64(st, 6));
     collab_json_key(j, "nextRetryAt");
@@ -887,7 +598,6 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
     ngx_int_t      rc;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
-    sqlite3_stmt  *st;
 
     if (ngx_collab_page_args(cr, "deliveries", &limit, &before) != NGX_OK) {
         return NGX_ERROR;
@@ -910,22 +620,8 @@ ngx_collab_delivery_list(ngx_collab_req_t *cr)
                                "status: must be pending, success or failed");
     }
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    sqlite3_bind_int64(st, 2, before);
-    ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
-    sqlite3_bind_int64(st, 4, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "deliveries", limit,
-                                 ngx_collab_delivery_row, "delivery list");
+    return ngx_collab_sub_log_list(cr, &ngx_collab_webhook_sub, limit, before,
+                                   has_status ? &status : NULL);
 }
 
 
@@ -936,27 +632,15 @@ ngx_collab_delivery_get(ngx_collab_req_t *cr)
     ngx_str_t      s;
     sqlite3_stmt  *st, *at;
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_collab_sub_log_get(cr, &ngx_collab_webhook_sub, &st);
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_delivery_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "delivery get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_NOT_FOUND, NULL,
                                "delivery not found");
     }
 
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "delivery get");
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_collab_delivery_json(&cr->out, st, 0);
@@ -1015,7 +699,7 @@ ngx_collab_delivery_retry(ngx_collab_req_t *cr)
     int            rc;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1170,7 +854,7 @@ ngx_collab_webhook_recover(ngx_collab_req_t *cr)
                                "until: must be after since");
     }
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1215,7 +899,7 @@ ngx_collab_webhook_test(ngx_collab_req_t *cr)
         return NGX_ERROR;
     }
 
-    if (ngx_collab_webhook_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_webhook_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 

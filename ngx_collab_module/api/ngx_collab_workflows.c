@@ -12,13 +12,13 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_api.h"
+#include "ngx_collab_subscription.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"
 
 
 #define COLLAB_WORKFLOWS_MAX     100
 #define COLLAB_CODE_MAX          (1024 * 1024)
-#define COLLAB_EVENTS_ALL        0xffffffffu
 
 #define COLLAB_WORKFLOW_COLUMNS                                               \
     "seq, id, name, events, room_id, language, enabled, created_at,"        \
@@ -85,18 +85,12 @@ static const char  *ngx_collab_workflow_fields[] = {
 /* what a create or an update asks for */
 typedef struct {
     ngx_str_t                  name;
-    ngx_str_t                  events;       /* JSON text of the array */
-    uint32_t                   mask;
-    ngx_str_t                  room;         /* data NULL: every room */
     ngx_str_t                  code;
     ngx_str_t                  language;
-    ngx_uint_t                 enabled;
+    ngx_collab_sub_t           sub;
     unsigned                   has_name:1;
-    unsigned                   has_events:1;
-    unsigned                   has_room:1;
     unsigned                   has_code:1;
     unsigned                   has_language:1;
-    unsigned                   has_enabled:1;
 } ngx_collab_workflow_input_t;
 
 
@@ -122,6 +116,29 @@ static ngx_int_t ngx_collab_workflow_compile(ngx_collab_req_t *cr,
 static void ngx_collab_workflow_compiled(ngx_collab_compile_t *c,
     json_t *answer);
 static ngx_int_t ngx_collab_workflow_resync(ngx_collab_req_t *cr);
+static void ngx_collab_workflow_row(collab_json_t *j, sqlite3_stmt *st);
+static void ngx_collab_execution_row(collab_json_t *j, sqlite3_stmt *st);
+
+
+static const ngx_collab_sub_kind_t  ngx_collab_workflow_sub = {
+    COLLAB_SUB_WORKFLOW,
+    "workflow",
+    "workflows",
+    ngx_collab_sql_workflow_count,
+    ngx_collab_sql_workflow_list,
+    ngx_collab_sql_workflow_get,
+    ngx_collab_sql_workflow_delete,
+    10,                                     /* event_mask */
+    COLLAB_WAKE_EXECUTIONS,
+    ngx_collab_workflow_row,
+    ngx_collab_workflow_resync,
+    "",
+    "execution",
+    "executions",
+    ngx_collab_sql_execution_list,
+    ngx_collab_sql_execution_get,
+    ngx_collab_execution_row
+};
 
 
 /* ---  --------------------------------------------------------------------- */
@@ -130,18 +147,12 @@ static ngx_int_t ngx_collab_workflow_resync(ngx_collab_req_t *cr);
 static void
 ngx_collab_workflow_json(collab_json_t *j, sqlite3_stmt *st, ngx_uint_t code)
 {
-    ngx_str_t  s;
-
     collab_json_obj_open(j);
     collab_json_key(j, "id");
     ngx_collab_col_text(j, st, 1);
     collab_json_key(j, "name");
     ngx_collab_col_text(j, st, 2);
-    collab_json_key(j, "events");
-    ngx_collab_db_col(st, 3, &s);
-    collab_json_raw(j, s.data, s.len);
-    collab_json_key(j, "roomId");
-    ngx_collab_col_text(j, st, 4);
+    ngx_collab_sub_json(j, st);
     collab_json_key(j, "language");
     ngx_collab_col_text(j, st, 5);
     collab_json_key(j, "enabled");
@@ -222,92 +233,11 @@ ngx_collab_execution_json(collab_json_t *j, sqlite3_stmt *st,
 
 /* ---  --------------------------------------------------------------------- */
 
-static ngx_int_t
-ngx_collab_workflow_events(ngx_collab_req_t *cr, json_t *v,
-    ngx_collab_workflow_input_t *in)
-{
-    size_t          i, k;
-    json_t         *e;
-    ngx_int_t       type;
-    ngx_str_t       name;
-    collab_json_t   j;
-
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
-                                 "events", "events: must be a non-empty "
-                                 "array of event names");
-    }
-
-    in->mask = 0;
-
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e)) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: must be a string", i);
-        }
-
-        name.data = (u_char *) json_string_value(e);
-        name.len = json_string_length(e);
-
-        if (ngx_collab_validate_name(&name, 64) != NGX_OK) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: unknown event", i);
-        }
-
-        for (k = 0; k < i; k++) {
-            if (json_equal(e, json_array_get(v, k))) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                         "events[%uz]: \"%V\" is listed "
-                                         "twice", i, &name);
-            }
-        }
-
-        if (name.len == 1 && name.data[0] == '*') {
-            in->mask = COLLAB_EVENTS_ALL;
-            continue;
-        }
-
-        type = ngx_collab_event_lookup(&name);
-
-        if (type == NGX_ERROR) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: unknown event \"%V\"", i,
-                                     &name);
-        }
-
-        in->mask |= 1u << type;
-    }
-
-    collab_json_init(&j);
-    collab_json_value(&j, v);
-
-    if (j.failed) {
-        collab_json_free(&j);
-        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                                 "an internal error occurred");
-    }
-
-    in->events.data = ngx_pnalloc(cr->request->pool, j.len);
-    if (in->events.data == NULL) {
-        collab_json_free(&j);
-        return ngx_collab_refuse(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                                 "an internal error occurred");
-    }
-
-    ngx_memcpy(in->events.data, j.data, j.len);
-    in->events.len = j.len;
-    collab_json_free(&j);
-
-    return NGX_OK;
-}
-
-
 /* the fields of a create or update body, validated (on the event loop) */
 static ngx_int_t
 ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
     ngx_collab_workflow_input_t *in)
 {
-    int          rc;
     json_t      *v;
     ngx_uint_t   present;
 
@@ -331,19 +261,10 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
 
     in->has_name = (present == 1);
 
-    v = json_object_get(cr->body, "events");
-
-    if (v || create) {
-        if (v == NULL) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
-                                     "events", "events: is required");
-        }
-
-        if (ngx_collab_workflow_events(cr, v, in) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        in->has_events = 1;
+    if (ngx_collab_sub_events(cr, &ngx_collab_workflow_sub, create, &in->sub)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     v = json_object_get(cr->body, "code");
@@ -393,52 +314,11 @@ ngx_collab_workflow_input(ngx_collab_req_t *cr, ngx_uint_t create,
         }
     }
 
-    v = json_object_get(cr->body, "roomId");
-
-    if (v) {
-        in->has_room = 1;
-
-        if (!json_is_null(v)) {
-            if (!json_is_string(v)) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "roomId",
-                                         "roomId: must be a string or null");
-            }
-
-            in->room.data = (u_char *) json_string_value(v);
-            in->room.len = json_string_length(v);
-
-            rc = collab_uuid_valid(in->room.data, in->room.len)
-                 ? ngx_collab_room_exists(cr, &cr->params[0], &in->room)
-                 : NGX_DECLINED;
-
-            if (rc == NGX_DECLINED) {
-                return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST,
-                                         "roomId", "roomId: no such room "
-                                         "in this account");
-            }
-
-            if (rc != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
+    if (ngx_collab_sub_room(cr, &in->sub) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    v = json_object_get(cr->body, "enabled");
-
-    if (v) {
-        if (!json_is_boolean(v)) {
-            return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "enabled",
-                                     "enabled: must be true or false");
-        }
-
-        in->has_enabled = 1;
-        in->enabled = json_is_true(v);
-
-    } else {
-        in->enabled = 1;
-    }
-
-    return NGX_OK;
+    return ngx_collab_sub_enabled(cr, &in->sub);
 }
 
 
@@ -609,16 +489,26 @@ ngx_collab_workflow_create_prepare(ngx_collab_req_t *cr)
 }
 
 
+/* the row an insert or update returns is the answer */
 static ngx_int_t
-ngx_collab_workflow_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
+ngx_collab_workflow_returned(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *what)
 {
-    cr->subject.data = ngx_pstrdup(cr->request->pool, id);
-    if (cr->subject.data == NULL) {
-        return NGX_ERROR;
+    int  rc;
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        return ngx_collab_refuse_db(cr, rc, what);
     }
 
-    cr->subject.len = id->len;
-    cr->undo = ngx_collab_workflow_resync;
+    ngx_collab_workflow_json(&cr->out, st, 1);
+
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        collab_json_free(&cr->out);
+        collab_json_init(&cr->out);
+        return ngx_collab_refuse_db(cr, rc, what);
+    }
 
     return NGX_OK;
 }
@@ -628,7 +518,7 @@ ngx_collab_workflow_undo_on_failure(ngx_collab_req_t *cr, ngx_str_t *id)
 ngx_int_t
 ngx_collab_workflow_create(ngx_collab_req_t *cr)
 {
-    int                          rc;
+    ngx_int_t                    rc;
     ngx_str_t                    id;
     sqlite3_stmt                *st;
     ngx_collab_workflow_ctx_t   *ctx;
@@ -638,19 +528,14 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     ctx = cr->ctx;
     in = &ctx->in;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_count);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow count");
+    rc = ngx_collab_sub_count(cr, &ngx_collab_workflow_sub,
+                              COLLAB_WORKFLOWS_MAX);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow count");
-    }
-
-    if (sqlite3_column_int(st, 0) >= COLLAB_WORKFLOWS_MAX) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_fail(cr, NGX_HTTP_CONFLICT, NULL,
                                "an account has at most %d workflows",
                                COLLAB_WORKFLOWS_MAX);
@@ -667,53 +552,22 @@ ngx_collab_workflow_create(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 1, &id);
     ngx_collab_db_bind_str(st, 2, &cr->params[0]);
     ngx_collab_db_bind_str(st, 3, &in->name);
-    ngx_collab_db_bind_str(st, 4, &in->events);
-    sqlite3_bind_int64(st, 5, in->mask);
-    ngx_collab_db_bind_str(st, 6, in->room.data ? &in->room : NULL);
+    ngx_collab_sub_bind(st, 4, &in->sub);
     ngx_collab_db_bind_str(st, 7, &in->language);
     ngx_collab_db_bind_str(st, 8, &in->code);
     ngx_collab_db_bind_str(st, 9, &ctx->js);
     ngx_collab_db_bind_str(st, 10, ctx->source_map.data ? &ctx->source_map
                                                         : NULL);
-    sqlite3_bind_int(st, 11, (int) in->enabled);
+    sqlite3_bind_int(st, 11, (int) in->sub.enabled);
     sqlite3_bind_int64(st, 12, collab_now_ms());
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow insert");
+    if (ngx_collab_workflow_returned(cr, st, "workflow insert") != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    ngx_collab_workflow_json(&cr->out, st, 1);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "workflow insert");
-    }
-
-    if (ngx_collab_workflow_undo_on_failure(cr, &id) != NGX_OK
-        || ngx_collab_shm_sub_set(COLLAB_SUB_WORKFLOW, &cr->params[0], &id,
-                                  in->room.data ? &in->room : NULL, in->mask,
-                                  in->enabled)
-           != NGX_OK)
+    if (ngx_collab_sub_register(cr, &ngx_collab_workflow_sub, &id, &in->sub)
+        != NGX_OK)
     {
-        cr->undo = NULL;
-
-        st = ngx_collab_db_stmt(ngx_collab_sql_workflow_delete);
-        if (st) {
-            ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-            ngx_collab_db_bind_str(st, 2, &id);
-            (void) sqlite3_step(st);
-        }
-
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-
-        ngx_log_error(NGX_LOG_ERR, cr->request->connection->log, 0,
-                      "collab: no room for a new workflow in the collab "
-                      "zone");
-
         return ngx_collab_fail(cr, NGX_HTTP_SERVICE_UNAVAILABLE, NULL,
                                "the workflow registry is full");
     }
@@ -732,57 +586,7 @@ ngx_collab_workflow_row(collab_json_t *j, sqlite3_stmt *st)
 ngx_int_t
 ngx_collab_workflow_list(ngx_collab_req_t *cr)
 {
-    int64_t        before;
-    ngx_uint_t     limit;
-    sqlite3_stmt  *st;
-
-    if (ngx_collab_page_args(cr, "workflows", &limit, &before) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    sqlite3_bind_int64(st, 2, before);
-    sqlite3_bind_int64(st, 3, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "workflows", limit,
-                                 ngx_collab_workflow_row, "workflow list");
-}
-
-
-/* the workflow of the path, or NGX_ERROR with cr->err set */
-static ngx_int_t
-ngx_collab_workflow_find(ngx_collab_req_t *cr, sqlite3_stmt **stp)
-{
-    int            rc;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND, NULL,
-                                 "workflow not found");
-    }
-
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow get");
-    }
-
-    *stp = st;
-
-    return NGX_OK;
+    return ngx_collab_sub_list(cr, &ngx_collab_workflow_sub);
 }
 
 
@@ -791,7 +595,7 @@ ngx_collab_workflow_get(ngx_collab_req_t *cr)
 {
     sqlite3_stmt  *st;
 
-    if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_workflow_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -826,7 +630,7 @@ ngx_collab_workflow_update_prepare(ngx_collab_req_t *cr)
         return NGX_OK;
     }
 
-    if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_workflow_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -851,7 +655,6 @@ ngx_collab_workflow_update_prepare(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_workflow_update(ngx_collab_req_t *cr)
 {
-    int                           rc;
     ngx_pool_t                   *pool;
     sqlite3_stmt                 *st;
     ngx_collab_workflow_ctx_t    *ctx;
@@ -860,7 +663,7 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     ctx = cr->ctx;
     in = &ctx->in;
 
-    if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
+    if (ngx_collab_sub_find(cr, &ngx_collab_workflow_sub, &st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -874,20 +677,10 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     pool = cr->request->pool;
 
     if ((!in->has_name && ngx_collab_db_dup(pool, st, 2, &in->name) != NGX_OK)
-        || (!in->has_events
-            && ngx_collab_db_dup(pool, st, 3, &in->events) != NGX_OK)
-        || (!in->has_room
-            && ngx_collab_db_dup(pool, st, 4, &in->room) != NGX_OK))
+        || ngx_collab_sub_keep(pool, st, &ngx_collab_workflow_sub, &in->sub)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (!in->has_events) {
-        in->mask = (uint32_t) sqlite3_column_int64(st, 10);
-    }
-
-    if (!in->has_enabled) {
-        in->enabled = sqlite3_column_int(st, 6);
     }
 
     st = ngx_collab_db_stmt(ngx_collab_sql_workflow_update);
@@ -898,10 +691,8 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
     ngx_collab_db_bind_str(st, 1, &cr->params[0]);
     ngx_collab_db_bind_str(st, 2, &cr->params[1]);
     ngx_collab_db_bind_str(st, 3, &in->name);
-    ngx_collab_db_bind_str(st, 4, &in->events);
-    sqlite3_bind_int64(st, 5, in->mask);
-    ngx_collab_db_bind_str(st, 6, in->room.data ? &in->room : NULL);
-    sqlite3_bind_int(st, 7, (int) in->enabled);
+    ngx_collab_sub_bind(st, 4, &in->sub);
+    sqlite3_bind_int(st, 7, (int) in->sub.enabled);
     sqlite3_bind_int64(st, 8, collab_now_ms());
     sqlite3_bind_int(st, 9, ctx->compiled);
 
@@ -913,78 +704,21 @@ ngx_collab_workflow_update(ngx_collab_req_t *cr)
                                        ? &ctx->source_map : NULL);
     }
 
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "workflow update");
-    }
-
-    ngx_collab_workflow_json(&cr->out, st, 1);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        collab_json_free(&cr->out);
-        collab_json_init(&cr->out);
-        return ngx_collab_refuse_db(cr, rc, "workflow update");
+    if (ngx_collab_workflow_returned(cr, st, "workflow update") != NGX_OK) {
+        return NGX_ERROR;
     }
 
     /* from the next event on, in every worker */
-    if (ngx_collab_workflow_undo_on_failure(cr, &cr->params[1]) != NGX_OK
-        || ngx_collab_shm_sub_set(COLLAB_SUB_WORKFLOW, &cr->params[0],
-                                  &cr->params[1],
-                                  in->room.data ? &in->room : NULL, in->mask,
-                                  in->enabled)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, cr->request->connection->log, 0,
-                      "collab: no room to update workflow \"%V\" in the "
-                      "collab zone", &cr->params[1]);
-    }
-
-    if (in->enabled) {
-        /* executions held while it was disabled may run now */
-        ngx_collab_store_wake(COLLAB_WAKE_EXECUTIONS);
-    }
+    ngx_collab_sub_update(cr, &ngx_collab_workflow_sub, &in->sub);
 
     return ngx_collab_reply(cr, NGX_HTTP_OK);
 }
 
 
-/*
- * When the group of a create, update or delete could not be committed,
- * the registry was changed for nothing: it is set back from the database.
- */
 static ngx_int_t
 ngx_collab_workflow_resync(ngx_collab_req_t *cr)
 {
-    int            rc;
-    ngx_str_t      room;
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_get);
-    if (st == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->subject);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
-        ngx_collab_shm_sub_remove(&cr->params[0], &cr->subject);
-
-    } else if (rc == SQLITE_ROW) {
-        ngx_collab_db_col(st, 4, &room);
-
-        (void) ngx_collab_shm_sub_set(COLLAB_SUB_WORKFLOW, &cr->params[0],
-                                      &cr->subject, room.data ? &room : NULL,
-                                      (uint32_t) sqlite3_column_int64(st, 10),
-                                      sqlite3_column_int(st, 6));
-    }
-
-    ngx_collab_db_release();
-
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? NGX_OK : NGX_ERROR;
+    return ngx_collab_sub_resync(cr, &ngx_collab_workflow_sub);
 }
 
 
@@ -1002,33 +736,23 @@ ngx_collab_workflow_deleted(ngx_collab_req_t *cr)
 ngx_int_t
 ngx_collab_workflow_delete(ngx_collab_req_t *cr)
 {
-    int            rc;
-    sqlite3_stmt  *st;
+    ngx_int_t  rc;
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_workflow_delete);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "workflow delete");
-    }
+    rc = ngx_collab_sub_delete(cr, &ngx_collab_workflow_sub);
 
-    ngx_collab_db_bind_str(st, 1, &cr->params[0]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[1]);
-
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        return ngx_collab_refuse_db(cr, rc, "workflow delete");
-    }
-
-    if (sqlite3_changes(ngx_collab_db_handle()) == 0) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
                                  NULL, "workflow not found");
     }
 
-    if (ngx_collab_workflow_undo_on_failure(cr, &cr->params[1]) != NGX_OK) {
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_collab_sub_unregister(cr, &ngx_collab_workflow_sub) != NGX_OK) {
         return ngx_collab_fail(cr, NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
                                "an internal error occurred");
     }
-
-    ngx_collab_shm_sub_remove(&cr->params[0], &cr->params[1]);
 
     cr->committed = ngx_collab_workflow_deleted;
 
@@ -1477,7 +1201,6 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
     int64_t        before;
     ngx_str_t      status;
     ngx_uint_t     limit, has_status;
-    sqlite3_stmt  *st;
 
     static const char  *statuses[] = {
         "pending", "running", "success", "error", "timeout", NULL
@@ -1507,53 +1230,26 @@ ngx_collab_execution_list(ngx_collab_req_t *cr)
         }
     }
 
-    if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_execution_list);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution list");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    sqlite3_bind_int64(st, 2, before);
-    ngx_collab_db_bind_str(st, 3, has_status ? &status : NULL);
-    sqlite3_bind_int64(st, 4, limit + 1);
-
-    return ngx_collab_reply_page(cr, st, "executions", limit,
-                                 ngx_collab_execution_row,
-                                 "execution list");
+    return ngx_collab_sub_log_list(cr, &ngx_collab_workflow_sub, limit,
+                                   before, has_status ? &status : NULL);
 }
 
 
 ngx_int_t
 ngx_collab_execution_get(ngx_collab_req_t *cr)
 {
-    int            rc;
+    ngx_int_t      rc;
     sqlite3_stmt  *st;
 
-    if (ngx_collab_workflow_find(cr, &st) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_collab_sub_log_get(cr, &ngx_collab_workflow_sub, &st);
 
-    st = ngx_collab_db_stmt(ngx_collab_sql_execution_get);
-    if (st == NULL) {
-        return ngx_collab_refuse_db(cr, SQLITE_ERROR, "execution get");
-    }
-
-    ngx_collab_db_bind_str(st, 1, &cr->params[1]);
-    ngx_collab_db_bind_str(st, 2, &cr->params[2]);
-
-    rc = sqlite3_step(st);
-
-    if (rc == SQLITE_DONE) {
+    if (rc == NGX_DECLINED) {
         return ngx_collab_refuse(cr, NGX_HTTP_NOT_FOUND,
                                  NULL, "execution not found");
     }
 
-    if (rc != SQLITE_ROW) {
-        return ngx_collab_refuse_db(cr, rc, "execution get");
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_collab_execution_json(&cr->out, st, 1);

@@ -406,7 +406,7 @@ ngx_collab_reply_page(ngx_collab_req_t *cr, sqlite3_stmt *st,
  * closes the "data" array and writes "nextCursor": the name the next page
  * starts with, or null when next is empty
  */
-void
+static void
 ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
     ngx_str_t *next)
 {
@@ -429,6 +429,45 @@ ngx_collab_page_name_end(ngx_collab_req_t *cr, const char *kind,
     }
 
     collab_json_obj_close(&cr->out);
+}
+
+
+/*
+ * Answers a page of a list by name: st is bound to return, in name order,
+ * at most limit + 1 rows whose column 0 is the name; row() writes each of
+ * the first limit, and the name of the one after is the next cursor.
+ */
+ngx_int_t
+ngx_collab_reply_page_name(ngx_collab_req_t *cr, sqlite3_stmt *st,
+    const char *kind, ngx_uint_t limit, ngx_collab_row_pt row,
+    const char *what)
+{
+    int         rc;
+    ngx_str_t   next;
+    ngx_uint_t  n;
+
+    collab_json_obj_open(&cr->out);
+    collab_json_key(&cr->out, "data");
+    collab_json_arr_open(&cr->out);
+
+    ngx_str_null(&next);
+
+    for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+        if (n == limit) {
+            ngx_collab_db_col(st, 0, &next);
+            break;
+        }
+
+        row(&cr->out, st);
+    }
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return ngx_collab_refuse_db(cr, rc, what);
+    }
+
+    ngx_collab_page_name_end(cr, kind, &next);
+
+    return ngx_collab_reply(cr, NGX_HTTP_OK);
 }
 
 

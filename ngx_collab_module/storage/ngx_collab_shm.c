@@ -720,13 +720,6 @@ ngx_collab_shm_sub_remove(ngx_str_t *account, ngx_str_t *id)
 }
 
 
-void
-ngx_collab_shm_hook_remove(ngx_str_t *account, ngx_str_t *id)
-{
-    ngx_collab_shm_sub_remove(account, id);
-}
-
-
 /*
  * The enabled webhooks or workflows of the account that take this event
  * in this room: their ids are copied into ids[] (each COLLAB_ID_MAX
