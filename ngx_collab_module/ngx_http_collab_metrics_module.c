@@ -9,6 +9,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 #include "ngx_collab_metrics.h"
 
 

@@ -7,6 +7,8 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_store.h"
+#include "ngx_collab_http.h"
 #include "ngx_collab_api.h"
 #include "ngx_collab_outbox.h"
 #include "ngx_collab_workflow.h"

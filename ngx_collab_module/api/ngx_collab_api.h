@@ -12,6 +12,7 @@
 
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 
 
 /* ngx_collab_routes.c: every route, for ngx_collab_router_set() */

@@ -8,6 +8,7 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_api.h"
+#include "ngx_collab_presence_module.h"
 
 
 #define COLLAB_ROOM_COLUMNS                                                   \

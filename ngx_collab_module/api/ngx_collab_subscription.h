@@ -13,6 +13,7 @@
 
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 
 
 #define COLLAB_EVENTS_ALL        0xffffffffu

@@ -18,7 +18,9 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 #include "ngx_collab_ctoken.h"
+#include "ngx_collab_presence_module.h"
 
 #include <openssl/crypto.h>
 

@@ -9,6 +9,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 
 
 static void ngx_http_collab_body_handler(ngx_http_request_t *r);

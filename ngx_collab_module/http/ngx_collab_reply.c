@@ -7,6 +7,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 
 
 static void

@@ -10,6 +10,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_http.h"
 
 
 #define COLLAB_MAX_SEGMENTS  12

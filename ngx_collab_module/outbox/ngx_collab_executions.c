@@ -14,6 +14,7 @@
  * tail in any worker finds what finished since it last looked.
  */
 
+#include "ngx_collab_store.h"
 #include "ngx_collab_outbox.h"
 
 

@@ -19,6 +19,7 @@
  * claim in between.  The rest is claimed by the batches.
  */
 
+#include "ngx_collab_store.h"
 #include "ngx_collab_outbox.h"
 
 

@@ -3,9 +3,9 @@
  *
  * The presence layer as a worker runs it (presence/, below http/ and
  * api/, above outbox/): the configuration of the collab_presence_*
- * directives, its start and exit, the recorder, the streams, and the
+ * directives, its start and exit, the recorder, the streams, the
  * callback through which the layer above learns that transitions were
- * recorded.
+ * recorded, and what authentication, users and rooms ask of the layer.
  *
  * Its files call downwards only: the worker (start, exit, the clock) calls
  * the streams and the recorder; the streams call the recorder; both call
@@ -41,6 +41,9 @@ typedef void (*ngx_collab_recorded_pt)(void);
 ngx_int_t ngx_collab_presence_worker_init(ngx_cycle_t *cycle,
     ngx_http_collab_presence_main_conf_t *pmcf);
 void ngx_collab_presence_worker_exit(void);
+/* what authentication, users and rooms ask of the layer */
+const u_char *ngx_collab_presence_token_key(void);
+ngx_uint_t ngx_collab_presence_user_online(ngx_str_t *room, ngx_str_t *user);
 
 /* ngx_collab_presence_conf.c */
 void ngx_collab_presence_configure(ngx_http_collab_presence_main_conf_t *pmcf);
@@ -53,6 +56,8 @@ ngx_int_t ngx_collab_presence_record_init(ngx_cycle_t *cycle,
     ngx_collab_recorded_pt published);
 void ngx_collab_presence_record_exit(void);
 void ngx_collab_presence_record(void);
+int ngx_collab_presence_revoke_row(ngx_str_t *room, ngx_str_t *user,
+    int64_t now);
 
 /*
  * ngx_collab_stream.c.  ngx_collab_stream_start() answers the connect

@@ -18,6 +18,7 @@
  */
 
 #include "ngx_collab.h"
+#include "ngx_collab_store.h"
 #include "ngx_collab_presence.h"
 #include "ngx_collab_presence_module.h"
 
