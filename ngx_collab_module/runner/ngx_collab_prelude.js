@@ -10,17 +10,38 @@
  * TextDecoder, atob, btoa and crypto (ngx_collab_text.js), URL and
  * URLSearchParams (ngx_collab_url.js), fetch (ngx_collab_fetchapi.js).
  * Every execution starts in a fresh context, and most workflows use few
- * of these: this part is kept small.  It returns the bindings object and
+ * of these: this part is kept small.  A part it loads is called with
+ * the natives, lib() (to load another part) and the built-ins taken here
+ * before the workflow ran.  It returns the bindings object and
  * describe(), which the runner uses for errors.
  */
 
 (function (native) {
     'use strict';
 
+    /*
+     * The built-ins the parts use, taken here, before any workflow code
+     * runs: a workflow may replace Object.keys or Reflect.apply, and the
+     * parts, loaded later, still use the originals.  With the helpers
+     * built on them they are handed to each part as it loads, in a frozen
+     * object with no prototype that no global leads to.
+     */
     const ObjectDefineProperty = Object.defineProperty;
     const ObjectFreeze = Object.freeze;
+    const ObjectGetPrototypeOf = Object.getPrototypeOf;
+    const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+    const ObjectPrototypeToString = Object.prototype.toString;
+    const ReflectApply = Reflect.apply;
+    const ErrorCtor = Error;
     const JSONParse = JSON.parse;
     const PromiseCtor = Promise;
+    const ArrayBufferIsView = ArrayBuffer.isView;
+    const TypedArrayProtoToStringTag = ObjectGetOwnPropertyDescriptor(
+        ObjectGetPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+
+    function call(f, self, ...args) {
+        return ReflectApply(f, self, args);
+    }
 
     function define(obj, name, value) {
         ObjectDefineProperty(obj, name, {
@@ -29,13 +50,83 @@
         });
     }
 
-    const libs = {};
+    function hex2(c) {
+        const s = c.toString(16).toUpperCase();
+        return s.length < 2 ? '0' + s : s;
+    }
+
+    function classOf(value) {
+        return call(ObjectPrototypeToString, value).slice(8, -1);
+    }
+
+    function isError(value) {
+        return value instanceof ErrorCtor || classOf(value) === 'Error';
+    }
+
+    function isTypedArray(value) {
+        return ArrayBufferIsView(value)
+               && call(TypedArrayProtoToStringTag, value) !== undefined;
+    }
+
+    const builtins = ObjectFreeze({
+        __proto__: null,
+        ObjectKeys: Object.keys,
+        ObjectGetPrototypeOf,
+        ObjectGetOwnPropertyDescriptor,
+        ObjectGetOwnPropertySymbols: Object.getOwnPropertySymbols,
+        ObjectPrototypeHasOwnProperty: Object.prototype.hasOwnProperty,
+        ObjectPrototypePropertyIsEnumerable:
+            Object.prototype.propertyIsEnumerable,
+        ObjectIs: Object.is,
+        ArrayIsArray: Array.isArray,
+        FunctionPrototypeToString: Function.prototype.toString,
+        RegExpPrototypeToString: RegExp.prototype.toString,
+        DatePrototypeToISOString: Date.prototype.toISOString,
+        DatePrototypeGetTime: Date.prototype.getTime,
+        ErrorPrototypeToString: Error.prototype.toString,
+        JSONParse,
+        JSONStringify: JSON.stringify,
+        MathMax: Math.max,
+        MathMin: Math.min,
+        MathRound: Math.round,
+        MathSqrt: Math.sqrt,
+        MathFloor: Math.floor,
+        MathPow: Math.pow,
+        NumberIsNaN: Number.isNaN,
+        StringFromCharCode: String.fromCharCode,
+        PromiseCtor,
+        MapCtor: Map,
+        SetCtor: Set,
+        Uint8ArrayCtor: Uint8Array,
+        ArrayBufferCtor: ArrayBuffer,
+        ArrayBufferIsView,
+        TypedArrayProtoToStringTag,
+        MapPrototypeSize:
+            ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get,
+        SetPrototypeSize:
+            ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get,
+        MapPrototypeEntries: Map.prototype.entries,
+        SetPrototypeValues: Set.prototype.values,
+        ArrayBufferByteLength: ObjectGetOwnPropertyDescriptor(
+            ArrayBuffer.prototype, 'byteLength').get,
+        SymbolPrototypeToString: Symbol.prototype.toString,
+        SymbolToStringTag: Symbol.toStringTag,
+        SymbolIterator: Symbol.iterator,
+        call,
+        define,
+        hex2,
+        classOf,
+        isError,
+        isTypedArray
+    });
+
+    const libs = { __proto__: null };
 
     function lib(name) {
         let l = libs[name];
 
         if (l === undefined) {
-            l = native.load(name)(native, lib);
+            l = native.load(name)(native, lib, builtins);
             libs[name] = l;
         }
 
