@@ -19,13 +19,36 @@
         ObjectPrototypePropertyIsEnumerable, ObjectIs, ArrayIsArray,
         FunctionPrototypeToString, RegExpPrototypeToString,
         DatePrototypeToISOString, DatePrototypeGetTime,
-        ErrorPrototypeToString, JSONStringify, MathMax, MathMin, MathRound,
-        MathSqrt, MathFloor, NumberIsNaN, PromiseCtor, MapCtor, SetCtor,
-        Uint8ArrayCtor, ArrayBufferCtor, TypedArrayProtoToStringTag,
+        ErrorPrototypeToString, JSONStringify, NumberIsNaN, PromiseCtor,
+        MapCtor, SetCtor, Uint8ArrayCtor, ArrayBufferCtor,
+        TypedArrayProtoToStringTag,
         MapPrototypeSize, SetPrototypeSize, MapPrototypeEntries,
         SetPrototypeValues, ArrayBufferByteLength, SymbolPrototypeToString,
         SymbolToStringTag, call, hex2, classOf, isError, isTypedArray
     } = builtins;
+
+    /*
+     * The little of Math this part needs, without Math: the runtime
+     * script does not take Math's functions, which would build all of
+     * Math in every execution (the numbers here are finite, those given
+     * to floor() and round() not negative)
+     */
+    function smaller(a, b) {
+        return a < b ? a : b;
+    }
+
+    function larger(a, b) {
+        return a > b ? a : b;
+    }
+
+    function floor(x) {
+        return x - x % 1;
+    }
+
+    function round(x) {
+        const f = floor(x);
+        return x - f >= 0.5 ? f + 1 : f;
+    }
 
     /* ---------------------------------------------------------------- */
     /* inspect: the defaults of Node's util.inspect                      */
@@ -623,7 +646,7 @@
 
     function formatArray(ctx, value, recurseTimes) {
         const length = value.length;
-        const len = MathMin(maxArrayLength, length);
+        const len = smaller(maxArrayLength, length);
         const output = [];
         let holes = 0;
 
@@ -671,7 +694,7 @@
 
     function formatTypedArray(ctx, value, recurseTimes) {
         const length = value.length;
-        const len = MathMin(maxArrayLength, length);
+        const len = smaller(maxArrayLength, length);
         const output = [];
 
         for (let i = 0; i < len; i++) {
@@ -720,9 +743,8 @@
     }
 
     function formatArrayBuffer(ctx, value) {
-        const bytes = new Uint8ArrayCtor(value, 0,
-                                         MathMin(50, call(ArrayBufferByteLength,
-                                                          value)));
+        const shown = smaller(50, call(ArrayBufferByteLength, value));
+        const bytes = new Uint8ArrayCtor(value, 0, shown);
         let str = '';
 
         for (let i = 0; i < bytes.length; i++) {
@@ -831,15 +853,15 @@
         if (actualMax * 3 + ctx.indentationLvl < breakLength
             && (totalLength / actualMax > 5 || maxLength <= 6))
         {
-            const averageBias = MathSqrt(actualMax
-                                         - totalLength / output.length);
-            const biasedMax = MathMax(actualMax - 3 - averageBias, 1);
-            const columns = MathMin(
-                MathRound(MathSqrt(2.5 * biasedMax * outputLength)
-                          / biasedMax),
-                MathFloor((breakLength - ctx.indentationLvl) / actualMax),
-                compact * 4,
-                15);
+            const averageBias = (actualMax
+                                 - totalLength / output.length) ** 0.5;
+            const biasedMax = larger(actualMax - 3 - averageBias, 1);
+            const columns = smaller(
+                smaller(round((2.5 * biasedMax * outputLength) ** 0.5
+                              / biasedMax),
+                        floor((breakLength - ctx.indentationLvl)
+                              / actualMax)),
+                smaller(compact * 4, 15));
 
             if (columns <= 1) {
                 return output;
@@ -874,7 +896,7 @@
             }
 
             for (let i = 0; i < outputLength; i += columns) {
-                const max = MathMin(i + columns, outputLength);
+                const max = smaller(i + columns, outputLength);
                 let str = '';
                 let j = i;
 

@@ -24,7 +24,9 @@
      * runs: a workflow may replace Object.keys or Reflect.apply, and the
      * parts, loaded later, still use the originals.  With the helpers
      * built on them they are handed to each part as it loads, in a frozen
-     * object with no prototype that no global leads to.
+     * object with no prototype that no global leads to.  Each one taken
+     * costs every execution a little (taking a function of Math would
+     * build all of Math): the parts do without Math.
      */
     const ObjectDefineProperty = Object.defineProperty;
     const ObjectFreeze = Object.freeze;
@@ -86,12 +88,6 @@
         ErrorPrototypeToString: Error.prototype.toString,
         JSONParse,
         JSONStringify: JSON.stringify,
-        MathMax: Math.max,
-        MathMin: Math.min,
-        MathRound: Math.round,
-        MathSqrt: Math.sqrt,
-        MathFloor: Math.floor,
-        MathPow: Math.pow,
         NumberIsNaN: Number.isNaN,
         StringFromCharCode: String.fromCharCode,
         PromiseCtor,

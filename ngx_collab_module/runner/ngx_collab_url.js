@@ -13,9 +13,9 @@
 
     /* the built-ins as they were before the workflow ran */
     const {
-        ObjectKeys, ObjectPrototypeHasOwnProperty, MathFloor, MathPow,
-        NumberIsNaN, StringFromCharCode, Uint8ArrayCtor, SymbolToStringTag,
-        SymbolIterator, call, hex2
+        ObjectKeys, ObjectPrototypeHasOwnProperty, NumberIsNaN,
+        StringFromCharCode, Uint8ArrayCtor, SymbolToStringTag, SymbolIterator,
+        call, hex2
     } = builtins;
 
     const { TextEncoder, TextDecoder, bufferBytes } = lib('text');
@@ -167,7 +167,7 @@
         }
 
         if (numbers[numbers.length - 1]
-            >= MathPow(256, 5 - numbers.length))
+            >= 256 ** (5 - numbers.length))
         {
             throw invalidURL(input);
         }
@@ -175,14 +175,14 @@
         let ipv4 = numbers[numbers.length - 1];
 
         for (let i = 0; i < numbers.length - 1; i++) {
-            ipv4 += numbers[i] * MathPow(256, 3 - i);
+            ipv4 += numbers[i] * 256 ** (3 - i);
         }
 
         const out = [];
 
         for (let i = 0; i < 4; i++) {
             out.unshift('' + (ipv4 % 256));
-            ipv4 = MathFloor(ipv4 / 256);
+            ipv4 = (ipv4 - ipv4 % 256) / 256;
         }
 
         return out.join('.');
