@@ -46,6 +46,7 @@ RUNNER_CFLAGS = -std=gnu11 -g -D_GNU_SOURCE -Wall -Wextra \
 RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
               -lm -ldl -lpthread
 RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
+              $(RUNNER_DIR)/ngx_collab_builtins.js \
               $(RUNNER_DIR)/ngx_collab_text.js \
               $(RUNNER_DIR)/ngx_collab_inspect.js \
               $(RUNNER_DIR)/ngx_collab_url.js \
@@ -106,6 +107,7 @@ $(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh \
 	@mkdir -p $(dir $@)
 	perl util/embed.pl \
 	    collab_prelude_source=$(RUNNER_DIR)/ngx_collab_prelude.js \
+	    collab_builtins_source=$(RUNNER_DIR)/ngx_collab_builtins.js \
 	    collab_text_source=$(RUNNER_DIR)/ngx_collab_text.js \
 	    collab_inspect_source=$(RUNNER_DIR)/ngx_collab_inspect.js \
 	    collab_url_source=$(RUNNER_DIR)/ngx_collab_url.js \

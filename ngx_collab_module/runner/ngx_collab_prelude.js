@@ -12,38 +12,19 @@
  * Every execution starts in a fresh context, and most workflows use few
  * of these: this part is kept small.  A part it loads is called with
  * the natives, lib() (to load another part) and the built-ins taken here
- * before the workflow ran.  It returns the bindings object and
- * describe(), which the runner uses for errors.
+ * before the workflow ran (named by ngx_collab_builtins.js).  It returns
+ * the bindings object and describe(), which the runner uses for errors.
  */
 
 (function (native) {
     'use strict';
 
-    /*
-     * The built-ins the parts use, taken here, before any workflow code
-     * runs: a workflow may replace Object.keys or Reflect.apply, and the
-     * parts, loaded later, still use the originals.  With the helpers
-     * built on them they are handed to each part as it loads, in a frozen
-     * object with no prototype that no global leads to.  Each one taken
-     * costs every execution a little (taking a function of Math would
-     * build all of Math): the parts do without Math.
-     */
     const ObjectDefineProperty = Object.defineProperty;
     const ObjectFreeze = Object.freeze;
-    const ObjectGetPrototypeOf = Object.getPrototypeOf;
     const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-    const ObjectPrototypeToString = Object.prototype.toString;
     const ReflectApply = Reflect.apply;
-    const ErrorCtor = Error;
     const JSONParse = JSON.parse;
     const PromiseCtor = Promise;
-    const ArrayBufferIsView = ArrayBuffer.isView;
-    const TypedArrayProtoToStringTag = ObjectGetOwnPropertyDescriptor(
-        ObjectGetPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
-
-    function call(f, self, ...args) {
-        return ReflectApply(f, self, args);
-    }
 
     function define(obj, name, value) {
         ObjectDefineProperty(obj, name, {
@@ -52,69 +33,60 @@
         });
     }
 
-    function hex2(c) {
-        const s = c.toString(16).toUpperCase();
-        return s.length < 2 ? '0' + s : s;
-    }
-
-    function classOf(value) {
-        return call(ObjectPrototypeToString, value).slice(8, -1);
-    }
-
-    function isError(value) {
-        return value instanceof ErrorCtor || classOf(value) === 'Error';
-    }
-
-    function isTypedArray(value) {
-        return ArrayBufferIsView(value)
-               && call(TypedArrayProtoToStringTag, value) !== undefined;
-    }
-
-    const builtins = ObjectFreeze({
-        __proto__: null,
-        ObjectKeys: Object.keys,
-        ObjectGetPrototypeOf,
+    /*
+     * The built-ins the parts use, taken here, before any workflow code
+     * runs: a workflow may replace Object.keys or Reflect.apply, and the
+     * parts, loaded later, still use the originals.  This is done in
+     * every execution, so it is kept cheap: a bare list, in the order of
+     * the parameters of ngx_collab_builtins.js, which names them (with
+     * the helpers built on them) when the first part loads; and nothing
+     * of Math, which would be built whole (the parts do without it).
+     */
+    const taken = [
+        ObjectDefineProperty,
+        ObjectFreeze,
         ObjectGetOwnPropertyDescriptor,
-        ObjectGetOwnPropertySymbols: Object.getOwnPropertySymbols,
-        ObjectPrototypeHasOwnProperty: Object.prototype.hasOwnProperty,
-        ObjectPrototypePropertyIsEnumerable:
-            Object.prototype.propertyIsEnumerable,
-        ObjectIs: Object.is,
-        ArrayIsArray: Array.isArray,
-        FunctionPrototypeToString: Function.prototype.toString,
-        RegExpPrototypeToString: RegExp.prototype.toString,
-        DatePrototypeToISOString: Date.prototype.toISOString,
-        DatePrototypeGetTime: Date.prototype.getTime,
-        ErrorPrototypeToString: Error.prototype.toString,
+        Object.keys,
+        Object.getPrototypeOf,
+        Object.getOwnPropertySymbols,
+        Object.prototype.hasOwnProperty,
+        Object.prototype.propertyIsEnumerable,
+        Object.prototype.toString,
+        Object.is,
+        ReflectApply,
+        Array.isArray,
+        Function.prototype.toString,
+        RegExp.prototype.toString,
+        Date.prototype.toISOString,
+        Date.prototype.getTime,
+        Error,
+        Error.prototype.toString,
         JSONParse,
-        JSONStringify: JSON.stringify,
-        NumberIsNaN: Number.isNaN,
-        StringFromCharCode: String.fromCharCode,
+        JSON.stringify,
+        Number.isNaN,
+        String.fromCharCode,
         PromiseCtor,
-        MapCtor: Map,
-        SetCtor: Set,
-        Uint8ArrayCtor: Uint8Array,
-        ArrayBufferCtor: ArrayBuffer,
-        ArrayBufferIsView,
-        TypedArrayProtoToStringTag,
-        MapPrototypeSize:
-            ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get,
-        SetPrototypeSize:
-            ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get,
-        MapPrototypeEntries: Map.prototype.entries,
-        SetPrototypeValues: Set.prototype.values,
-        ArrayBufferByteLength: ObjectGetOwnPropertyDescriptor(
-            ArrayBuffer.prototype, 'byteLength').get,
-        SymbolPrototypeToString: Symbol.prototype.toString,
-        SymbolToStringTag: Symbol.toStringTag,
-        SymbolIterator: Symbol.iterator,
-        call,
-        define,
-        hex2,
-        classOf,
-        isError,
-        isTypedArray
-    });
+        Map,
+        Set,
+        Uint8Array,
+        ArrayBuffer,
+        ArrayBuffer.isView,
+        ObjectGetOwnPropertyDescriptor(
+            Object.getPrototypeOf(Uint8Array.prototype),
+            Symbol.toStringTag).get,
+        ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get,
+        ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get,
+        Map.prototype.entries,
+        Set.prototype.values,
+        ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype,
+                                       'byteLength').get,
+        Symbol.prototype.toString,
+        Symbol.toStringTag,
+        Symbol.iterator,
+        define
+    ];
+
+    let builtins;
 
     const libs = { __proto__: null };
 
@@ -122,6 +94,11 @@
         let l = libs[name];
 
         if (l === undefined) {
+            if (builtins === undefined) {
+                builtins = ReflectApply(native.load('builtins'), undefined,
+                                        taken);
+            }
+
             l = native.load(name)(native, lib, builtins);
             libs[name] = l;
         }
