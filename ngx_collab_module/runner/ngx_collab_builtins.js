@@ -3,52 +3,65 @@
  *
  * The built-ins the parts use, by name, with the helpers built on them.
  * The runtime script (ngx_collab_prelude.js) takes them before the
- * workflow runs, in a list in the order of the parameters below, and
- * calls this with them when the first part loads; every part is handed
- * the frozen object with no prototype this returns.
+ * workflow runs, in a list in the order of the names below, and calls
+ * this with it when the first part loads; every part is handed the
+ * frozen object with no prototype this returns.
  */
 
-(function (
-    ObjectDefineProperty,
-    ObjectFreeze,
-    ObjectGetOwnPropertyDescriptor,
-    ObjectKeys,
-    ObjectGetPrototypeOf,
-    ObjectGetOwnPropertySymbols,
-    ObjectPrototypeHasOwnProperty,
-    ObjectPrototypePropertyIsEnumerable,
-    ObjectPrototypeToString,
-    ObjectIs,
-    ReflectApply,
-    ArrayIsArray,
-    FunctionPrototypeToString,
-    RegExpPrototypeToString,
-    DatePrototypeToISOString,
-    DatePrototypeGetTime,
-    ErrorCtor,
-    ErrorPrototypeToString,
-    JSONParse,
-    JSONStringify,
-    NumberIsNaN,
-    StringFromCharCode,
-    PromiseCtor,
-    MapCtor,
-    SetCtor,
-    Uint8ArrayCtor,
-    ArrayBufferCtor,
-    ArrayBufferIsView,
-    TypedArrayProtoToStringTag,
-    MapPrototypeSize,
-    SetPrototypeSize,
-    MapPrototypeEntries,
-    SetPrototypeValues,
-    ArrayBufferByteLength,
-    SymbolPrototypeToString,
-    SymbolToStringTag,
-    SymbolIterator,
-    define)
-{
+(function (taken) {
     'use strict';
+
+    const names = [
+        'ObjectDefineProperty',
+        'ObjectFreeze',
+        'ObjectGetOwnPropertyDescriptor',
+        'ObjectKeys',
+        'ObjectGetPrototypeOf',
+        'ObjectGetOwnPropertySymbols',
+        'ObjectPrototypeHasOwnProperty',
+        'ObjectPrototypePropertyIsEnumerable',
+        'ObjectPrototypeToString',
+        'ObjectIs',
+        'ReflectApply',
+        'ArrayIsArray',
+        'FunctionPrototypeToString',
+        'RegExpPrototypeToString',
+        'DatePrototypeToISOString',
+        'DatePrototypeGetTime',
+        'ErrorCtor',
+        'ErrorPrototypeToString',
+        'JSONParse',
+        'JSONStringify',
+        'NumberIsNaN',
+        'StringFromCharCode',
+        'PromiseCtor',
+        'MapCtor',
+        'SetCtor',
+        'Uint8ArrayCtor',
+        'ArrayBufferCtor',
+        'ArrayBufferIsView',
+        'TypedArrayProtoToStringTag',
+        'MapPrototypeSize',
+        'SetPrototypeSize',
+        'MapPrototypeEntries',
+        'SetPrototypeValues',
+        'ArrayBufferByteLength',
+        'SymbolPrototypeToString',
+        'SymbolToStringTag',
+        'SymbolIterator',
+        'define'
+    ];
+
+    const builtins = { __proto__: null };
+
+    for (let i = 0; i < names.length; i++) {
+        builtins[names[i]] = taken[i];
+    }
+
+    const {
+        ObjectFreeze, ObjectPrototypeToString, ReflectApply, ErrorCtor,
+        ArrayBufferIsView, TypedArrayProtoToStringTag
+    } = builtins;
 
     function call(f, self, ...args) {
         return ReflectApply(f, self, args);
@@ -72,45 +85,11 @@
                && call(TypedArrayProtoToStringTag, value) !== undefined;
     }
 
-    return ObjectFreeze({
-        __proto__: null,
-        ObjectKeys,
-        ObjectGetPrototypeOf,
-        ObjectGetOwnPropertyDescriptor,
-        ObjectGetOwnPropertySymbols,
-        ObjectPrototypeHasOwnProperty,
-        ObjectPrototypePropertyIsEnumerable,
-        ObjectIs,
-        ArrayIsArray,
-        FunctionPrototypeToString,
-        RegExpPrototypeToString,
-        DatePrototypeToISOString,
-        DatePrototypeGetTime,
-        ErrorPrototypeToString,
-        JSONParse,
-        JSONStringify,
-        NumberIsNaN,
-        StringFromCharCode,
-        PromiseCtor,
-        MapCtor,
-        SetCtor,
-        Uint8ArrayCtor,
-        ArrayBufferCtor,
-        ArrayBufferIsView,
-        TypedArrayProtoToStringTag,
-        MapPrototypeSize,
-        SetPrototypeSize,
-        MapPrototypeEntries,
-        SetPrototypeValues,
-        ArrayBufferByteLength,
-        SymbolPrototypeToString,
-        SymbolToStringTag,
-        SymbolIterator,
-        call,
-        define,
-        hex2,
-        classOf,
-        isError,
-        isTypedArray
-    });
+    builtins.call = call;
+    builtins.hex2 = hex2;
+    builtins.classOf = classOf;
+    builtins.isError = isError;
+    builtins.isTypedArray = isTypedArray;
+
+    return ObjectFreeze(builtins);
 })

@@ -22,7 +22,6 @@
     const ObjectDefineProperty = Object.defineProperty;
     const ObjectFreeze = Object.freeze;
     const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-    const ReflectApply = Reflect.apply;
     const JSONParse = JSON.parse;
     const PromiseCtor = Promise;
 
@@ -38,9 +37,9 @@
      * runs: a workflow may replace Object.keys or Reflect.apply, and the
      * parts, loaded later, still use the originals.  This is done in
      * every execution, so it is kept cheap: a bare list, in the order of
-     * the parameters of ngx_collab_builtins.js, which names them (with
-     * the helpers built on them) when the first part loads; and nothing
-     * of Math, which would be built whole (the parts do without it).
+     * the names in ngx_collab_builtins.js, which names them (with the
+     * helpers built on them) when the first part loads; and nothing of
+     * Math, which would be built whole (the parts do without it).
      */
     const taken = [
         ObjectDefineProperty,
@@ -53,7 +52,7 @@
         Object.prototype.propertyIsEnumerable,
         Object.prototype.toString,
         Object.is,
-        ReflectApply,
+        Reflect.apply,
         Array.isArray,
         Function.prototype.toString,
         RegExp.prototype.toString,
@@ -95,8 +94,7 @@
 
         if (l === undefined) {
             if (builtins === undefined) {
-                builtins = ReflectApply(native.load('builtins'), undefined,
-                                        taken);
+                builtins = native.load('builtins')(taken);
             }
 
             l = native.load(name)(native, lib, builtins);

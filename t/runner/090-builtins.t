@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # The built-ins the runtime script takes before a workflow runs are a
 # bare list (ngx_collab_prelude.js) that ngx_collab_builtins.js names by
-# its parameters, in the same order: each name must be that of the
+# a list of names in the same order: each name must be that of the
 # built-in at its place (Object.prototype.hasOwnProperty is
 # ObjectPrototypeHasOwnProperty, Map is MapCtor, the getter of
 # Map.prototype's size ends in Size).
@@ -42,12 +42,12 @@ my $prelude = slurp("$dir/ngx_collab_prelude.js");
 my $builtins = slurp("$dir/ngx_collab_builtins.js");
 
 my ($list) = $prelude =~ /const taken = \[(.*?)\n    \];/s;
-my ($params) = $builtins =~ /^\(function \((.*?)\)\n\{/ms;
+my ($params) = $builtins =~ /const names = \[(.*?)\n    \];/s;
 ok(defined $list, 'the runtime script has its list of built-ins');
 ok(defined $params, 'ngx_collab_builtins.js names them');
 
 my @values = split_top($list // '');
-my @names = split_top($params // '');
+my @names = map { /^'(\w+)'$/ ? $1 : $_ } split_top($params // '');
 is(scalar @values, scalar @names, '... as many names as built-ins');
 
 sub cap { my ($s) = @_; return ucfirst $s; }
