@@ -50,6 +50,7 @@ RUNNER_EXTRA_LDFLAGS ?=
 RUNNER_LIBS = -lcurl -lcares -lseccomp -lsqlite3 -ljansson -lssl -lcrypto \
               -lm -ldl -lpthread
 RUNNER_JS   = $(RUNNER_DIR)/ngx_collab_prelude.js \
+              $(RUNNER_DIR)/ngx_collab_builtins.js \
               $(RUNNER_DIR)/ngx_collab_text.js \
               $(RUNNER_DIR)/ngx_collab_inspect.js \
               $(RUNNER_DIR)/ngx_collab_url.js \
@@ -110,6 +111,7 @@ $(ASAN_BUILD)/quickjs/libquickjs.a: util/quickjs.sh util/debian-source.sh \
 	@mkdir -p $(dir $@)
 	perl util/embed.pl \
 	    collab_prelude_source=$(RUNNER_DIR)/ngx_collab_prelude.js \
+	    collab_builtins_source=$(RUNNER_DIR)/ngx_collab_builtins.js \
 	    collab_text_source=$(RUNNER_DIR)/ngx_collab_text.js \
 	    collab_inspect_source=$(RUNNER_DIR)/ngx_collab_inspect.js \
 	    collab_url_source=$(RUNNER_DIR)/ngx_collab_url.js \

@@ -9,88 +9,46 @@
  * it; returns { inspect, format, describe }.
  */
 
-(function (native, lib) {
+(function (native, lib, builtins) {
     'use strict';
 
-    /* the built-ins as they were when this part loaded */
-    const ObjectKeys = Object.keys;
-    const ObjectGetPrototypeOf = Object.getPrototypeOf;
-    const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-    const ObjectGetOwnPropertyNames = Object.getOwnPropertyNames;
-    const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
-    const ObjectPrototypeHasOwnProperty = Object.prototype.hasOwnProperty;
-    const ObjectPrototypeToString = Object.prototype.toString;
-    const ObjectPrototypePropertyIsEnumerable =
-        Object.prototype.propertyIsEnumerable;
-    const ObjectDefineProperty = Object.defineProperty;
-    const ObjectFreeze = Object.freeze;
-    const ObjectIs = Object.is;
-    const ArrayIsArray = Array.isArray;
-    const FunctionPrototypeToString = Function.prototype.toString;
-    const RegExpPrototypeToString = RegExp.prototype.toString;
-    const DatePrototypeToISOString = Date.prototype.toISOString;
-    const DatePrototypeGetTime = Date.prototype.getTime;
-    const ErrorPrototypeToString = Error.prototype.toString;
-    const JSONParse = JSON.parse;
-    const JSONStringify = JSON.stringify;
-    const MathMax = Math.max;
-    const MathMin = Math.min;
-    const MathRound = Math.round;
-    const MathSqrt = Math.sqrt;
-    const MathFloor = Math.floor;
-    const NumberIsNaN = Number.isNaN;
-    const StringFromCharCode = String.fromCharCode;
-    const PromiseCtor = Promise;
-    const PromiseResolve = Promise.resolve.bind(Promise);
-    const MapCtor = Map;
-    const SetCtor = Set;
-    const Uint8ArrayCtor = Uint8Array;
-    const ArrayBufferCtor = ArrayBuffer;
-    const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-    const TypedArrayProtoToStringTag = ObjectGetOwnPropertyDescriptor(
-        TypedArrayPrototype, Symbol.toStringTag).get;
-    const ArrayBufferIsView = ArrayBuffer.isView;
-    const MapPrototypeSize =
-        ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get;
-    const SetPrototypeSize =
-        ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get;
-    const MapPrototypeEntries = Map.prototype.entries;
-    const SetPrototypeValues = Set.prototype.values;
-    const ArrayBufferByteLength = ObjectGetOwnPropertyDescriptor(
-        ArrayBuffer.prototype, 'byteLength').get;
-    const SymbolPrototypeToString = Symbol.prototype.toString;
-    const SymbolToStringTag = Symbol.toStringTag;
-    const SymbolIterator = Symbol.iterator;
+    /* the built-ins as they were before the workflow ran */
+    const {
+        ObjectKeys, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor,
+        ObjectGetOwnPropertySymbols, ObjectPrototypeHasOwnProperty,
+        ObjectPrototypePropertyIsEnumerable, ObjectIs, ArrayIsArray,
+        FunctionPrototypeToString, RegExpPrototypeToString,
+        DatePrototypeToISOString, DatePrototypeGetTime,
+        ErrorPrototypeToString, JSONStringify, NumberIsNaN, PromiseCtor,
+        MapCtor, SetCtor, Uint8ArrayCtor, ArrayBufferCtor,
+        TypedArrayProtoToStringTag,
+        MapPrototypeSize, SetPrototypeSize, MapPrototypeEntries,
+        SetPrototypeValues, ArrayBufferByteLength, SymbolPrototypeToString,
+        SymbolToStringTag, call, hex2, classOf, isError, isTypedArray
+    } = builtins;
 
-    function call(f, self, ...args) {
-        return Reflect.apply(f, self, args);
+    /*
+     * The little of Math this part needs, without Math: the runtime
+     * script does not take Math's functions, which would build all of
+     * Math in every execution (the numbers here are finite, those given
+     * to floor() and round() not negative)
+     */
+    function smaller(a, b) {
+        return a < b ? a : b;
     }
 
-    function define(obj, name, value) {
-        ObjectDefineProperty(obj, name, {
-            value: value, writable: true, configurable: true,
-            enumerable: false
-        });
+    function larger(a, b) {
+        return a > b ? a : b;
     }
 
-    function hex2(c) {
-        const s = c.toString(16).toUpperCase();
-        return s.length < 2 ? '0' + s : s;
+    function floor(x) {
+        return x - x % 1;
     }
 
-    function classOf(value) {
-        return call(ObjectPrototypeToString, value).slice(8, -1);
+    function round(x) {
+        const f = floor(x);
+        return x - f >= 0.5 ? f + 1 : f;
     }
-
-    function isError(value) {
-        return value instanceof Error || classOf(value) === 'Error';
-    }
-
-    function isTypedArray(value) {
-        return ArrayBufferIsView(value)
-               && call(TypedArrayProtoToStringTag, value) !== undefined;
-    }
-
 
     /* ---------------------------------------------------------------- */
     /* inspect: the defaults of Node's util.inspect                      */
@@ -688,7 +646,7 @@
 
     function formatArray(ctx, value, recurseTimes) {
         const length = value.length;
-        const len = MathMin(maxArrayLength, length);
+        const len = smaller(maxArrayLength, length);
         const output = [];
         let holes = 0;
 
@@ -736,7 +694,7 @@
 
     function formatTypedArray(ctx, value, recurseTimes) {
         const length = value.length;
-        const len = MathMin(maxArrayLength, length);
+        const len = smaller(maxArrayLength, length);
         const output = [];
 
         for (let i = 0; i < len; i++) {
@@ -785,9 +743,8 @@
     }
 
     function formatArrayBuffer(ctx, value) {
-        const bytes = new Uint8ArrayCtor(value, 0,
-                                         MathMin(50, call(ArrayBufferByteLength,
-                                                          value)));
+        const shown = smaller(50, call(ArrayBufferByteLength, value));
+        const bytes = new Uint8ArrayCtor(value, 0, shown);
         let str = '';
 
         for (let i = 0; i < bytes.length; i++) {
@@ -896,15 +853,15 @@
         if (actualMax * 3 + ctx.indentationLvl < breakLength
             && (totalLength / actualMax > 5 || maxLength <= 6))
         {
-            const averageBias = MathSqrt(actualMax
-                                         - totalLength / output.length);
-            const biasedMax = MathMax(actualMax - 3 - averageBias, 1);
-            const columns = MathMin(
-                MathRound(MathSqrt(2.5 * biasedMax * outputLength)
-                          / biasedMax),
-                MathFloor((breakLength - ctx.indentationLvl) / actualMax),
-                compact * 4,
-                15);
+            const averageBias = (actualMax
+                                 - totalLength / output.length) ** 0.5;
+            const biasedMax = larger(actualMax - 3 - averageBias, 1);
+            const columns = smaller(
+                smaller(round((2.5 * biasedMax * outputLength) ** 0.5
+                              / biasedMax),
+                        floor((breakLength - ctx.indentationLvl)
+                              / actualMax)),
+                smaller(compact * 4, 15));
 
             if (columns <= 1) {
                 return output;
@@ -939,7 +896,7 @@
             }
 
             for (let i = 0; i < outputLength; i += columns) {
-                const max = MathMin(i + columns, outputLength);
+                const max = smaller(i + columns, outputLength);
                 let str = '';
                 let j = i;
 

@@ -45,6 +45,8 @@ typedef struct {
 static collab_js_script_t  collab_js_scripts[] = {
     { "runtime", collab_prelude_source, sizeof(collab_prelude_source) - 1,
       NULL, 0 },
+    { "builtins", collab_builtins_source,
+      sizeof(collab_builtins_source) - 1, NULL, 0 },
     { "text", collab_text_source, sizeof(collab_text_source) - 1, NULL, 0 },
     { "inspect", collab_inspect_source, sizeof(collab_inspect_source) - 1,
       NULL, 0 },

@@ -10,8 +10,10 @@
  * TextDecoder, atob, btoa and crypto (ngx_collab_text.js), URL and
  * URLSearchParams (ngx_collab_url.js), fetch (ngx_collab_fetchapi.js).
  * Every execution starts in a fresh context, and most workflows use few
- * of these: this part is kept small.  It returns the bindings object and
- * describe(), which the runner uses for errors.
+ * of these: this part is kept small.  A part it loads is called with
+ * the natives, lib() (to load another part) and the built-ins taken here
+ * before the workflow ran (named by ngx_collab_builtins.js).  It returns
+ * the bindings object and describe(), which the runner uses for errors.
  */
 
 (function (native) {
@@ -19,6 +21,7 @@
 
     const ObjectDefineProperty = Object.defineProperty;
     const ObjectFreeze = Object.freeze;
+    const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
     const JSONParse = JSON.parse;
     const PromiseCtor = Promise;
 
@@ -29,13 +32,72 @@
         });
     }
 
-    const libs = {};
+    /*
+     * The built-ins the parts use, taken here, before any workflow code
+     * runs: a workflow may replace Object.keys or Reflect.apply, and the
+     * parts, loaded later, still use the originals.  This is done in
+     * every execution, so it is kept cheap: a bare list, in the order of
+     * the names in ngx_collab_builtins.js, which names them (with the
+     * helpers built on them) when the first part loads; and nothing of
+     * Math, which would be built whole (the parts do without it).
+     */
+    const taken = [
+        ObjectDefineProperty,
+        ObjectFreeze,
+        ObjectGetOwnPropertyDescriptor,
+        Object.keys,
+        Object.getPrototypeOf,
+        Object.getOwnPropertySymbols,
+        Object.prototype.hasOwnProperty,
+        Object.prototype.propertyIsEnumerable,
+        Object.prototype.toString,
+        Object.is,
+        Reflect.apply,
+        Array.isArray,
+        Function.prototype.toString,
+        RegExp.prototype.toString,
+        Date.prototype.toISOString,
+        Date.prototype.getTime,
+        Error,
+        Error.prototype.toString,
+        JSONParse,
+        JSON.stringify,
+        Number.isNaN,
+        String.fromCharCode,
+        PromiseCtor,
+        Map,
+        Set,
+        Uint8Array,
+        ArrayBuffer,
+        ArrayBuffer.isView,
+        ObjectGetOwnPropertyDescriptor(
+            Object.getPrototypeOf(Uint8Array.prototype),
+            Symbol.toStringTag).get,
+        ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get,
+        ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get,
+        Map.prototype.entries,
+        Set.prototype.values,
+        ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype,
+                                       'byteLength').get,
+        Symbol.prototype.toString,
+        Symbol.toStringTag,
+        Symbol.iterator,
+        define
+    ];
+
+    let builtins;
+
+    const libs = { __proto__: null };
 
     function lib(name) {
         let l = libs[name];
 
         if (l === undefined) {
-            l = native.load(name)(native, lib);
+            if (builtins === undefined) {
+                builtins = native.load('builtins')(taken);
+            }
+
+            l = native.load(name)(native, lib, builtins);
             libs[name] = l;
         }
 

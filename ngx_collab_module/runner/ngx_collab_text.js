@@ -7,87 +7,14 @@
  * part, uses one of them.
  */
 
-(function (native, lib) {
+(function (native, lib, builtins) {
     'use strict';
 
-    /* the built-ins as they were when this part loaded */
-    const ObjectKeys = Object.keys;
-    const ObjectGetPrototypeOf = Object.getPrototypeOf;
-    const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-    const ObjectGetOwnPropertyNames = Object.getOwnPropertyNames;
-    const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
-    const ObjectPrototypeHasOwnProperty = Object.prototype.hasOwnProperty;
-    const ObjectPrototypeToString = Object.prototype.toString;
-    const ObjectPrototypePropertyIsEnumerable =
-        Object.prototype.propertyIsEnumerable;
-    const ObjectDefineProperty = Object.defineProperty;
-    const ObjectFreeze = Object.freeze;
-    const ObjectIs = Object.is;
-    const ArrayIsArray = Array.isArray;
-    const FunctionPrototypeToString = Function.prototype.toString;
-    const RegExpPrototypeToString = RegExp.prototype.toString;
-    const DatePrototypeToISOString = Date.prototype.toISOString;
-    const DatePrototypeGetTime = Date.prototype.getTime;
-    const ErrorPrototypeToString = Error.prototype.toString;
-    const JSONParse = JSON.parse;
-    const JSONStringify = JSON.stringify;
-    const MathMax = Math.max;
-    const MathMin = Math.min;
-    const MathRound = Math.round;
-    const MathSqrt = Math.sqrt;
-    const MathFloor = Math.floor;
-    const NumberIsNaN = Number.isNaN;
-    const StringFromCharCode = String.fromCharCode;
-    const PromiseCtor = Promise;
-    const PromiseResolve = Promise.resolve.bind(Promise);
-    const MapCtor = Map;
-    const SetCtor = Set;
-    const Uint8ArrayCtor = Uint8Array;
-    const ArrayBufferCtor = ArrayBuffer;
-    const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-    const TypedArrayProtoToStringTag = ObjectGetOwnPropertyDescriptor(
-        TypedArrayPrototype, Symbol.toStringTag).get;
-    const ArrayBufferIsView = ArrayBuffer.isView;
-    const MapPrototypeSize =
-        ObjectGetOwnPropertyDescriptor(Map.prototype, 'size').get;
-    const SetPrototypeSize =
-        ObjectGetOwnPropertyDescriptor(Set.prototype, 'size').get;
-    const MapPrototypeEntries = Map.prototype.entries;
-    const SetPrototypeValues = Set.prototype.values;
-    const ArrayBufferByteLength = ObjectGetOwnPropertyDescriptor(
-        ArrayBuffer.prototype, 'byteLength').get;
-    const SymbolPrototypeToString = Symbol.prototype.toString;
-    const SymbolToStringTag = Symbol.toStringTag;
-    const SymbolIterator = Symbol.iterator;
-
-    function call(f, self, ...args) {
-        return Reflect.apply(f, self, args);
-    }
-
-    function define(obj, name, value) {
-        ObjectDefineProperty(obj, name, {
-            value: value, writable: true, configurable: true,
-            enumerable: false
-        });
-    }
-
-    function hex2(c) {
-        const s = c.toString(16).toUpperCase();
-        return s.length < 2 ? '0' + s : s;
-    }
-
-    function classOf(value) {
-        return call(ObjectPrototypeToString, value).slice(8, -1);
-    }
-
-    function isError(value) {
-        return value instanceof Error || classOf(value) === 'Error';
-    }
-
-    function isTypedArray(value) {
-        return ArrayBufferIsView(value)
-               && call(TypedArrayProtoToStringTag, value) !== undefined;
-    }
+    /* the built-ins as they were before the workflow ran */
+    const {
+        StringFromCharCode, Uint8ArrayCtor, ArrayBufferCtor, define,
+        isTypedArray, ArrayBufferIsView
+    } = builtins;
 
     /* ---------------------------------------------------------------- */
     /* crypto                                                            */

@@ -122,6 +122,58 @@ is_deeply($f->{result}, {
     date => '1970-01-01T00:00:00.000Z', math => 2 },
     'crypto, TextEncoder/Decoder, URL, atob/btoa, Date, Math');
 
+# the parts behind console, URL, TextEncoder, btoa and fetch load on
+# first use, after the workflow ran: they still use the built-ins as they
+# were before it, and a property of Object.prototype named as a part is
+# not taken for it
+$f = $r->run(<<'JS');
+export default async function () {
+  const saved = [];
+  let calls = 0;
+  function replace(obj, name) {
+    saved.push([obj, name, obj[name]]);
+    obj[name] = function () { calls++; throw new Error('replaced ' + name); };
+  }
+  replace(Object, 'keys');
+  replace(Object, 'getPrototypeOf');
+  replace(Object, 'getOwnPropertyDescriptor');
+  replace(Object.prototype, 'hasOwnProperty');
+  replace(Reflect, 'apply');
+  replace(Array, 'isArray');
+  replace(JSON, 'stringify');
+  replace(Math, 'floor');
+  replace(Math, 'pow');
+  replace(String, 'fromCharCode');
+  replace(ArrayBuffer, 'isView');
+  for (const part of ['inspect', 'text', 'url', 'fetch']) {
+    Object.prototype[part] = { format() { calls++; return 'replaced'; } };
+  }
+  let out;
+  try {
+    console.log({ a: 1, b: [1, 'x'] }, new Map([[1, 2]]));
+    out = { url: new URL('http://0x7f.1/a?b=c').href,
+            b64: btoa('hi'),
+            enc: Array.from(new TextEncoder().encode('\u00e9')) };
+  } finally {
+    for (const part of ['inspect', 'text', 'url', 'fetch']) {
+      delete Object.prototype[part];
+    }
+    for (const [obj, name, value] of saved) {
+      obj[name] = value;
+    }
+  }
+  out.calls = calls;
+  return out;
+}
+JS
+is($f->{status}, 'success', 'a workflow replacing built-ins runs')
+    or diag explain $f;
+is_deeply($f->{result}, { url => 'http://127.0.0.1/a?b=c', b64 => 'aGk=',
+                          enc => [195, 169], calls => 0 },
+          '... and the parts loaded after it use the original ones');
+is($f->{logs}[0]{message}, "{ a: 1, b: [ 1, 'x' ] } Map(1) { 1 => 2 }",
+   '... console formatting too');
+
 my ($s, $e) = $r->stop;
 is($e, '', 'nothing on stderr');
 

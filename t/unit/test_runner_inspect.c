@@ -110,6 +110,8 @@ main(int argc, char **argv)
         size_t      k;
         JSValue     libs, part;
         struct { const char *name, *source; size_t len; }  parts[] = {
+            { "builtins", collab_builtins_source,
+              sizeof(collab_builtins_source) - 1 },
             { "text", collab_text_source, sizeof(collab_text_source) - 1 },
             { "inspect", collab_inspect_source,
               sizeof(collab_inspect_source) - 1 },
