@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_bindings.h"
 
 
 static const char  collab_sql_room[] =

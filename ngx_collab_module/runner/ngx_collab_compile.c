@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_compile.h"
 #include "ngx_collab_sign.h"
 
 

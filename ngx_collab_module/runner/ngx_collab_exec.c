@@ -11,14 +11,17 @@
  * the promise settles, a limit is passed or the deadline comes.
  */
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_exec.h"
+#include "ngx_collab_js.h"
+#include "ngx_collab_fetch.h"
 
 
+/* the time one execution may run jobs before the others get a turn */
+#define COLLAB_SLICE_MS        5
 #define COLLAB_JOBS_PER_CHECK  64
 
 
@@ -30,15 +33,12 @@ static struct {
 } collab_execs;
 
 
-static void *collab_engine_malloc(JSMallocState *s, size_t size);
-static void collab_engine_free(JSMallocState *s, void *ptr);
-static void *collab_engine_realloc(JSMallocState *s, void *ptr, size_t size);
-static size_t collab_engine_usable_size(const void *ptr);
 static int collab_exec_interrupt(JSRuntime *rt, void *opaque);
-static JSModuleDef *collab_exec_loader(JSContext *ctx,
-    const char *module_name, void *opaque);
 static const char *collab_member_str(json_t *msg, const char *name);
 static collab_exec_t *collab_exec_new(json_t *msg, const char **err);
+static void collab_exec_wake(collab_exec_t *e);
+static void collab_exec_fail(collab_exec_t *e, const char *message);
+static void collab_exec_throw(collab_exec_t *e);
 static void collab_exec_deadline(collab_timer_t *t);
 static void collab_exec_step(collab_exec_t *e);
 static int collab_exec_jobs(collab_exec_t *e);
@@ -51,143 +51,14 @@ static int collab_exec_result(collab_exec_t *e, JSValueConst result,
 static void collab_exec_error_json(collab_exec_t *e, collab_json_t *j,
     JSValueConst error);
 static void collab_exec_free(collab_exec_t *e);
-static void collab_exec_reject_frame(json_t *msg, const char *message);
 
 
-static const JSMallocFunctions  collab_engine_malloc_functions = {
-    collab_engine_malloc,
-    collab_engine_free,
-    collab_engine_realloc,
-    collab_engine_usable_size
+/* how an execution's natives, timers and fetches report to it */
+static const collab_exec_ops_t  collab_exec_ops = {
+    collab_exec_wake,
+    collab_exec_fail,
+    collab_exec_throw
 };
-
-
-/*
- * The engine's allocator: like QuickJS's own, but what it refuses at the
- * limit is remembered, so that "out of memory" is told apart from an
- * error the workflow throws, and the bytes are counted where the
- * execution can see them.
- */
-
-static void *
-collab_engine_malloc(JSMallocState *s, size_t size)
-{
-    void             *p;
-    collab_engine_t  *eng = s->opaque;
-
-    if (s->malloc_size + size > s->malloc_limit) {
-        eng->exceeded = 1;
-        return NULL;
-    }
-
-    p = malloc(size);
-    if (p == NULL) {
-        eng->exceeded = 1;
-        return NULL;
-    }
-
-    s->malloc_count++;
-    s->malloc_size += malloc_usable_size(p);
-    eng->used = s->malloc_size;
-
-    return p;
-}
-
-
-static void
-collab_engine_free(JSMallocState *s, void *ptr)
-{
-    collab_engine_t  *eng = s->opaque;
-
-    if (ptr == NULL) {
-        return;
-    }
-
-    s->malloc_count--;
-    s->malloc_size -= malloc_usable_size(ptr);
-    eng->used = s->malloc_size;
-
-    free(ptr);
-}
-
-
-static void *
-collab_engine_realloc(JSMallocState *s, void *ptr, size_t size)
-{
-    void             *p;
-    size_t            old;
-    collab_engine_t  *eng = s->opaque;
-
-    if (ptr == NULL) {
-        return size ? collab_engine_malloc(s, size) : NULL;
-    }
-
-    old = malloc_usable_size(ptr);
-
-    if (size == 0) {
-        collab_engine_free(s, ptr);
-        return NULL;
-    }
-
-    if (size > old && s->malloc_size + (size - old) > s->malloc_limit) {
-        eng->exceeded = 1;
-        return NULL;
-    }
-
-    p = realloc(ptr, size);
-    if (p == NULL) {
-        eng->exceeded = 1;
-        return NULL;
-    }
-
-    s->malloc_size += malloc_usable_size(p) - old;
-    eng->used = s->malloc_size;
-
-    return p;
-}
-
-
-static size_t
-collab_engine_usable_size(const void *ptr)
-{
-    return malloc_usable_size((void *) ptr);
-}
-
-
-/*
- * A runtime whose allocations are counted in eng->used and whose refusals
- * (at the limit, or by malloc) set eng->exceeded.
- */
-JSRuntime *
-collab_engine_new(collab_engine_t *eng, void *opaque, size_t memory)
-{
-    JSRuntime  *rt;
-
-    eng->used = 0;
-    eng->exceeded = 0;
-
-    rt = JS_NewRuntime2(&collab_engine_malloc_functions, eng);
-    if (rt == NULL) {
-        return NULL;
-    }
-
-    JS_SetMemoryLimit(rt, memory);
-    JS_SetMaxStackSize(rt, COLLAB_STACK_SIZE);
-    JS_SetRuntimeOpaque(rt, opaque);
-    JS_SetModuleLoaderFunc(rt, NULL, collab_exec_loader, NULL);
-
-    return rt;
-}
-
-
-/* workflows import nothing: there is no module to import */
-static JSModuleDef *
-collab_exec_loader(JSContext *ctx, const char *module_name, void *opaque)
-{
-    JS_ThrowReferenceError(ctx, "import of \"%s\": workflows cannot import "
-                           "modules", module_name);
-    return NULL;
-}
 
 
 static int
@@ -275,6 +146,7 @@ collab_exec_new(json_t *msg, const char **err)
         return NULL;
     }
 
+    e->ops = &collab_exec_ops;
     e->promise = JS_UNDEFINED;
     e->event = JS_UNDEFINED;
     e->bindings = JS_UNDEFINED;
@@ -334,25 +206,6 @@ collab_exec_new(json_t *msg, const char **err)
 }
 
 
-static void
-collab_exec_reject_frame(json_t *msg, const char *message)
-{
-    collab_json_t  j;
-
-    collab_json_init(&j);
-    collab_json_obj_open(&j);
-    collab_json_key(&j, "type");
-    collab_json_cstr(&j, "error");
-    collab_json_key(&j, "id");
-    collab_json_cstr(&j, collab_member_str(msg, "id"));
-    collab_json_key(&j, "message");
-    collab_json_cstr(&j, message);
-    collab_json_obj_close(&j);
-
-    collab_runner_send(&j);
-}
-
-
 void
 collab_exec_start(json_t *msg)
 {
@@ -365,13 +218,13 @@ collab_exec_start(json_t *msg)
     size_t          len;
 
     if (collab_member_str(msg, "id") == NULL) {
-        collab_exec_reject_frame(msg, "run: id must be a string");
+        collab_runner_send_error(NULL, "run: id must be a string");
         return;
     }
 
     e = collab_exec_new(msg, &err);
     if (e == NULL) {
-        collab_exec_reject_frame(msg, err);
+        collab_runner_send_error(collab_member_str(msg, "id"), err);
         return;
     }
 
@@ -461,7 +314,7 @@ collab_exec_start(json_t *msg)
 }
 
 
-void
+static void
 collab_exec_wake(collab_exec_t *e)
 {
     if (e->queued || e->phase == COLLAB_EXEC_DONE) {
@@ -525,7 +378,7 @@ collab_exec_run(void)
 
 
 /* a limit was passed outside the engine: the execution ends */
-void
+static void
 collab_exec_fail(collab_exec_t *e, const char *message)
 {
     if (e->fatal[0] == '\0') {
@@ -709,7 +562,7 @@ collab_exec_call(collab_exec_t *e)
  * The engine threw (or was interrupted): a passed limit names itself,
  * anything else is the workflow's own error.
  */
-void
+static void
 collab_exec_throw(collab_exec_t *e)
 {
     JSValue  exc;

@@ -27,7 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_fetch.h"
 #include "ngx_collab_url.h"
 
 
@@ -866,7 +866,7 @@ collab_fetch_start(collab_exec_t *e, const char *url, const char *method,
     struct curl_slist  *list;
 
     if (collab_limits_fetch(&e->limits, &e->usage, limit) != 0) {
-        collab_exec_fail(e, limit);
+        e->ops->fail(e, limit);
         return JS_ThrowInternalError(e->ctx, "%s", limit);
     }
 
@@ -1277,14 +1277,14 @@ collab_fetch_complete(collab_fetch_t *f, CURLcode rc)
     if (f->limit[0] != '\0') {
         /* past collab_workflow_fetch_max_size: the execution ends */
         collab_fetch_record(f, status ? status : -1, f->limit);
-        collab_exec_fail(e, f->limit);
+        e->ops->fail(e, f->limit);
         collab_fetch_release(f);
         return;
     }
 
     if (rc == CURLE_WRITE_ERROR && e->engine.exceeded) {
         collab_fetch_record(f, status ? status : -1, "out of memory");
-        collab_exec_wake(e);
+        e->ops->wake(e);
         collab_fetch_release(f);
         return;
     }
@@ -1433,7 +1433,7 @@ collab_fetch_answer(collab_fetch_t *f, long status)
     JS_FreeValue(ctx, answer);
 
     collab_fetch_release(f);
-    collab_exec_wake(e);
+    e->ops->wake(e);
 }
 
 
@@ -1466,7 +1466,7 @@ collab_fetch_reject(collab_fetch_t *f, const char *fmt, ...)
     JS_FreeValue(e->ctx, err);
 
     collab_fetch_release(f);
-    collab_exec_wake(e);
+    e->ops->wake(e);
 }
 
 
@@ -1509,7 +1509,7 @@ collab_fetch_timeout(collab_timer_t *t)
 
     collab_limits_fetch_timeout_message(&e->limits, f->first_url, msg);
     collab_fetch_record(f, -1, msg);
-    collab_exec_fail(e, msg);
+    e->ops->fail(e, msg);
     collab_fetch_release(f);
 }
 

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_js.h"
+#include "ngx_collab_bindings.h"
+#include "ngx_collab_fetch.h"
 #include "ngx_collab_id.h"
 #include "ngx_collab_prelude.h"
 
@@ -192,14 +194,14 @@ collab_js_load(JSContext *ctx, JSValueConst this_val, int argc,
 
 /* console.*: the message was formatted by the runtime script */
 
-void
+static void
 collab_js_log(collab_exec_t *e, const char *level, const char *msg,
     size_t len)
 {
     char  at[32], limit[COLLAB_LIMIT_MESSAGE];
 
     if (collab_limits_log(&e->limits, &e->usage, len, limit) != 0) {
-        collab_exec_fail(e, limit);
+        e->ops->fail(e, limit);
         return;
     }
 
@@ -322,12 +324,12 @@ collab_js_timer_fire(collab_timer_t *timer)
 
     if (JS_IsException(ret)) {
         /* an error thrown from a timer ends the execution, as in Node */
-        collab_exec_throw(e);
+        e->ops->thrown(e);
         return;
     }
 
     JS_FreeValue(ctx, ret);
-    collab_exec_wake(e);
+    e->ops->wake(e);
 }
 
 

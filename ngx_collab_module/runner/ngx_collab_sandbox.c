@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <seccomp.h>
 
-#include "ngx_collab_runner.h"
+#include "ngx_collab_sandbox.h"
 
 
 #define COLLAB_NOFILE        16384
