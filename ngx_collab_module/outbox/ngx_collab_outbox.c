@@ -149,6 +149,8 @@ static int ngx_collab_run_write(ngx_collab_batch_t *b, int64_t now);
 static int ngx_collab_run_claim(ngx_collab_batch_t *b, int64_t now);
 static void ngx_collab_run_done(ngx_collab_batch_t *b, ngx_int_t rc);
 static void ngx_collab_outbox_tick(void);
+static void ngx_collab_outbox_result(ngx_collab_delivery_t *d,
+    ngx_collab_outcome_t *o, ngx_collab_target_t *t);
 static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
 static void ngx_collab_target_free(ngx_collab_target_t *t);
 static void ngx_collab_express_send(void);
@@ -1223,15 +1225,7 @@ ngx_collab_retry_delay(ngx_collab_outcome_t *o, ngx_uint_t n)
 void
 ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 {
-    ngx_str_t             text;
-    ngx_uint_t            max, success;
-    const char           *error;
-    ngx_collab_batch_t   *b;
-    ngx_collab_run_t     *run;
-    ngx_collab_gone_t    *g;
     ngx_collab_target_t  *t;
-    ngx_collab_result_t  *res;
-    u_char                buf[64];
 
     ngx_collab_metrics_observe(COLLAB_H_ATTEMPT_DURATION, o->duration);
     ngx_collab_metrics_inc(o->timed_out ? COLLAB_M_ATTEMPT_TIMEOUT
@@ -1241,6 +1235,11 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
                              : COLLAB_M_ATTEMPT_HTTP_ERROR, 1);
 
     t = d->target;
+    d->target = NULL;
+
+    ngx_collab_outbox_result(d, o, t);
+
+    /* the target is let go once the outcome (a 410 names it) is kept */
     t->inflight--;
     ngx_collab_outbox.inflight--;
     ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
@@ -1249,8 +1248,21 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
         ngx_queue_remove(&t->queue);
         ngx_collab_target_free(t);
     }
+}
 
-    d->target = NULL;
+
+static void
+ngx_collab_outbox_result(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o,
+    ngx_collab_target_t *t)
+{
+    ngx_str_t             text;
+    ngx_uint_t            max, success;
+    const char           *error;
+    ngx_collab_batch_t   *b;
+    ngx_collab_run_t     *run;
+    ngx_collab_gone_t    *g;
+    ngx_collab_result_t  *res;
+    u_char                buf[64];
 
     b = ngx_collab_batcher_collect(&ngx_collab_outbox.batcher);
     if (b == NULL) {
