@@ -24,6 +24,7 @@
 
 
 #include "ngx_collab.h"
+#include "ngx_collab_store.h"
 
 
 /* the most outcome rows of one statement; a batch pads to the next size */
