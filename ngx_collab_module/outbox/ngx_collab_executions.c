@@ -5,32 +5,27 @@
  * executions consumer of events, the claims of due executions with a
  * lease, their outcomes, the watchers of an outcome, and the purge.
  *
- * As for deliveries, one batch work at a time goes through the store: it
- * writes the outcomes that came in since the last one (one UPDATE joined
- * with the batch's VALUES, by sequence number), claims the next due
- * executions and reads the compiled code of their workflows, in one
- * savepoint.  Finished executions are numbered (done_seq) from a counter
- * in the meta table, in the order their outcomes are written, so that a
- * tail in any worker finds what finished since it last looked.
+ * As deliveries, executions go through the batches of ngx_collab_batch.c:
+ * each one writes the outcomes that came in since the last one (one
+ * UPDATE joined with the batch's VALUES, by sequence number), claims the
+ * next due executions and reads the compiled code of their workflows, in
+ * one savepoint.  Finished executions are numbered (done_seq) from a
+ * counter in the meta table, in the order their outcomes are written, so
+ * that a tail in any worker finds what finished since it last looked.
  */
 
 #include "ngx_collab_store.h"
 #include "ngx_collab_outbox.h"
 
 
-#define COLLAB_EXEC_CLAIM_MAX     256
-#define COLLAB_EXEC_POLL          1000
+#define COLLAB_EXEC_FIRST_TICK    1000
 #define COLLAB_EXEC_HOLD          100
-#define COLLAB_EXEC_PURGE_EVERY   3600
-#define COLLAB_EXEC_PURGE_ROWS    1000
 #define COLLAB_EXEC_LEASE_MARGIN  10000
 
 /* an execution interrupted this many times (crashes) is not run again */
 #define COLLAB_EXEC_ATTEMPTS      3
 
-/* outcome statements by number of rows; a batch pads to the next size */
-#define COLLAB_EXEC_SIZES         3
-#define COLLAB_EXEC_BATCH_MAX     128
+/* the parameters of a row of the outcome statement */
 #define COLLAB_EXEC_ROW_PARAMS    11
 
 
@@ -69,23 +64,15 @@ typedef struct {
 } ngx_collab_exec_claimed_t;
 
 
+/* a batch of executions: its results are ngx_collab_exec_result_t */
 typedef struct {
-    ngx_collab_work_t         work;
-    ngx_pool_t               *pool;
-
-    /* in */
-    ngx_array_t               results;     /* ngx_collab_exec_result_t */
-    ngx_uint_t                claim;       /* at most; 0: no claim */
-    ngx_msec_t                lease;
-    int64_t                   purge_before;   /* 0: no purge */
+    ngx_collab_batch_t        batch;
 
     /* out */
     ngx_array_t               claimed;     /* ngx_collab_exec_claimed_t */
     ngx_array_t               codes;       /* ngx_collab_exec_code_t */
     ngx_array_t               given_up;    /* ngx_collab_exec_result_t */
     ngx_uint_t                written;
-    ngx_uint_t                purged;
-    unsigned                  more:1;      /* due ones were left */
 } ngx_collab_exec_batch_t;
 
 
@@ -95,41 +82,21 @@ static struct {
     ngx_collab_exec_run_pt        run;
     ngx_collab_exec_room_pt       room;
 
-    ngx_event_t                   kick;        /* posted: a batch may go */
-    ngx_event_t                   poll;        /* every second */
-    ngx_event_t                   hold;        /* keeps an exiting worker */
-
-    ngx_collab_exec_batch_t      *running;     /* in the store */
-    ngx_collab_exec_batch_t      *collect;     /* outcomes for the next */
+    ngx_collab_batcher_t          batcher;
 
     ngx_queue_t                   watchers;
 
-    time_t                        purged;
-    ngx_uint_t                    purge_every;
-
-    char                         *update_sql[COLLAB_EXEC_SIZES];
-
-    ngx_connection_t              ident;   /* what debug lines show: fd -1 */
-
-    unsigned                      due:1;
-    unsigned                      purge:1;
-    unsigned                      ready:1;
+    ngx_collab_batch_sql_t        update_sql;
 } ngx_collab_execs;
 
 
-static const ngx_uint_t  ngx_collab_exec_sizes[COLLAB_EXEC_SIZES] = {
-    8, 32, COLLAB_EXEC_BATCH_MAX
-};
-
-
 static void ngx_collab_executions_woken(void);
-static void ngx_collab_executions_post(void);
-static void ngx_collab_executions_kick_handler(ngx_event_t *ev);
-static void ngx_collab_executions_poll(ngx_event_t *ev);
-static void ngx_collab_executions_hold(ngx_event_t *ev);
-static ngx_collab_exec_batch_t *ngx_collab_exec_batch_new(void);
-static ngx_int_t ngx_collab_exec_batch(ngx_collab_work_t *w);
-static void ngx_collab_exec_batch_done(ngx_collab_work_t *w);
+static ngx_int_t ngx_collab_exec_batch_init(ngx_collab_batch_t *b);
+static ngx_uint_t ngx_collab_exec_room(void);
+static int ngx_collab_exec_results(ngx_collab_batch_t *b, int64_t now);
+static int ngx_collab_exec_claim(ngx_collab_batch_t *batch, int64_t now);
+static void ngx_collab_exec_batch_done(ngx_collab_batch_t *batch,
+    ngx_int_t rc);
 static void ngx_collab_executions_metrics(void);
 
 
@@ -185,6 +152,29 @@ static const char  ngx_collab_sql_exec_purge[] =
     " attempts = max(attempts, coalesce(o.attempt, 0))"                      \
     " FROM o WHERE executions.seq = o.seq"                                   \
     " AND executions.status = 'running' RETURNING executions.seq"
+
+
+/*
+ * The executions' batches: eager, as a claim takes no more than the
+ * runners have room for.
+ */
+static const ngx_collab_batch_ops_t  ngx_collab_executions_ops = {
+    "execution",
+    sizeof(ngx_collab_exec_batch_t),
+    sizeof(ngx_collab_exec_result_t),
+    16,
+    COLLAB_EXEC_HOLD,
+    ngx_collab_sql_exec_purge,
+    1,
+    ngx_collab_exec_batch_init,
+    ngx_collab_exec_room,
+    ngx_collab_executions_lease,
+    NULL,
+    ngx_collab_exec_results,
+    ngx_collab_exec_claim,
+    ngx_collab_exec_batch_done,
+    NULL
+};
 
 
 /* --- fan-out (in a storage thread) ---------------------------------------- */
@@ -267,80 +257,27 @@ ngx_collab_execution_add(ngx_str_t *workflow, ngx_str_t *account,
 
 /* --- the worker's side (event loop) --------------------------------------- */
 
-static char *
-ngx_collab_exec_sql(ngx_pool_t *pool, ngx_uint_t n)
-{
-    u_char      *sql, *p;
-    size_t       len;
-    ngx_uint_t   i;
-
-    len = sizeof(COLLAB_EXEC_UPDATE_HEAD)
-          + n * sizeof(COLLAB_EXEC_UPDATE_ROW)
-          + sizeof(COLLAB_EXEC_UPDATE_TAIL);
-
-    sql = ngx_pnalloc(pool, len);
-    if (sql == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(sql, COLLAB_EXEC_UPDATE_HEAD,
-                   sizeof(COLLAB_EXEC_UPDATE_HEAD) - 1);
-
-    for (i = 0; i < n; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, COLLAB_EXEC_UPDATE_ROW,
-                       sizeof(COLLAB_EXEC_UPDATE_ROW) - 1);
-    }
-
-    p = ngx_cpymem(p, COLLAB_EXEC_UPDATE_TAIL,
-                   sizeof(COLLAB_EXEC_UPDATE_TAIL) - 1);
-    *p = '\0';
-
-    return (char *) sql;
-}
-
-
 ngx_int_t
 ngx_collab_executions_init(ngx_cycle_t *cycle,
     ngx_http_collab_main_conf_t *cmcf)
 {
-    ngx_uint_t  i, n;
-
     ngx_collab_execs.log = cycle->log;
     ngx_collab_execs.conf = &cmcf->workflow;
 
     ngx_queue_init(&ngx_collab_execs.watchers);
 
-    for (i = 0; i < COLLAB_EXEC_SIZES; i++) {
-        ngx_collab_execs.update_sql[i] = ngx_collab_exec_sql(cycle->pool,
-                                                  ngx_collab_exec_sizes[i]);
-        if (ngx_collab_execs.update_sql[i] == NULL) {
-            return NGX_ERROR;
-        }
+    if (ngx_collab_batch_sql_init(&ngx_collab_execs.update_sql, cycle->pool,
+                                  COLLAB_EXEC_UPDATE_HEAD,
+                                  COLLAB_EXEC_UPDATE_ROW,
+                                  COLLAB_EXEC_UPDATE_TAIL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    ngx_collab_execs.ident.fd = (ngx_socket_t) -1;
-
-    ngx_collab_execs.kick.handler = ngx_collab_executions_kick_handler;
-    ngx_collab_execs.kick.log = cycle->log;
-    ngx_collab_execs.kick.data = &ngx_collab_execs.ident;
-
-    ngx_collab_execs.poll.handler = ngx_collab_executions_poll;
-    ngx_collab_execs.poll.log = cycle->log;
-    ngx_collab_execs.poll.data = &ngx_collab_execs.ident;
-    ngx_collab_execs.poll.cancelable = 1;
-
-    ngx_collab_execs.hold.handler = ngx_collab_executions_hold;
-    ngx_collab_execs.hold.log = cycle->log;
-    ngx_collab_execs.hold.data = &ngx_collab_execs.ident;
-
-    n = (ngx_uint_t) cmcf->workflow.execution_retention;
-    ngx_collab_execs.purge_every = (n && n < COLLAB_EXEC_PURGE_EVERY)
-                                   ? n : COLLAB_EXEC_PURGE_EVERY;
-    ngx_collab_execs.purge = (cmcf->workflow.execution_retention != 0);
+    ngx_collab_batcher_init(&ngx_collab_execs.batcher,
+                            &ngx_collab_executions_ops, cycle->log,
+                            cmcf->workflow.execution_retention);
 
     if (ngx_collab_outbox_on_wake(COLLAB_WAKE_EXECUTIONS,
                                   ngx_collab_executions_woken)
@@ -351,11 +288,9 @@ ngx_collab_executions_init(ngx_cycle_t *cycle,
 
     (void) ngx_collab_metrics_collector(ngx_collab_executions_metrics);
 
-    ngx_collab_execs.ready = 1;
-
     /* executions left by a previous run start once a runner is up */
-    ngx_collab_execs.due = 1;
-    ngx_add_timer(&ngx_collab_execs.poll, COLLAB_EXEC_POLL);
+    ngx_collab_batcher_start(&ngx_collab_execs.batcher,
+                             COLLAB_EXEC_FIRST_TICK);
 
     return NGX_OK;
 }
@@ -364,7 +299,7 @@ ngx_collab_executions_init(ngx_cycle_t *cycle,
 void
 ngx_collab_executions_exit(void)
 {
-    if (!ngx_collab_execs.ready) {
+    if (!ngx_collab_execs.batcher.ready) {
         return;
     }
 
@@ -372,19 +307,10 @@ ngx_collab_executions_exit(void)
      * Outcomes not written by now are lost: their executions run again
      * once their leases end (at least once).
      */
-    if (ngx_collab_execs.kick.posted) {
-        ngx_delete_posted_event(&ngx_collab_execs.kick);
-    }
-
-    if (ngx_collab_execs.collect) {
-        ngx_destroy_pool(ngx_collab_execs.collect->pool);
-        ngx_collab_execs.collect = NULL;
-    }
+    ngx_collab_batcher_exit(&ngx_collab_execs.batcher);
 
     /* watchers are requests: the process ends with them */
     ngx_queue_init(&ngx_collab_execs.watchers);
-
-    ngx_collab_execs.ready = 0;
 }
 
 
@@ -407,12 +333,7 @@ ngx_collab_executions_consume(ngx_collab_exec_run_pt run,
 void
 ngx_collab_executions_kick(void)
 {
-    if (!ngx_collab_execs.ready) {
-        return;
-    }
-
-    ngx_collab_execs.due = 1;
-    ngx_collab_executions_post();
+    ngx_collab_batcher_wake(&ngx_collab_execs.batcher);
 }
 
 
@@ -431,179 +352,39 @@ ngx_collab_executions_woken(void)
 }
 
 
-static void
-ngx_collab_executions_post(void)
+static ngx_int_t
+ngx_collab_exec_batch_init(ngx_collab_batch_t *batch)
 {
-    if (!ngx_collab_execs.kick.posted) {
-        ngx_post_event(&ngx_collab_execs.kick, &ngx_posted_events);
-    }
-}
-
-
-/*
- * The maintenance clock: executions recorded by other workers, leases
- * that ran out and the purge are found on its ticks.
- */
-static void
-ngx_collab_executions_poll(ngx_event_t *ev)
-{
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    ngx_collab_execs.due = 1;
-
-    if (ngx_collab_execs.conf->execution_retention
-        && ngx_time() - ngx_collab_execs.purged
-           >= (time_t) ngx_collab_execs.purge_every)
-    {
-        ngx_collab_execs.purge = 1;
-    }
-
-    ngx_collab_executions_post();
-
-    ngx_add_timer(ev, COLLAB_EXEC_POLL);
-}
-
-
-/* a timer that is not cancelable: an exiting worker writes its outcomes */
-static void
-ngx_collab_executions_hold(ngx_event_t *ev)
-{
-    if (ngx_collab_execs.running || ngx_collab_execs.collect) {
-        ngx_collab_executions_post();
-        ngx_add_timer(ev, COLLAB_EXEC_HOLD);
-    }
-}
-
-
-static ngx_collab_exec_batch_t *
-ngx_collab_exec_batch_new(void)
-{
-    ngx_pool_t               *pool;
     ngx_collab_exec_batch_t  *b;
 
-    pool = ngx_create_pool(4096, ngx_collab_execs.log);
-    if (pool == NULL) {
-        return NULL;
-    }
+    b = (ngx_collab_exec_batch_t *) batch;
 
-    b = ngx_pcalloc(pool, sizeof(ngx_collab_exec_batch_t));
-    if (b == NULL) {
-        goto failed;
-    }
-
-    b->pool = pool;
-
-    if (ngx_array_init(&b->results, pool, 16,
-                       sizeof(ngx_collab_exec_result_t))
+    if (ngx_array_init(&b->claimed, batch->pool, 16,
+                       sizeof(ngx_collab_exec_claimed_t))
         != NGX_OK
-        || ngx_array_init(&b->claimed, pool, 16,
-                          sizeof(ngx_collab_exec_claimed_t))
+        || ngx_array_init(&b->codes, batch->pool, 4,
+                          sizeof(ngx_collab_exec_code_t))
            != NGX_OK
-        || ngx_array_init(&b->codes, pool, 4, sizeof(ngx_collab_exec_code_t))
-           != NGX_OK
-        || ngx_array_init(&b->given_up, pool, 1,
+        || ngx_array_init(&b->given_up, batch->pool, 1,
                           sizeof(ngx_collab_exec_result_t))
            != NGX_OK)
     {
-        goto failed;
+        return NGX_ERROR;
     }
 
-    return b;
-
-failed:
-
-    ngx_destroy_pool(pool);
-    return NULL;
+    return NGX_OK;
 }
 
 
-/* a batch goes to the store when none is there: outcomes, a claim, purge */
-static void
-ngx_collab_executions_kick_handler(ngx_event_t *ev)
+/* as many as the dispatcher can take now */
+static ngx_uint_t
+ngx_collab_exec_room(void)
 {
-    ngx_uint_t                room;
-    ngx_collab_exec_batch_t  *b;
-
-    if (ngx_collab_execs.running || !ngx_collab_execs.ready) {
-        return;
-    }
-
-    room = 0;
-
-    if (ngx_collab_execs.due && ngx_collab_execs.room
-        && !ngx_exiting && !ngx_terminate && !ngx_quit)
-    {
-        room = ngx_min(ngx_collab_execs.room(), COLLAB_EXEC_CLAIM_MAX);
-    }
-
-    b = ngx_collab_execs.collect;
-
-    if (room == 0 && !ngx_collab_execs.purge
-        && (b == NULL || b->results.nelts == 0))
-    {
-        return;
-    }
-
-    if (b == NULL) {
-        b = ngx_collab_exec_batch_new();
-        if (b == NULL) {
-            return;
-        }
-    }
-
-    ngx_collab_execs.collect = NULL;
-
-    b->claim = room;
-    b->lease = ngx_collab_executions_lease();
-
-    if (room) {
-        ngx_collab_execs.due = 0;
-    }
-
-    if (ngx_collab_execs.purge) {
-        ngx_collab_execs.purge = 0;
-        ngx_collab_execs.purged = ngx_time();
-        b->purge_before = collab_now_ms()
-                          - (int64_t) ngx_collab_execs.conf
-                                ->execution_retention * 1000;
-    }
-
-    b->work.handler = ngx_collab_exec_batch;
-    b->work.done = ngx_collab_exec_batch_done;
-    b->work.data = b;
-    b->work.log = ngx_collab_execs.log;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_collab_execs.log, 0,
-                   "collab executions: batch of %ui outcomes, claim %ui",
-                   b->results.nelts, b->claim);
-
-    if (ngx_collab_store_post(&b->work) != NGX_OK) {
-        /* no store: the leases run out and the executions come back */
-        ngx_destroy_pool(b->pool);
-        return;
-    }
-
-    ngx_collab_execs.running = b;
-
-    if (!ngx_collab_execs.hold.timer_set) {
-        ngx_add_timer(&ngx_collab_execs.hold, COLLAB_EXEC_HOLD);
-    }
+    return ngx_collab_execs.room ? ngx_collab_execs.room() : 0;
 }
 
 
 /* --- the batch (in a storage thread) -------------------------------------- */
-
-static void
-ngx_collab_exec_bind_text(sqlite3_stmt *st, int i, ngx_str_t *s)
-{
-    if (s->data) {
-        sqlite3_bind_text(st, i, (char *) s->data, (int) s->len,
-                          SQLITE_STATIC);
-    }
-}
-
 
 /*
  * The outcomes, set-based: one UPDATE joined with the rows of VALUES by
@@ -616,7 +397,7 @@ ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
 {
     int                        rc, k;
     int64_t                    done, seq;
-    ngx_uint_t                 i, n, at, size;
+    ngx_uint_t                 i, n, at;
     sqlite3_stmt              *st;
     ngx_collab_exec_result_t  *r;
 
@@ -646,15 +427,9 @@ ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
     r = results->elts;
 
     for (at = 0; at < results->nelts; at += n) {
-        n = ngx_min(results->nelts - at, COLLAB_EXEC_BATCH_MAX);
+        n = ngx_min(results->nelts - at, COLLAB_BATCH_MAX);
 
-        for (size = 0; size < COLLAB_EXEC_SIZES - 1; size++) {
-            if (n <= ngx_collab_exec_sizes[size]) {
-                break;
-            }
-        }
-
-        st = ngx_collab_db_stmt(ngx_collab_execs.update_sql[size]);
+        st = ngx_collab_batch_stmt(&ngx_collab_execs.update_sql, n);
         if (st == NULL) {
             return SQLITE_ERROR;
         }
@@ -663,10 +438,10 @@ ngx_collab_exec_write(ngx_collab_exec_batch_t *b, ngx_array_t *results)
             k = (int) (i * COLLAB_EXEC_ROW_PARAMS);
             sqlite3_bind_int64(st, k + 1, r[at + i].seq);
             ngx_collab_db_bind_cstr(st, k + 2, r[at + i].status);
-            ngx_collab_exec_bind_text(st, k + 3, &r[at + i].result);
-            ngx_collab_exec_bind_text(st, k + 4, &r[at + i].error);
-            ngx_collab_exec_bind_text(st, k + 5, &r[at + i].logs);
-            ngx_collab_exec_bind_text(st, k + 6, &r[at + i].fetches);
+            ngx_collab_batch_bind_text(st, k + 3, &r[at + i].result);
+            ngx_collab_batch_bind_text(st, k + 4, &r[at + i].error);
+            ngx_collab_batch_bind_text(st, k + 5, &r[at + i].logs);
+            ngx_collab_batch_bind_text(st, k + 6, &r[at + i].fetches);
 
             if (r[at + i].started_at) {
                 sqlite3_bind_int64(st, k + 7, r[at + i].started_at);
@@ -756,8 +531,9 @@ ngx_collab_exec_code(ngx_collab_exec_batch_t *b, ngx_str_t *workflow,
 
     code->workflow = *workflow;
 
-    if (ngx_collab_db_dup(b->pool, st, 0, &code->js) != NGX_OK
-        || ngx_collab_db_dup(b->pool, st, 1, &code->source_map) != NGX_OK)
+    if (ngx_collab_db_dup(b->batch.pool, st, 0, &code->js) != NGX_OK
+        || ngx_collab_db_dup(b->batch.pool, st, 1, &code->source_map)
+           != NGX_OK)
     {
         *rc = SQLITE_NOMEM;
         return NULL;
@@ -769,16 +545,27 @@ ngx_collab_exec_code(ngx_collab_exec_batch_t *b, ngx_str_t *workflow,
 }
 
 
+/* the outcomes that came in */
+static int
+ngx_collab_exec_results(ngx_collab_batch_t *b, int64_t now)
+{
+    return ngx_collab_exec_write((ngx_collab_exec_batch_t *) b, &b->results);
+}
+
+
 /* claims due executions and reads the code of their workflows */
 static int
-ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
+ngx_collab_exec_claim(ngx_collab_batch_t *batch, int64_t now)
 {
     int                         rc;
     ngx_uint_t                  i;
     sqlite3_stmt               *st;
+    ngx_collab_exec_batch_t    *b;
     ngx_collab_exec_result_t   *r;
     ngx_collab_exec_claimed_t  *c;
     u_char                     *p;
+
+    b = (ngx_collab_exec_batch_t *) batch;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_exec_claim);
     if (st == NULL) {
@@ -786,8 +573,8 @@ ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
     }
 
     sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, now + b->lease);
-    sqlite3_bind_int64(st, 3, b->claim);
+    sqlite3_bind_int64(st, 2, now + batch->lease);
+    sqlite3_bind_int64(st, 3, batch->claim);
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         c = ngx_array_push(&b->claimed);
@@ -800,11 +587,11 @@ ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
         c->seq = sqlite3_column_int64(st, 0);
         c->attempts = (ngx_uint_t) sqlite3_column_int64(st, 6);
 
-        if (ngx_collab_db_dup(b->pool, st, 1, &c->id) != NGX_OK
-            || ngx_collab_db_dup(b->pool, st, 2, &c->workflow) != NGX_OK
-            || ngx_collab_db_dup(b->pool, st, 3, &c->account) != NGX_OK
-            || ngx_collab_db_dup(b->pool, st, 4, &c->room) != NGX_OK
-            || ngx_collab_db_dup(b->pool, st, 5, &c->payload) != NGX_OK)
+        if (ngx_collab_db_dup(batch->pool, st, 1, &c->id) != NGX_OK
+            || ngx_collab_db_dup(batch->pool, st, 2, &c->workflow) != NGX_OK
+            || ngx_collab_db_dup(batch->pool, st, 3, &c->account) != NGX_OK
+            || ngx_collab_db_dup(batch->pool, st, 4, &c->room) != NGX_OK
+            || ngx_collab_db_dup(batch->pool, st, 5, &c->payload) != NGX_OK)
         {
             return SQLITE_NOMEM;
         }
@@ -814,8 +601,8 @@ ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
         return rc;
     }
 
-    if (b->claimed.nelts == b->claim) {
-        b->more = 1;
+    if (b->claimed.nelts == batch->claim) {
+        batch->more = 1;
     }
 
     c = b->claimed.elts;
@@ -834,7 +621,7 @@ ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
 
             ngx_memzero(r, sizeof(ngx_collab_exec_result_t));
 
-            p = ngx_pnalloc(b->pool, 160);
+            p = ngx_pnalloc(batch->pool, 160);
             if (p == NULL) {
                 return SQLITE_NOMEM;
             }
@@ -868,50 +655,6 @@ ngx_collab_exec_claim(ngx_collab_exec_batch_t *b, int64_t now)
 }
 
 
-static ngx_int_t
-ngx_collab_exec_batch(ngx_collab_work_t *w)
-{
-    int                       rc;
-    int64_t                   now;
-    sqlite3_stmt             *st;
-    ngx_collab_exec_batch_t  *b;
-
-    b = w->data;
-    now = collab_now_ms();
-
-    rc = ngx_collab_exec_write(b, &b->results);
-
-    if (rc == SQLITE_OK && b->claim) {
-        rc = ngx_collab_exec_claim(b, now);
-    }
-
-    if (rc == SQLITE_OK && b->purge_before) {
-        st = ngx_collab_db_stmt(ngx_collab_sql_exec_purge);
-
-        if (st == NULL) {
-            rc = SQLITE_ERROR;
-
-        } else {
-            sqlite3_bind_int64(st, 1, b->purge_before);
-
-            rc = sqlite3_step(st);
-
-            if (rc == SQLITE_DONE) {
-                b->purged = sqlite3_changes(ngx_collab_db_handle());
-                rc = SQLITE_OK;
-            }
-        }
-    }
-
-    if (rc != SQLITE_OK) {
-        w->db_rc = rc;
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* --- after the batch (event loop) ----------------------------------------- */
 
 static void
@@ -922,7 +665,7 @@ ngx_collab_exec_notify(ngx_collab_exec_batch_t *b, ngx_int_t rc)
     ngx_collab_exec_watch_t   *w;
     ngx_collab_exec_result_t  *r;
 
-    r = b->results.elts;
+    r = b->batch.results.elts;
 
     for (q = ngx_queue_head(&ngx_collab_execs.watchers);
          q != ngx_queue_sentinel(&ngx_collab_execs.watchers);
@@ -931,7 +674,7 @@ ngx_collab_exec_notify(ngx_collab_exec_batch_t *b, ngx_int_t rc)
         next = ngx_queue_next(q);
         w = ngx_queue_data(q, ngx_collab_exec_watch_t, queue);
 
-        for (i = 0; i < b->results.nelts; i++) {
+        for (i = 0; i < b->batch.results.nelts; i++) {
             if (r[i].seq == w->seq) {
                 ngx_queue_remove(q);
                 w->handler(w, rc);
@@ -976,48 +719,35 @@ ngx_collab_exec_count(ngx_array_t *results)
 
 
 static void
-ngx_collab_exec_batch_done(ngx_collab_work_t *w)
+ngx_collab_exec_batch_done(ngx_collab_batch_t *batch, ngx_int_t rc)
 {
     ngx_uint_t                  i;
     ngx_collab_execution_t      e;
     ngx_collab_exec_batch_t    *b;
     ngx_collab_exec_claimed_t  *c;
 
-    b = w->data;
-    ngx_collab_execs.running = NULL;
+    b = (ngx_collab_exec_batch_t *) batch;
 
-    if (w->rc != NGX_OK) {
+    if (rc != NGX_OK) {
         /* the claims were rolled back; outcomes lost run again later */
-        ngx_log_error(NGX_LOG_ERR, ngx_collab_execs.log, 0,
-                      "collab: writing %ui execution outcomes and claiming "
-                      "failed: sqlite: %s (%d)", b->results.nelts,
-                      sqlite3_errstr(w->db_rc), w->db_rc);
-
         ngx_collab_exec_notify(b, NGX_ERROR);
-        goto done;
+        return;
     }
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_collab_execs.log, 0,
                    "collab executions: batch done, %ui outcomes, "
                    "%ui claimed, %ui given up, %ui purged",
-                   b->results.nelts, b->claimed.nelts, b->given_up.nelts,
-                   b->purged);
+                   batch->results.nelts, b->claimed.nelts, b->given_up.nelts,
+                   batch->purged);
 
+    /* counted once committed: the rows that took their outcome */
     if (b->written) {
         ngx_collab_shm_executions_done();
-        ngx_collab_exec_count(&b->results);
+        ngx_collab_exec_count(&batch->results);
         ngx_collab_exec_count(&b->given_up);
     }
 
     ngx_collab_exec_notify(b, NGX_OK);
-
-    if (b->purged == COLLAB_EXEC_PURGE_ROWS) {
-        ngx_collab_execs.purge = 1;
-    }
-
-    if (b->more) {
-        ngx_collab_execs.due = 1;
-    }
 
     c = b->claimed.elts;
 
@@ -1038,69 +768,26 @@ ngx_collab_exec_batch_done(ngx_collab_work_t *w)
 
         ngx_collab_execs.run(&e);
     }
-
-done:
-
-    ngx_destroy_pool(b->pool);
-
-    if (ngx_collab_execs.due || ngx_collab_execs.purge
-        || ngx_collab_execs.collect)
-    {
-        ngx_collab_executions_post();
-    }
 }
 
 
 /* --- outcomes ------------------------------------------------------------- */
 
-static ngx_int_t
-ngx_collab_exec_copy(ngx_pool_t *pool, ngx_str_t *dst, ngx_str_t *src)
-{
-    if (src->data == NULL) {
-        dst->data = NULL;
-        dst->len = 0;
-        return NGX_OK;
-    }
-
-    dst->data = ngx_pnalloc(pool, src->len ? src->len : 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(dst->data, src->data, src->len);
-    dst->len = src->len;
-
-    return NGX_OK;
-}
-
-
 /* the outcome joins the next batch */
 void
 ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
 {
-    ngx_collab_exec_batch_t   *b;
+    ngx_collab_batch_t        *b;
     ngx_collab_exec_result_t  *r;
 
-    if (!ngx_collab_execs.ready) {
+    if (!ngx_collab_execs.batcher.ready) {
         return;
     }
 
-    ngx_collab_executions_post();
-
-    b = ngx_collab_execs.collect;
-
+    b = ngx_collab_batcher_collect(&ngx_collab_execs.batcher);
     if (b == NULL) {
-        b = ngx_collab_exec_batch_new();
-        if (b == NULL) {
-            /* the lease runs out and the execution runs again */
-            return;
-        }
-
-        ngx_collab_execs.collect = b;
-
-        if (!ngx_collab_execs.hold.timer_set) {
-            ngx_add_timer(&ngx_collab_execs.hold, COLLAB_EXEC_HOLD);
-        }
+        /* the lease runs out and the execution runs again */
+        return;
     }
 
     r = ngx_array_push(&b->results);
@@ -1116,10 +803,10 @@ ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
     r->attempt = o->attempt;
     r->written = 0;
 
-    if (ngx_collab_exec_copy(b->pool, &r->result, &o->result) != NGX_OK
-        || ngx_collab_exec_copy(b->pool, &r->error, &o->error) != NGX_OK
-        || ngx_collab_exec_copy(b->pool, &r->logs, &o->logs) != NGX_OK
-        || ngx_collab_exec_copy(b->pool, &r->fetches, &o->fetches)
+    if (ngx_collab_batch_copy(b->pool, &r->result, &o->result) != NGX_OK
+        || ngx_collab_batch_copy(b->pool, &r->error, &o->error) != NGX_OK
+        || ngx_collab_batch_copy(b->pool, &r->logs, &o->logs) != NGX_OK
+        || ngx_collab_batch_copy(b->pool, &r->fetches, &o->fetches)
            != NGX_OK)
     {
         b->results.nelts--;
@@ -1137,14 +824,6 @@ ngx_collab_executions_finished(int64_t seq, ngx_collab_exec_outcome_t *o)
 static void
 ngx_collab_executions_metrics(void)
 {
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_exec_pending);
-
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        ngx_collab_metrics_gauge_set(COLLAB_G_EXECUTIONS_PENDING,
-                                     sqlite3_column_int64(st, 0));
-    }
-
-    ngx_collab_db_release();
+    ngx_collab_batch_gauge(ngx_collab_sql_exec_pending,
+                           COLLAB_G_EXECUTIONS_PENDING);
 }

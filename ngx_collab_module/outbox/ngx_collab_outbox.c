@@ -5,12 +5,12 @@
  * claims of due deliveries, their outcomes, retries and purge, and the
  * wake-ups of the consumers after a commit.
  *
- * One batch work at a time goes through the store: it writes the
- * outcomes that came in since the last one (one UPDATE joined with the
- * batch's VALUES and one multi-row INSERT of attempts, both by the
- * delivery's sequence number) and claims the next due deliveries, in
- * one savepoint.  While it runs, new outcomes wait for the next one, so
- * the busier the sender, the bigger the batches.
+ * The deliveries go through the batches of ngx_collab_batch.c: each one
+ * writes the outcomes that came in since the last one (one UPDATE joined
+ * with the batch's VALUES and one multi-row INSERT of attempts, both by
+ * the delivery's sequence number) and the webhooks that answered 410,
+ * and claims the next due deliveries webhook by webhook, in one
+ * savepoint.
  *
  * The express way: while the worker has room, the fan-out itself leases
  * a new delivery to its worker and keeps it aside (in the storage
@@ -23,20 +23,12 @@
 #include "ngx_collab_outbox.h"
 
 
-#define COLLAB_CLAIM_MAX          256
 #define COLLAB_CLAIM_HOOKS        64
 #define COLLAB_INFLIGHT_MAX       1024
-#define COLLAB_POLL               1000
 #define COLLAB_HOLD               1000
-#define COLLAB_PURGE_EVERY        3600
-#define COLLAB_PURGE_ROWS         1000
 #define COLLAB_RETRY_FLOOR        60000
 #define COLLAB_LEASE_MARGIN       10000
 #define COLLAB_WAKE_HANDLERS      4
-
-/* outcome statements by number of rows; a batch pads to the next size */
-#define COLLAB_BATCH_SIZES        3
-#define COLLAB_BATCH_MAX          128
 
 
 typedef struct {
@@ -89,25 +81,18 @@ typedef struct {
 } ngx_collab_gone_t;
 
 
+/* a batch of deliveries: its results are ngx_collab_result_t */
 typedef struct {
-    ngx_collab_work_t         work;
-    ngx_pool_t               *pool;
+    ngx_collab_batch_t        batch;
 
     /* in */
-    ngx_array_t               results;     /* ngx_collab_result_t */
     ngx_array_t               gone;        /* ngx_collab_gone_t */
     ngx_array_t               busy;        /* ngx_collab_busy_t */
-    ngx_uint_t                claim;       /* at most; 0: no claim */
     ngx_uint_t                concurrency;
-    ngx_msec_t                lease;
-    int64_t                   purge_before;   /* 0: no purge */
 
     /* out */
     ngx_array_t               hooks;       /* ngx_collab_hook_t */
     ngx_array_t               claimed;     /* ngx_collab_claimed_t */
-    ngx_uint_t                purged;
-    unsigned                  more:1;      /* due ones were left */
-    unsigned                  again:1;     /* ... that a claim can take now */
 } ngx_collab_run_t;
 
 
@@ -135,27 +120,17 @@ static struct {
     ngx_collab_webhook_conf_t    *conf;
     ngx_collab_send_pt            send;
 
-    ngx_event_t                   kick;        /* posted: a batch may go */
-    ngx_event_t                   poll;        /* every second */
-    ngx_event_t                   hold;        /* keeps an exiting worker */
-
-    ngx_collab_run_t             *running;     /* in the store */
-    ngx_collab_run_t             *collect;     /* outcomes for the next */
+    ngx_collab_batcher_t          batcher;
 
     ngx_queue_t                   targets;
     ngx_queue_t                   stale;
     ngx_uint_t                    inflight;
 
-    time_t                        purged;
-    ngx_uint_t                    purge_every;
-
-    char                         *update_sql[COLLAB_BATCH_SIZES];
-    char                         *insert_sql[COLLAB_BATCH_SIZES];
+    ngx_collab_batch_sql_t        update_sql;
+    ngx_collab_batch_sql_t        insert_sql;
 
     ngx_collab_wake_handler_t     wake[COLLAB_WAKE_HANDLERS];
     ngx_uint_t                    nwake;
-
-    ngx_connection_t              ident;   /* what debug lines show: fd -1 */
 
     /* the express way: filled in storage threads, under the mutex */
     ngx_thread_mutex_t            mutex;
@@ -163,27 +138,20 @@ static struct {
     ngx_collab_express_t        **express_last;
     ngx_uint_t                    nexpress;
     ngx_atomic_t                  sending;     /* inflight, for threads */
-
-    unsigned                      due:1;       /* due ones were left */
-    unsigned                      woken:1;     /* a commit or the clock */
-    unsigned                      purge:1;
-    unsigned                      ready:1;
 } ngx_collab_outbox;
-
-
-static const ngx_uint_t  ngx_collab_batch_sizes[COLLAB_BATCH_SIZES] = {
-    8, 32, COLLAB_BATCH_MAX
-};
 
 
 static int ngx_collab_outbox_deliveries(ngx_collab_event_t *ev);
 static void ngx_collab_outbox_committed(ngx_uint_t wake);
-static void ngx_collab_outbox_kick(ngx_event_t *ev);
-static void ngx_collab_outbox_poll(ngx_event_t *ev);
-static void ngx_collab_outbox_hold(ngx_event_t *ev);
-static ngx_collab_run_t *ngx_collab_run_new(void);
-static ngx_int_t ngx_collab_run(ngx_collab_work_t *w);
-static void ngx_collab_run_done(ngx_collab_work_t *w);
+static ngx_int_t ngx_collab_run_init(ngx_collab_batch_t *b);
+static ngx_uint_t ngx_collab_run_room(void);
+static void ngx_collab_run_prepare(ngx_collab_batch_t *b);
+static int ngx_collab_run_write(ngx_collab_batch_t *b, int64_t now);
+static int ngx_collab_run_claim(ngx_collab_batch_t *b, int64_t now);
+static void ngx_collab_run_done(ngx_collab_batch_t *b, ngx_int_t rc);
+static void ngx_collab_outbox_tick(void);
+static void ngx_collab_outbox_result(ngx_collab_delivery_t *d,
+    ngx_collab_outcome_t *o, ngx_collab_target_t *t);
 static ngx_collab_target_t *ngx_collab_target(ngx_collab_hook_t *h);
 static void ngx_collab_target_free(ngx_collab_target_t *t);
 static void ngx_collab_express_send(void);
@@ -277,6 +245,27 @@ static const char  ngx_collab_sql_purge[] =
     " duration_ms, error, response)"                                         \
     " SELECT seq, at, code, duration, error, response FROM o"                \
     " WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = o.seq)"
+
+
+/* the deliveries' batches */
+static const ngx_collab_batch_ops_t  ngx_collab_deliveries_ops = {
+    "delivery",
+    sizeof(ngx_collab_run_t),
+    sizeof(ngx_collab_result_t),
+    32,
+    COLLAB_HOLD,
+    ngx_collab_sql_purge,
+    0,
+    ngx_collab_run_init,
+    ngx_collab_run_room,
+    ngx_collab_outbox_lease,
+    ngx_collab_run_prepare,
+    ngx_collab_run_write,
+    ngx_collab_run_claim,
+    ngx_collab_run_done,
+    ngx_collab_outbox_tick
+};
+
 
 
 /* --- events and fan-out (in a storage thread) ---------------------------- */
@@ -468,7 +457,7 @@ ngx_collab_express_room(void)
 {
     ngx_uint_t  n;
 
-    if (!ngx_collab_outbox.ready || ngx_collab_outbox.send == NULL) {
+    if (!ngx_collab_outbox.batcher.ready || ngx_collab_outbox.send == NULL) {
         return 0;
     }
 
@@ -601,43 +590,9 @@ ngx_collab_outbox_lease(void)
 
 /* --- the worker's outbox (event loop) ------------------------------------ */
 
-static char *
-ngx_collab_outbox_sql(ngx_pool_t *pool, const char *head, const char *row,
-    const char *tail, ngx_uint_t n)
-{
-    u_char      *sql, *p;
-    size_t       len;
-    ngx_uint_t   i;
-
-    len = ngx_strlen(head) + n * (ngx_strlen(row) + 1) + ngx_strlen(tail) + 1;
-
-    sql = ngx_pnalloc(pool, len);
-    if (sql == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(sql, head, ngx_strlen(head));
-
-    for (i = 0; i < n; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, row, ngx_strlen(row));
-    }
-
-    p = ngx_cpymem(p, tail, ngx_strlen(tail));
-    *p = '\0';
-
-    return (char *) sql;
-}
-
-
 ngx_int_t
 ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 {
-    ngx_uint_t  i, n;
-
     ngx_collab_outbox.log = cycle->log;
     ngx_collab_outbox.conf = &cmcf->webhook;
 
@@ -651,45 +606,21 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
         return NGX_ERROR;
     }
 
-    for (i = 0; i < COLLAB_BATCH_SIZES; i++) {
-        n = ngx_collab_batch_sizes[i];
-
-        ngx_collab_outbox.update_sql[i] = ngx_collab_outbox_sql(cycle->pool,
-                      COLLAB_UPDATE_HEAD, COLLAB_UPDATE_ROW,
-                      COLLAB_UPDATE_TAIL, n);
-        ngx_collab_outbox.insert_sql[i] = ngx_collab_outbox_sql(cycle->pool,
-                      COLLAB_INSERT_HEAD, COLLAB_INSERT_ROW,
-                      COLLAB_INSERT_TAIL, n);
-
-        if (ngx_collab_outbox.update_sql[i] == NULL
-            || ngx_collab_outbox.insert_sql[i] == NULL)
-        {
-            return NGX_ERROR;
-        }
+    if (ngx_collab_batch_sql_init(&ngx_collab_outbox.update_sql, cycle->pool,
+                                  COLLAB_UPDATE_HEAD, COLLAB_UPDATE_ROW,
+                                  COLLAB_UPDATE_TAIL)
+        != NGX_OK
+        || ngx_collab_batch_sql_init(&ngx_collab_outbox.insert_sql,
+                                     cycle->pool, COLLAB_INSERT_HEAD,
+                                     COLLAB_INSERT_ROW, COLLAB_INSERT_TAIL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    ngx_collab_outbox.kick.handler = ngx_collab_outbox_kick;
-    ngx_collab_outbox.kick.log = cycle->log;
-    ngx_collab_outbox.ident.fd = (ngx_socket_t) -1;
-    ngx_collab_outbox.kick.data = &ngx_collab_outbox.ident;
-
-    ngx_collab_outbox.poll.handler = ngx_collab_outbox_poll;
-    ngx_collab_outbox.poll.log = cycle->log;
-    ngx_collab_outbox.poll.data = &ngx_collab_outbox.ident;
-    ngx_collab_outbox.poll.cancelable = 1;
-
-    ngx_collab_outbox.hold.handler = ngx_collab_outbox_hold;
-    ngx_collab_outbox.hold.log = cycle->log;
-    ngx_collab_outbox.hold.data = &ngx_collab_outbox.ident;
-
-    /*
-     * Finished deliveries are purged hourly, or at the pace of a shorter
-     * retention, and once at start.
-     */
-    n = (ngx_uint_t) cmcf->webhook.delivery_retention;
-    ngx_collab_outbox.purge_every = (n && n < COLLAB_PURGE_EVERY)
-                                    ? n : COLLAB_PURGE_EVERY;
-    ngx_collab_outbox.purge = (cmcf->webhook.delivery_retention != 0);
+    ngx_collab_batcher_init(&ngx_collab_outbox.batcher,
+                            &ngx_collab_deliveries_ops, cycle->log,
+                            cmcf->webhook.delivery_retention);
 
     if (ngx_collab_store_on_commit(ngx_collab_outbox_committed) != NGX_OK) {
         return NGX_ERROR;
@@ -697,11 +628,8 @@ ngx_collab_outbox_init(ngx_cycle_t *cycle, ngx_http_collab_main_conf_t *cmcf)
 
     (void) ngx_collab_metrics_collector(ngx_collab_outbox_metrics);
 
-    ngx_collab_outbox.ready = 1;
-
     /* deliveries left by a previous run go out as soon as the worker is up */
-    ngx_collab_outbox.woken = 1;
-    ngx_add_timer(&ngx_collab_outbox.poll, 10);
+    ngx_collab_batcher_start(&ngx_collab_outbox.batcher, 10);
 
     return NGX_OK;
 }
@@ -714,7 +642,7 @@ ngx_collab_outbox_exit(void)
     ngx_collab_target_t   *t;
     ngx_collab_express_t  *e;
 
-    if (!ngx_collab_outbox.ready) {
+    if (!ngx_collab_outbox.batcher.ready) {
         return;
     }
 
@@ -722,14 +650,7 @@ ngx_collab_outbox_exit(void)
      * A batch still waiting here is lost: its claims come back when their
      * leases end, and its outcomes are sent again (at least once).
      */
-    if (ngx_collab_outbox.kick.posted) {
-        ngx_delete_posted_event(&ngx_collab_outbox.kick);
-    }
-
-    if (ngx_collab_outbox.collect) {
-        ngx_destroy_pool(ngx_collab_outbox.collect->pool);
-        ngx_collab_outbox.collect = NULL;
-    }
+    ngx_collab_batcher_exit(&ngx_collab_outbox.batcher);
 
     /* the pool's threads have ended: the list is the event loop's now */
     while (ngx_collab_outbox.express) {
@@ -751,8 +672,6 @@ ngx_collab_outbox_exit(void)
         t = ngx_queue_data(q, ngx_collab_target_t, queue);
         ngx_collab_target_free(t);
     }
-
-    ngx_collab_outbox.ready = 0;
 }
 
 
@@ -784,16 +703,12 @@ ngx_collab_outbox_committed(ngx_uint_t wake)
 {
     ngx_uint_t  i;
 
-    if (!ngx_collab_outbox.ready) {
+    if (!ngx_collab_outbox.batcher.ready) {
         return;
     }
 
     if (wake & COLLAB_WAKE_DELIVERIES) {
-        ngx_collab_outbox.woken = 1;
-
-        if (!ngx_collab_outbox.kick.posted) {
-            ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
-        }
+        ngx_collab_batcher_wake(&ngx_collab_outbox.batcher);
     }
 
     if (wake & COLLAB_WAKE_EXPRESS) {
@@ -808,251 +723,110 @@ ngx_collab_outbox_committed(ngx_uint_t wake)
 }
 
 
+/* a tick of the batcher's clock */
 static void
-ngx_collab_outbox_post_kick(void)
+ngx_collab_outbox_tick(void)
 {
-    if (!ngx_collab_outbox.kick.posted) {
-        ngx_post_event(&ngx_collab_outbox.kick, &ngx_posted_events);
-    }
-}
-
-
-/*
- * The maintenance clock: retries that came due and leases that ran out
- * (of this worker or of a dead one) are found by the next claim, and the
- * purge runs on its own schedule.  The clock is never moved by the runs
- * in between, so it ticks however busy the sender is.
- */
-static void
-ngx_collab_outbox_poll(ngx_event_t *ev)
-{
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    ngx_collab_outbox.woken = 1;
-
     if (ngx_collab_outbox.express) {
         /* what a failed commit left behind is let go */
         ngx_collab_express_send();
     }
-
-    if (ngx_collab_outbox.conf->delivery_retention
-        && ngx_time() - ngx_collab_outbox.purged
-           >= (time_t) ngx_collab_outbox.purge_every)
-    {
-        ngx_collab_outbox.purge = 1;
-    }
-
-    ngx_collab_outbox_post_kick();
-
-    ngx_add_timer(ev, COLLAB_POLL);
 }
 
 
-/* a timer that is not cancelable: an exiting worker waits for the batch */
-static void
-ngx_collab_outbox_hold(ngx_event_t *ev)
+static ngx_int_t
+ngx_collab_run_init(ngx_collab_batch_t *b)
 {
-    if (ngx_collab_outbox.running || ngx_collab_outbox.collect) {
-        ngx_add_timer(ev, COLLAB_HOLD);
-    }
-}
-
-
-static ngx_collab_run_t *
-ngx_collab_run_new(void)
-{
-    ngx_pool_t        *pool;
     ngx_collab_run_t  *run;
 
-    pool = ngx_create_pool(4096, ngx_collab_outbox.log);
-    if (pool == NULL) {
-        return NULL;
-    }
+    run = (ngx_collab_run_t *) b;
 
-    run = ngx_pcalloc(pool, sizeof(ngx_collab_run_t));
-    if (run == NULL) {
-        goto failed;
-    }
-
-    run->pool = pool;
-
-    if (ngx_array_init(&run->results, pool, 32, sizeof(ngx_collab_result_t))
+    if (ngx_array_init(&run->gone, b->pool, 1, sizeof(ngx_collab_gone_t))
         != NGX_OK
-        || ngx_array_init(&run->gone, pool, 1, sizeof(ngx_collab_gone_t))
+        || ngx_array_init(&run->busy, b->pool, 4, sizeof(ngx_collab_busy_t))
            != NGX_OK
-        || ngx_array_init(&run->busy, pool, 4, sizeof(ngx_collab_busy_t))
+        || ngx_array_init(&run->hooks, b->pool, 4, sizeof(ngx_collab_hook_t))
            != NGX_OK
-        || ngx_array_init(&run->hooks, pool, 4, sizeof(ngx_collab_hook_t))
-           != NGX_OK
-        || ngx_array_init(&run->claimed, pool, 32,
+        || ngx_array_init(&run->claimed, b->pool, 32,
                           sizeof(ngx_collab_claimed_t))
            != NGX_OK)
     {
-        goto failed;
+        return NGX_ERROR;
     }
 
-    return run;
-
-failed:
-
-    ngx_destroy_pool(pool);
-    return NULL;
+    return NGX_OK;
 }
 
 
-/* a batch goes to the store when none is there: outcomes, a claim, purge */
-static void
-ngx_collab_outbox_kick(ngx_event_t *ev)
+/* the attempts a claim may add to those in flight */
+static ngx_uint_t
+ngx_collab_run_room(void)
 {
-    ngx_uint_t            room;
+    if (ngx_collab_outbox.send == NULL) {
+        return 0;
+    }
+
+    return COLLAB_INFLIGHT_MAX - ngx_collab_outbox.inflight;
+}
+
+
+/* the webhooks of a list of targets with attempts in flight */
+static ngx_int_t
+ngx_collab_run_busy_add(ngx_collab_run_t *run, ngx_queue_t *list)
+{
     ngx_queue_t          *q;
-    ngx_collab_run_t     *run;
-    ngx_collab_busy_t    *b;
+    ngx_collab_busy_t    *busy;
     ngx_collab_target_t  *t;
 
-    if (ngx_collab_outbox.running || !ngx_collab_outbox.ready) {
-        return;
-    }
-
-    room = 0;
-
-    if ((ngx_collab_outbox.due || ngx_collab_outbox.woken)
-        && ngx_collab_outbox.send
-        && !ngx_exiting && !ngx_terminate && !ngx_quit)
+    for (q = ngx_queue_head(list);
+         q != ngx_queue_sentinel(list);
+         q = ngx_queue_next(q))
     {
-        room = COLLAB_INFLIGHT_MAX - ngx_collab_outbox.inflight;
-        room = ngx_min(room, COLLAB_CLAIM_MAX);
-    }
+        t = ngx_queue_data(q, ngx_collab_target_t, queue);
 
-    run = ngx_collab_outbox.collect;
-
-    if (room == 0 && !ngx_collab_outbox.purge
-        && (run == NULL || run->results.nelts == 0))
-    {
-        return;
-    }
-
-    if (run == NULL) {
-        run = ngx_collab_run_new();
-        if (run == NULL) {
-            return;
+        if (t->inflight == 0) {
+            continue;
         }
+
+        busy = ngx_array_push(&run->busy);
+        if (busy == NULL) {
+            return NGX_ERROR;
+        }
+
+        busy->webhook = t->webhook;
+        busy->inflight = t->inflight;
     }
 
-    ngx_collab_outbox.collect = NULL;
+    return NGX_OK;
+}
 
-    run->claim = room;
+
+/*
+ * Before a claim: how many attempts each webhook already has going, the
+ * stale targets' (whose webhook changed) included.
+ */
+static void
+ngx_collab_run_prepare(ngx_collab_batch_t *b)
+{
+    ngx_collab_run_t  *run;
+
+    run = (ngx_collab_run_t *) b;
+
     run->concurrency = COLLAB_CLAIM_AHEAD
                        * ngx_collab_outbox.conf->concurrency;
-    run->lease = ngx_collab_outbox_lease();
 
-    if (room) {
-        ngx_collab_outbox.due = 0;
-        ngx_collab_outbox.woken = 0;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
+                   "collab outbox: %ui in flight", ngx_collab_outbox.inflight);
 
-        /* how many attempts each webhook already has going */
-        for (q = ngx_queue_head(&ngx_collab_outbox.targets);
-             q != ngx_queue_sentinel(&ngx_collab_outbox.targets);
-             q = ngx_queue_next(q))
-        {
-            t = ngx_queue_data(q, ngx_collab_target_t, queue);
-
-            if (t->inflight == 0) {
-                continue;
-            }
-
-            b = ngx_array_push(&run->busy);
-            if (b == NULL) {
-                run->claim = 0;
-                break;
-            }
-
-            b->webhook = t->webhook;
-            b->inflight = t->inflight;
-        }
-
-        for (q = ngx_queue_head(&ngx_collab_outbox.stale);
-             q != ngx_queue_sentinel(&ngx_collab_outbox.stale);
-             q = ngx_queue_next(q))
-        {
-            t = ngx_queue_data(q, ngx_collab_target_t, queue);
-
-            b = ngx_array_push(&run->busy);
-            if (b == NULL) {
-                run->claim = 0;
-                break;
-            }
-
-            b->webhook = t->webhook;
-            b->inflight = t->inflight;
-        }
-    }
-
-    if (ngx_collab_outbox.purge) {
-        ngx_collab_outbox.purge = 0;
-        ngx_collab_outbox.purged = ngx_time();
-        run->purge_before = collab_now_ms()
-                            - (int64_t) ngx_collab_outbox.conf
-                                  ->delivery_retention * 1000;
-    }
-
-    run->work.handler = ngx_collab_run;
-    run->work.done = ngx_collab_run_done;
-    run->work.data = run;
-    run->work.log = ngx_collab_outbox.log;
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
-                   "collab outbox: batch of %ui outcomes, claim %ui, "
-                   "%ui in flight", run->results.nelts, run->claim,
-                   ngx_collab_outbox.inflight);
-
-    if (ngx_collab_store_post(&run->work) != NGX_OK) {
-        /* no store: the leases run out and the deliveries come back */
-        ngx_destroy_pool(run->pool);
-        return;
-    }
-
-    ngx_collab_outbox.running = run;
-
-    if (!ngx_collab_outbox.hold.timer_set) {
-        ngx_add_timer(&ngx_collab_outbox.hold, COLLAB_HOLD);
+    if (ngx_collab_run_busy_add(run, &ngx_collab_outbox.targets) != NGX_OK
+        || ngx_collab_run_busy_add(run, &ngx_collab_outbox.stale) != NGX_OK)
+    {
+        b->claim = 0;
     }
 }
 
 
 /* --- the batch (in a storage thread) ------------------------------------- */
-
-static ngx_int_t
-ngx_collab_run_stmt(ngx_uint_t n, ngx_uint_t insert, sqlite3_stmt **stp,
-    ngx_uint_t *size)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < COLLAB_BATCH_SIZES - 1; i++) {
-        if (n <= ngx_collab_batch_sizes[i]) {
-            break;
-        }
-    }
-
-    *size = ngx_collab_batch_sizes[i];
-    *stp = ngx_collab_db_stmt(insert ? ngx_collab_outbox.insert_sql[i]
-                                     : ngx_collab_outbox.update_sql[i]);
-
-    return *stp ? NGX_OK : NGX_ERROR;
-}
-
-
-static void
-ngx_collab_bind_text(sqlite3_stmt *st, int i, ngx_str_t *s)
-{
-    if (s->data) {
-        sqlite3_bind_text(st, i, (char *) s->data, (int) s->len,
-                          SQLITE_STATIC);
-    }
-}
-
 
 /*
  * The outcomes, set-based: one UPDATE of the deliveries joined with the
@@ -1064,16 +838,17 @@ static int
 ngx_collab_run_results(ngx_collab_run_t *run)
 {
     int                   rc, k;
-    ngx_uint_t            i, n, done, size;
+    ngx_uint_t            i, n, done;
     sqlite3_stmt         *st;
     ngx_collab_result_t  *r;
 
-    r = run->results.elts;
+    r = run->batch.results.elts;
 
-    for (done = 0; done < run->results.nelts; done += n) {
-        n = ngx_min(run->results.nelts - done, COLLAB_BATCH_MAX);
+    for (done = 0; done < run->batch.results.nelts; done += n) {
+        n = ngx_min(run->batch.results.nelts - done, COLLAB_BATCH_MAX);
 
-        if (ngx_collab_run_stmt(n, 0, &st, &size) != NGX_OK) {
+        st = ngx_collab_batch_stmt(&ngx_collab_outbox.update_sql, n);
+        if (st == NULL) {
             return SQLITE_ERROR;
         }
 
@@ -1093,7 +868,7 @@ ngx_collab_run_results(ngx_collab_run_t *run)
             }
 
             sqlite3_bind_int64(st, k + 6, r[done + i].duration);
-            ngx_collab_bind_text(st, k + 7, &r[done + i].error);
+            ngx_collab_batch_bind_text(st, k + 7, &r[done + i].error);
         }
 
         rc = sqlite3_step(st);
@@ -1101,7 +876,8 @@ ngx_collab_run_results(ngx_collab_run_t *run)
             return rc;
         }
 
-        if (ngx_collab_run_stmt(n, 1, &st, &size) != NGX_OK) {
+        st = ngx_collab_batch_stmt(&ngx_collab_outbox.insert_sql, n);
+        if (st == NULL) {
             return SQLITE_ERROR;
         }
 
@@ -1115,8 +891,8 @@ ngx_collab_run_results(ngx_collab_run_t *run)
             }
 
             sqlite3_bind_int64(st, k + 4, r[done + i].duration);
-            ngx_collab_bind_text(st, k + 5, &r[done + i].error);
-            ngx_collab_bind_text(st, k + 6, &r[done + i].response);
+            ngx_collab_batch_bind_text(st, k + 5, &r[done + i].error);
+            ngx_collab_batch_bind_text(st, k + 6, &r[done + i].response);
         }
 
         rc = sqlite3_step(st);
@@ -1151,8 +927,10 @@ ngx_collab_run_gone(ngx_collab_run_t *run, int64_t now)
         rc = sqlite3_step(st);
 
         if (rc == SQLITE_ROW) {
-            if (ngx_collab_db_dup(run->pool, st, 0, &g[i].account) != NGX_OK
-                || ngx_collab_db_dup(run->pool, st, 1, &g[i].room) != NGX_OK)
+            if (ngx_collab_db_dup(run->batch.pool, st, 0, &g[i].account)
+                != NGX_OK
+                || ngx_collab_db_dup(run->batch.pool, st, 1, &g[i].room)
+                   != NGX_OK)
             {
                 return SQLITE_NOMEM;
             }
@@ -1194,15 +972,37 @@ ngx_collab_run_busy(ngx_collab_run_t *run, ngx_str_t *webhook)
 }
 
 
+/* the outcomes, and the webhooks that answered 410 */
+static int
+ngx_collab_run_write(ngx_collab_batch_t *b, int64_t now)
+{
+    int                rc;
+    ngx_collab_run_t  *run;
+
+    run = (ngx_collab_run_t *) b;
+
+    rc = ngx_collab_run_results(run);
+
+    if (rc == SQLITE_OK) {
+        rc = ngx_collab_run_gone(run, now);
+    }
+
+    return rc;
+}
+
+
 /* claims due deliveries, webhook by webhook, as far as each has room */
 static int
-ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
+ngx_collab_run_claim(ngx_collab_batch_t *b, int64_t now)
 {
     int                    rc;
     ngx_uint_t             i, room, busy, left;
     sqlite3_stmt          *st;
+    ngx_collab_run_t      *run;
     ngx_collab_hook_t     *h;
     ngx_collab_claimed_t  *c;
+
+    run = (ngx_collab_run_t *) b;
 
     st = ngx_collab_db_stmt(ngx_collab_sql_due_webhooks);
     if (st == NULL) {
@@ -1219,10 +1019,10 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
 
         ngx_memzero(h, sizeof(ngx_collab_hook_t));
 
-        if (ngx_collab_db_dup(run->pool, st, 0, &h->id) != NGX_OK
-            || ngx_collab_db_dup(run->pool, st, 1, &h->url) != NGX_OK
-            || ngx_collab_db_dup(run->pool, st, 2, &h->secret) != NGX_OK
-            || ngx_collab_db_dup(run->pool, st, 3, &h->previous) != NGX_OK)
+        if (ngx_collab_db_dup(b->pool, st, 0, &h->id) != NGX_OK
+            || ngx_collab_db_dup(b->pool, st, 1, &h->url) != NGX_OK
+            || ngx_collab_db_dup(b->pool, st, 2, &h->secret) != NGX_OK
+            || ngx_collab_db_dup(b->pool, st, 3, &h->previous) != NGX_OK)
         {
             return SQLITE_NOMEM;
         }
@@ -1237,11 +1037,11 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
 
     if (run->hooks.nelts == COLLAB_CLAIM_HOOKS) {
         /* webhooks past the first ones may have room */
-        run->more = 1;
-        run->again = 1;
+        b->more = 1;
+        b->again = 1;
     }
 
-    left = run->claim;
+    left = b->claim;
     h = run->hooks.elts;
 
     for (i = 0; i < run->hooks.nelts && left; i++) {
@@ -1251,7 +1051,7 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
 
         if (busy >= run->concurrency) {
             /* the next outcome of this webhook makes room */
-            run->more = 1;
+            b->more = 1;
             continue;
         }
 
@@ -1264,7 +1064,7 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
 
         ngx_collab_db_bind_str(st, 1, &h[i].id);
         sqlite3_bind_int64(st, 2, now);
-        sqlite3_bind_int64(st, 3, now + run->lease);
+        sqlite3_bind_int64(st, 3, now + b->lease);
         sqlite3_bind_int64(st, 4, room);
 
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1276,8 +1076,8 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
             c->seq = sqlite3_column_int64(st, 0);
             c->attempts = (ngx_uint_t) sqlite3_column_int64(st, 3);
 
-            if (ngx_collab_db_dup(run->pool, st, 1, &c->id) != NGX_OK
-                || ngx_collab_db_dup(run->pool, st, 2, &c->payload)
+            if (ngx_collab_db_dup(b->pool, st, 1, &c->id) != NGX_OK
+                || ngx_collab_db_dup(b->pool, st, 2, &c->payload)
                    != NGX_OK)
             {
                 return SQLITE_NOMEM;
@@ -1293,71 +1093,23 @@ ngx_collab_run_claim(ngx_collab_run_t *run, int64_t now)
 
         if (h[i].n == room) {
             /* as many as there was room for: there may be more */
-            run->more = 1;
+            b->more = 1;
         }
     }
 
     if (left == 0 && i < run->hooks.nelts) {
         /* the claim's own bound stopped it: go on at once */
-        run->again = 1;
+        b->again = 1;
     }
 
     return SQLITE_OK;
 }
 
 
-static ngx_int_t
-ngx_collab_run(ngx_collab_work_t *w)
-{
-    int                rc;
-    int64_t            now;
-    sqlite3_stmt      *st;
-    ngx_collab_run_t  *run;
-
-    run = w->data;
-    now = collab_now_ms();
-
-    rc = ngx_collab_run_results(run);
-
-    if (rc == SQLITE_OK) {
-        rc = ngx_collab_run_gone(run, now);
-    }
-
-    if (rc == SQLITE_OK && run->claim) {
-        rc = ngx_collab_run_claim(run, now);
-    }
-
-    if (rc == SQLITE_OK && run->purge_before) {
-        st = ngx_collab_db_stmt(ngx_collab_sql_purge);
-
-        if (st == NULL) {
-            rc = SQLITE_ERROR;
-
-        } else {
-            sqlite3_bind_int64(st, 1, run->purge_before);
-
-            rc = sqlite3_step(st);
-
-            if (rc == SQLITE_DONE) {
-                run->purged = sqlite3_changes(ngx_collab_db_handle());
-                rc = SQLITE_OK;
-            }
-        }
-    }
-
-    if (rc != SQLITE_OK) {
-        w->db_rc = rc;
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* --- after the batch (event loop) ----------------------------------------- */
 
 static void
-ngx_collab_run_done(ngx_collab_work_t *w)
+ngx_collab_run_done(ngx_collab_batch_t *b, ngx_int_t rc)
 {
     ngx_uint_t               i, k;
     ngx_collab_run_t        *run;
@@ -1367,22 +1119,17 @@ ngx_collab_run_done(ngx_collab_work_t *w)
     ngx_collab_claimed_t    *c;
     ngx_collab_delivery_t    d;
 
-    run = w->data;
-    ngx_collab_outbox.running = NULL;
-
-    if (w->rc != NGX_OK) {
+    if (rc != NGX_OK) {
         /* the claims were rolled back; outcomes lost are sent again */
-        ngx_log_error(NGX_LOG_ERR, ngx_collab_outbox.log, 0,
-                      "collab: writing %ui delivery outcomes and claiming "
-                      "failed: sqlite: %s (%d)", run->results.nelts,
-                      sqlite3_errstr(w->db_rc), w->db_rc);
-        goto done;
+        return;
     }
+
+    run = (ngx_collab_run_t *) b;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_collab_outbox.log, 0,
                    "collab outbox: batch done, %ui outcomes, %ui claimed, "
-                   "%ui purged", run->results.nelts, run->claimed.nelts,
-                   run->purged);
+                   "%ui purged", b->results.nelts, run->claimed.nelts,
+                   b->purged);
 
     g = run->gone.elts;
 
@@ -1398,20 +1145,6 @@ ngx_collab_run_done(ngx_collab_work_t *w)
         ngx_log_error(NGX_LOG_NOTICE, ngx_collab_outbox.log, 0,
                       "collab: webhook \"%V\" disabled: its endpoint "
                       "answered 410 Gone", &g[i].webhook);
-    }
-
-    if (run->purged == COLLAB_PURGE_ROWS) {
-        ngx_collab_outbox.purge = 1;
-    }
-
-    if (run->more) {
-        /*
-         * Due deliveries are left: the next batch claims them, which
-         * starts at once when this one's bound stopped it, or else with
-         * the next outcome (an attempt in flight makes room), or the
-         * next tick of the clock.
-         */
-        ngx_collab_outbox.due = 1;
     }
 
     h = run->hooks.elts;
@@ -1443,16 +1176,6 @@ ngx_collab_run_done(ngx_collab_work_t *w)
             ngx_collab_outbox.send(&d);
         }
     }
-
-done:
-
-    if (run->again || ngx_collab_outbox.woken || ngx_collab_outbox.purge
-        || ngx_collab_outbox.collect)
-    {
-        ngx_collab_outbox_post_kick();
-    }
-
-    ngx_destroy_pool(run->pool);
 }
 
 
@@ -1495,22 +1218,6 @@ ngx_collab_retry_delay(ngx_collab_outcome_t *o, ngx_uint_t n)
 }
 
 
-static ngx_int_t
-ngx_collab_outbox_copy(ngx_pool_t *pool, ngx_str_t *dst, u_char *src,
-    size_t len)
-{
-    dst->data = ngx_pnalloc(pool, len ? len : 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(dst->data, src, len);
-    dst->len = len;
-
-    return NGX_OK;
-}
-
-
 /*
  * The outcome of an attempt joins the next batch, with the delivery's new
  * state: success, another attempt later (as the retry rules say), or
@@ -1519,13 +1226,7 @@ ngx_collab_outbox_copy(ngx_pool_t *pool, ngx_str_t *dst, u_char *src,
 void
 ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
 {
-    ngx_uint_t            max, success;
-    const char           *error;
-    ngx_collab_run_t     *run;
-    ngx_collab_gone_t    *g;
     ngx_collab_target_t  *t;
-    ngx_collab_result_t  *res;
-    u_char                text[64];
 
     ngx_collab_metrics_observe(COLLAB_H_ATTEMPT_DURATION, o->duration);
     ngx_collab_metrics_inc(o->timed_out ? COLLAB_M_ATTEMPT_TIMEOUT
@@ -1535,6 +1236,11 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
                              : COLLAB_M_ATTEMPT_HTTP_ERROR, 1);
 
     t = d->target;
+    d->target = NULL;
+
+    ngx_collab_outbox_result(d, o, t);
+
+    /* the target is let go once the outcome (a 410 names it) is kept */
     t->inflight--;
     ngx_collab_outbox.inflight--;
     ngx_collab_outbox.sending = ngx_collab_outbox.inflight;
@@ -1543,28 +1249,31 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
         ngx_queue_remove(&t->queue);
         ngx_collab_target_free(t);
     }
+}
 
-    d->target = NULL;
 
-    ngx_collab_outbox_post_kick();
+static void
+ngx_collab_outbox_result(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o,
+    ngx_collab_target_t *t)
+{
+    ngx_str_t             text;
+    ngx_uint_t            max, success;
+    const char           *error;
+    ngx_collab_batch_t   *b;
+    ngx_collab_run_t     *run;
+    ngx_collab_gone_t    *g;
+    ngx_collab_result_t  *res;
+    u_char                buf[64];
 
-    run = ngx_collab_outbox.collect;
-
-    if (run == NULL) {
-        run = ngx_collab_run_new();
-        if (run == NULL) {
-            /* the lease runs out and the delivery is tried again */
-            return;
-        }
-
-        ngx_collab_outbox.collect = run;
-
-        if (!ngx_collab_outbox.hold.timer_set) {
-            ngx_add_timer(&ngx_collab_outbox.hold, COLLAB_HOLD);
-        }
+    b = ngx_collab_batcher_collect(&ngx_collab_outbox.batcher);
+    if (b == NULL) {
+        /* the lease runs out and the delivery is tried again */
+        return;
     }
 
-    res = ngx_array_push(&run->results);
+    run = (ngx_collab_run_t *) b;
+
+    res = ngx_array_push(&b->results);
     if (res == NULL) {
         return;
     }
@@ -1576,9 +1285,9 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
     error = o->error;
 
     if (error == NULL && !success) {
-        ngx_snprintf(text, sizeof(text) - 1, "the endpoint answered %i%Z",
+        ngx_snprintf(buf, sizeof(buf) - 1, "the endpoint answered %i%Z",
                      o->status);
-        error = (char *) text;
+        error = (char *) buf;
     }
 
     res->seq = d->seq;
@@ -1600,16 +1309,20 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
                     + ngx_collab_retry_delay(o, d->attempt);
     }
 
-    if ((!success
-         && ngx_collab_outbox_copy(run->pool, &res->error, (u_char *) error,
-                                   ngx_strlen(error))
-            != NGX_OK)
-        || (o->response.data
-            && ngx_collab_outbox_copy(run->pool, &res->response,
-                                      o->response.data, o->response.len)
-               != NGX_OK))
+    if (!success) {
+        text.data = (u_char *) error;
+        text.len = ngx_strlen(error);
+
+        if (ngx_collab_batch_copy(b->pool, &res->error, &text) != NGX_OK) {
+            b->results.nelts--;
+            return;
+        }
+    }
+
+    if (ngx_collab_batch_copy(b->pool, &res->response, &o->response)
+        != NGX_OK)
     {
-        run->results.nelts--;
+        b->results.nelts--;
         return;
     }
 
@@ -1619,8 +1332,7 @@ ngx_collab_outbox_sent(ngx_collab_delivery_t *d, ngx_collab_outcome_t *o)
         if (g) {
             ngx_memzero(g, sizeof(ngx_collab_gone_t));
 
-            if (ngx_collab_outbox_copy(run->pool, &g->webhook,
-                                       t->webhook.data, t->webhook.len)
+            if (ngx_collab_batch_copy(b->pool, &g->webhook, &t->webhook)
                 != NGX_OK)
             {
                 run->gone.nelts--;
@@ -1896,14 +1608,6 @@ ngx_collab_target(ngx_collab_hook_t *h)
 static void
 ngx_collab_outbox_metrics(void)
 {
-    sqlite3_stmt  *st;
-
-    st = ngx_collab_db_stmt(ngx_collab_sql_pending);
-
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        ngx_collab_metrics_gauge_set(COLLAB_G_DELIVERIES_PENDING,
-                                     sqlite3_column_int64(st, 0));
-    }
-
-    ngx_collab_db_release();
+    ngx_collab_batch_gauge(ngx_collab_sql_pending,
+                           COLLAB_G_DELIVERIES_PENDING);
 }

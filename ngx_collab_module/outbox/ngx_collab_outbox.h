@@ -20,6 +20,7 @@
 
 #include "ngx_collab.h"
 #include "ngx_collab_sign.h"
+#include "ngx_collab_batch.h"
 
 
 /*
