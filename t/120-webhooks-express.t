@@ -10,145 +10,42 @@
 # The scenario reaches the receiver through "location /express/" of the API
 # server (POST /express/secrets registers a secret, GET /express/log lists
 # what it got; TEST 1 has it sorted by event, since deliveries in flight
-# at the same time may arrive in any order).  Needs node, and express in TEST_NGINX_COLLAB_EXPRESS_DIR
-# (default build/express, where util/deps.sh runs "npm ci"): without node
-# the file is skipped, without express it fails.
+# at the same time may arrive in any order).  The receiver runs through
+# t/inc/CollabExpress.pm: it needs node, and express in
+# TEST_NGINX_COLLAB_EXPRESS_DIR (default build/express, where util/deps.sh
+# runs "npm ci"): without node the file is skipped, without express it
+# fails.
 
 use strict;
 use warnings;
 
-use Cwd qw(abs_path);
-use File::Basename qw(dirname);
-use POSIX ();
-use Time::HiRes ();
-
-our ($ExpressDir, $ExpressPid, $Skip);
-
-BEGIN {
-    # the port of the Express receiver
-    $ENV{TEST_NGINX_COLLAB_EXPRESS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984)
-                                            + 3;
-
-    $ExpressDir = abs_path(dirname(__FILE__)) . '/express';
-
-    # where util/deps.sh installed express
-    $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}
-        ||= abs_path(dirname(__FILE__) . '/..') . '/build/express';
-
-    if (system('node --version >/dev/null 2>&1') != 0) {
-        $Skip = 'node is not installed';
-
-    } elsif (!-f "$ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}/node_modules/express"
-                 . "/package.json")
-    {
-        die "no express in $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}:"
-            . " run 'make deps'\n";
-    }
-}
-
 use lib 't/inc';
+use CollabExpress;
+
+our $Skip;
+BEGIN { $Skip = CollabExpress::skip_reason(); }
+
 use CollabTest;
 use Test::Nginx::Socket $Skip ? (skip_all => $Skip) : ('no_plan');
 
-# Starts t/express/receiver.js (from a block's "--- init"), after stopping
-# the one of the previous block, and waits until it listens.  It exits by
-# itself after 20 seconds in any case.  A receiver still holding the port
-# (left by an interrupted run) is waited for.
-sub start_express {
-    stop_express();
-
-    my $port = $ENV{TEST_NGINX_COLLAB_EXPRESS_PORT};
-    my $out = Test::Nginx::Socket::server_root() . '/logs/express.log';
-    my $give_up = Time::HiRes::time() + 25;
-
-    while (1) {
-        unlink $out;
-
-        my $pid = fork();
-        die "fork() failed: $!\n" if !defined $pid;
-
-        if ($pid == 0) {
-            open STDIN, '<', '/dev/null';
-            open STDOUT, '>', $out;
-            open STDERR, '>&', \*STDOUT;
-            $ENV{COLLAB_EXPRESS_DIR} = $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR};
-            exec('node', "$ExpressDir/receiver.js", $port, 20)
-                or POSIX::_exit(127);
-        }
-
-        my $text = '';
-        for (1 .. 200) {
-            Time::HiRes::sleep(0.05);
-            $text = read_file($out);
-
-            if ($text =~ /^listening$/m) {
-                $ExpressPid = $pid;
-                return;
-            }
-
-            last if waitpid($pid, POSIX::WNOHANG()) == $pid;
-        }
-
-        if (kill 0, $pid) {
-            kill 'TERM', $pid;
-            waitpid($pid, 0);
-            die "the Express receiver did not start in 10 s:\n$text";
-        }
-
-        if ($text =~ /EADDRINUSE/ && Time::HiRes::time() < $give_up) {
-            Time::HiRes::sleep(1);
-            next;
-        }
-
-        die "the Express receiver failed to start:\n$text";
-    }
-}
-
-sub stop_express {
-    return if !defined $ExpressPid;
-
-    kill 'TERM', $ExpressPid;
-    waitpid($ExpressPid, 0);
-    undef $ExpressPid;
-}
-
-sub read_file {
-    my $name = shift;
-
-    open my $fh, '<', $name or return '';
-    local $/;
-    my $text = <$fh>;
-    close $fh;
-
-    return defined $text ? $text : '';
-}
-
-add_test_cleanup_handler(sub { stop_express() });
-add_cleanup_handler(sub { stop_express() });
+add_test_cleanup_handler(sub { CollabExpress::stop() });
+add_cleanup_handler(sub { CollabExpress::stop() });
 
 no_shuffle();
 
-our $ExpressConfig = $CollabTest::Config . <<'_EOC_';
-    location /express/ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_COLLAB_EXPRESS_PORT/;
-    }
-_EOC_
+our $ExpressConfig = $CollabTest::Config . $CollabExpress::Location;
 
 add_block_preprocessor(sub {
     my $block = shift;
 
     # one delivery at a time, so that the receiver's log is in event order
     if (!defined $block->http_config) {
-        $block->set_value("http_config", $CollabTest::HttpConfig . <<'_EOC_');
-    collab_webhook_allow_private   on;
-    collab_webhook_retry_schedule  1s 1s;
-    collab_webhook_timeout         3s;
-    collab_webhook_concurrency     1;
-_EOC_
+        $block->set_value("http_config", $CollabTest::HttpConfig
+                                         . $CollabExpress::HttpConfig);
     }
 
     $block->set_value("config", $ExpressConfig) if !defined $block->config;
-    $block->set_value("init", "main::start_express();")
+    $block->set_value("init", "CollabExpress::start();")
         if !defined $block->init;
     $block->set_value("timeout", 30) if !defined $block->timeout;
 });

@@ -7,8 +7,9 @@ package CollabExpress;
 # waits until it listens; it exits by itself after 20 seconds in any case.
 # skip_reason() says why a test file cannot run (no node); without the
 # express package that util/deps.sh installs into the build folder
-# ($TEST_NGINX_COLLAB_EXPRESS_DIR) it dies.  The same as
-# t/120-webhooks-express.t does.
+# ($TEST_NGINX_COLLAB_EXPRESS_DIR) it dies.  $HttpConfig has the
+# deliveries reach it (a private address) one at a time and retried soon;
+# $Location proxies /express/ of a test's server to it.
 
 use strict;
 use warnings;
@@ -24,6 +25,19 @@ $ENV{TEST_NGINX_COLLAB_EXPRESS_PORT} ||= ($ENV{TEST_NGINX_PORT} || 1984) + 3;
 $Dir = abs_path(dirname(__FILE__) . '/../express');
 $ENV{TEST_NGINX_COLLAB_EXPRESS_DIR}
     ||= abs_path(dirname(__FILE__) . '/../..') . '/build/express';
+
+our $HttpConfig = <<'_EOC_';
+    collab_webhook_allow_private   on;
+    collab_webhook_retry_schedule  1s 1s;
+    collab_webhook_timeout         3s;
+    collab_webhook_concurrency     1;
+_EOC_
+
+our $Location = <<'_EOC_';
+    location /express/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_COLLAB_EXPRESS_PORT/;
+    }
+_EOC_
 
 sub skip_reason {
     return 'node is not installed'
