@@ -20,38 +20,20 @@ master_on();
 no_shuffle();
 check_accum_error_log();
 
-our $HttpConfig = $CollabTest::HttpConfig . <<'_EOC_';
-    collab_presence_grace      0;
+our $HttpConfig = CollabPresence::http_config(0, <<'_EOC_'
     collab_workflow_timeout    1s;
 
-    server {
-        listen 127.0.0.1:$TEST_NGINX_COLLAB_PORT2 reuseport;
-        location /v1/ {
-            add_header X-Worker $pid always;
-            collab_api;
-        }
-    }
 _EOC_
+    . $CollabPresence::Port2);
 
-our $Presence = <<'_EOC_';
-    location /v1/ {
-        add_header X-Worker $pid always;
-        collab_api;
-    }
-    location = /transcript {
-        default_type text/plain;
-        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
-    }
+our $Metrics = <<'_EOC_';
     location = /metrics {
         collab_metrics;
     }
 _EOC_
 
-our $Workflows = $CollabTest::Config . <<'_EOC_';
-    location = /metrics {
-        collab_metrics;
-    }
-_EOC_
+our $Presence = $CollabPresence::Config . $Metrics;
+our $Workflows = $CollabTest::Config . $Metrics;
 
 add_block_preprocessor(sub {
     my $block = shift;

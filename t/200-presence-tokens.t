@@ -11,32 +11,9 @@ use CollabTest;
 use CollabPresence;
 use Test::Nginx::Socket 'no_plan';
 
-our $HttpConfig = $CollabTest::HttpConfig . <<'_EOC_';
-    collab_presence_grace      0;
-_EOC_
-
-our $Config = <<'_EOC_';
-    location /v1/ {
-        add_header X-Worker $pid always;
-        collab_api;
-    }
-    location = /transcript {
-        default_type text/plain;
-        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
-    }
-_EOC_
-
 no_shuffle();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config", $HttpConfig)
-        if !defined $block->http_config;
-    $block->set_value("config", $Config) if !defined $block->config;
-    $block->set_value("request", "GET /transcript")
-        if !defined $block->request;
-});
+CollabPresence::preprocess();
 
 run_tests();
 
@@ -237,7 +214,8 @@ events: 12
 
 
 === TEST 4: the stream's bytes: retry, the snapshot, one message per join and leave, heartbeats
---- http_config eval: $::HttpConfig . "    collab_presence_heartbeat 2s;\n"
+--- http_config eval
+CollabPresence::http_config(0, "    collab_presence_heartbeat 2s;\n")
 --- init
 CollabPresence::run(<<'_EOS_');
 POST /v1/accounts {"name":"Acme"}

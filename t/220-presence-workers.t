@@ -12,47 +12,13 @@ use CollabTest;
 use CollabPresence;
 use Test::Nginx::Socket 'no_plan';
 
-our $HttpConfig = $CollabTest::HttpConfig . <<'_EOC_';
-    collab_presence_grace      GRACE;
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_COLLAB_PORT2 reuseport;
-        location /v1/ {
-            add_header X-Worker $pid always;
-            collab_api;
-        }
-    }
-_EOC_
-
-our $Config = <<'_EOC_';
-    location /v1/ {
-        add_header X-Worker $pid always;
-        collab_api;
-    }
-    location = /transcript {
-        default_type text/plain;
-        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
-    }
-_EOC_
-
 workers(2);
 master_on();
 no_shuffle();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    if (!defined $block->http_config) {
-        my $grace = defined $block->grace ? $block->grace : '0';
-        (my $conf = $HttpConfig) =~ s/GRACE/$grace/;
-        $block->set_value("http_config", $conf);
-    }
-
-    $block->set_value("config", $Config) if !defined $block->config;
-    $block->set_value("request", "GET /transcript")
-        if !defined $block->request;
-    $block->set_value("timeout", 30);
-});
+# a block's "--- grace" sets collab_presence_grace (0 without it)
+CollabPresence::preprocess(http_config => "\n$CollabPresence::Port2",
+                           timeout => 30);
 
 run_tests();
 

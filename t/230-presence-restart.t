@@ -13,22 +13,10 @@ $ENV{TEST_NGINX_COLLAB_RESTART_DB} = tempdir(CLEANUP => 1) . "/collab.db";
 
 our ($Account, $Room);
 
-our $HttpConfig = $CollabTest::HttpConfig;
+our $HttpConfig = CollabPresence::http_config('5s');
 $HttpConfig =~ s{logs/collab\.db}{$ENV{TEST_NGINX_COLLAB_RESTART_DB}};
-$HttpConfig .= <<'_EOC_';
-    collab_presence_grace  5s;
-_EOC_
 
-our $Config = <<'_EOC_';
-    location /v1/ {
-        add_header X-Worker $pid always;
-        collab_api;
-    }
-    location = /transcript {
-        default_type text/plain;
-        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
-    }
-_EOC_
+our $Config = $CollabPresence::Config;
 
 workers(2);
 master_on();

@@ -20,27 +20,8 @@ use Test::Nginx::Socket $Skip ? (skip_all => $Skip) : ('no_plan');
 add_test_cleanup_handler(sub { CollabExpress::stop() });
 add_cleanup_handler(sub { CollabExpress::stop() });
 
-our $HttpConfig = $CollabTest::HttpConfig . <<'_EOC_';
-    collab_presence_grace          0;
-    collab_webhook_allow_private   on;
-    collab_webhook_retry_schedule  1s 1s;
-    collab_webhook_timeout         3s;
-    collab_webhook_concurrency     1;
-_EOC_
-
-our $Config = <<'_EOC_';
-    location /v1/ {
-        add_header X-Worker $pid always;
-        collab_api;
-    }
-    location /express/ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_COLLAB_EXPRESS_PORT/;
-    }
-    location = /transcript {
-        default_type text/plain;
-        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
-    }
-_EOC_
+our $HttpConfig = CollabPresence::http_config(0, $CollabExpress::HttpConfig);
+our $Config = $CollabPresence::Config . $CollabExpress::Location;
 
 no_shuffle();
 run_tests();

@@ -15,17 +15,11 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value("http_config", $CollabTest::HttpConfig
-                                     . $CollabTest::Receiver . <<'_EOC_');
+                                     . $CollabTest::Receiver . <<'_EOC_'
     collab_workflow_allow_address 127.0.0.1;
 
-    server {
-        listen 127.0.0.1:$TEST_NGINX_COLLAB_DNS_PORT reuseport;
-        location /v1/ {
-            add_header X-Worker $pid always;
-            collab_api;
-        }
-    }
 _EOC_
+        . CollabTest::spread_server('$TEST_NGINX_COLLAB_DNS_PORT'));
 
     $block->set_value("timeout", 40);
 });

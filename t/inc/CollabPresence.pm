@@ -72,7 +72,64 @@ use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes ();
 
+use CollabTest ();
+
 our $Wait = 15;
+
+# The configuration of the presence tests: the API, its answers telling
+# the worker's pid in X-Worker, and /transcript; $Port2, a second server
+# that spreads connections over every worker with reuseport (the steps'
+# "port second"); http_config() the suite's http block with a presence
+# grace and what else a file adds.
+
+our $Api = <<'_EOC_';
+    location /v1/ {
+        add_header X-Worker $pid always;
+        collab_api;
+    }
+_EOC_
+
+our $Config = $Api . <<'_EOC_';
+    location = /transcript {
+        default_type text/plain;
+        alias $TEST_NGINX_SERVER_ROOT/logs/transcript.txt;
+    }
+_EOC_
+
+our $Port2 = CollabTest::spread_server('$TEST_NGINX_COLLAB_PORT2');
+
+sub http_config {
+    my ($grace, $more) = @_;
+
+    return $CollabTest::HttpConfig
+           . "    collab_presence_grace      $grace;\n"
+           . (defined $more ? $more : '');
+}
+
+# Each block's defaults: http_config(), with the block's "--- grace" if it
+# has one (else $opt{grace}, else 0) and $opt{http_config} added; $Config
+# or $opt{config}; the request that fetches the transcript; and, with
+# $opt{timeout}, the block's timeout.
+sub preprocess {
+    my (%opt) = @_;
+
+    Test::Nginx::Socket::add_block_preprocessor(sub {
+        my $block = shift;
+
+        if (!defined $block->http_config) {
+            my $grace = defined $block->grace ? $block->grace
+                        : defined $opt{grace} ? $opt{grace} : '0';
+            $block->set_value("http_config",
+                              http_config($grace, $opt{http_config}));
+        }
+
+        $block->set_value("config", $opt{config} || $Config)
+            if !defined $block->config;
+        $block->set_value("request", "GET /transcript")
+            if !defined $block->request;
+        $block->set_value("timeout", $opt{timeout}) if $opt{timeout};
+    });
+}
 
 my $json = JSON::PP->new->canonical(0);
 

@@ -44,6 +44,23 @@ our $Receiver = <<'_EOC_';
     }
 _EOC_
 
+# a server of the API on the port that $port names (say,
+# '$TEST_NGINX_COLLAB_DNS_PORT'), with "reuseport" that spreads connections
+# over every worker; its answers tell the worker's pid in X-Worker
+sub spread_server {
+    my ($port) = @_;
+
+    return <<"_EOC_";
+    server {
+        listen 127.0.0.1:$port reuseport;
+        location /v1/ {
+            add_header X-Worker \$pid always;
+            collab_api;
+        }
+    }
+_EOC_
+}
+
 our $Config = <<'_EOC_';
     client_body_buffer_size  64k;
     location /v1/ {
