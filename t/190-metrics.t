@@ -12,8 +12,8 @@
 
 use lib 't/inc';
 use CollabTest;
+use CollabMetrics;
 use Test::Nginx::Socket 'no_plan';
-use File::Temp qw(tempfile);
 
 workers(2);
 master_on();
@@ -60,36 +60,6 @@ sub statuses {
     my $text = shift;
     $text =~ s/^(\S+ \S+ \d{3}) .*$/$1/mg;
     return $text;
-}
-
-# the lines of a scrape that start with one of the prefixes
-sub samples {
-    my @prefixes = @_;
-    return sub {
-        my @lines = split /^/m, shift;
-        return join '', grep {
-            my $line = $_;
-            grep { index($line, $_) == 0 } @prefixes;
-        } @lines;
-    };
-}
-
-# values above zero, for those that depend on timing or sizes
-sub positive {
-    my $text = shift;
-    $text =~ s/ [1-9]\d*$/ >0/mg;
-    return $text;
-}
-
-sub promtool {
-    my $text = shift;
-    my ($fh, $file) = tempfile();
-    print $fh $text;
-    close $fh;
-    my $out = `promtool check metrics < $file 2>&1`;
-    my $rc = $? >> 8;
-    unlink $file;
-    return $rc == 0 ? "promtool: ok\n" : "promtool: exit $rc: $out";
 }
 
 sub master_pid {

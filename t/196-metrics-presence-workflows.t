@@ -11,9 +11,9 @@
 
 use lib 't/inc';
 use CollabTest;
+use CollabMetrics;
 use CollabPresence;
 use Test::Nginx::Socket 'no_plan';
-use File::Temp qw(tempfile);
 
 workers(2);
 master_on();
@@ -51,29 +51,6 @@ add_block_preprocessor(sub {
 
     $block->set_value("timeout", 40) if !defined $block->timeout;
 });
-
-# the lines of a scrape that start with one of the prefixes
-sub samples {
-    my @prefixes = @_;
-    return sub {
-        my @lines = split /^/m, shift;
-        return join '', grep {
-            my $line = $_;
-            grep { index($line, $_) == 0 } @prefixes;
-        } @lines;
-    };
-}
-
-sub promtool {
-    my $text = shift;
-    my ($fh, $file) = tempfile();
-    print $fh $text;
-    close $fh;
-    my $out = `promtool check metrics < $file 2>&1`;
-    my $rc = $? >> 8;
-    unlink $file;
-    return $rc == 0 ? "promtool: ok\n" : "promtool: exit $rc: $out";
-}
 
 sub sqlite {
     my $db = Test::Nginx::Socket::server_root() . '/logs/collab.db';
