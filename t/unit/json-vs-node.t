@@ -10,31 +10,12 @@
 # Environment: CC, CFLAGS (driver build), JSON_CANON (prebuilt driver),
 # JSON_SEED (corpus seed), JSON_COUNT (number of random texts).
 
-set -u
-
-node=${NODE:-node}
-
-if ! command -v "$node" >/dev/null 2>&1; then
-    echo "1..0 # SKIP node is not installed (make deps installs it)"
-    exit 0
-fi
-
-echo "1..1"
-
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# skips without node; sets $node, $root, $tmp and fail()
+. "$(dirname "$0")/vs-node.sh"
 
 seed=${JSON_SEED:-20260529}
 count=${JSON_COUNT:-400}
 name="C canonical matches node JSON.stringify (seed $seed)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/json-vs-node.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "not ok 1 - $name"
-    [ -n "${1:-}" ] && echo "# $1"
-    exit 1
-}
 
 canon=${JSON_CANON:-}
 

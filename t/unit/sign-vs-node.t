@@ -11,31 +11,12 @@
 # Environment: NODE, CC, CFLAGS (driver build), SIGN_SEED (corpus seed),
 # SIGN_COUNT (number of cases).
 
-set -u
-
-node=${NODE:-node}
-
-if ! command -v "$node" >/dev/null 2>&1; then
-    echo "1..0 # SKIP node is not installed (make deps installs it)"
-    exit 0
-fi
-
-echo "1..1"
-
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# skips without node; sets $node, $root, $tmp and fail()
+. "$(dirname "$0")/vs-node.sh"
 
 seed=${SIGN_SEED:-20260529}
 count=${SIGN_COUNT:-200}
 name="C signatures match node crypto.createHmac (seed $seed)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sign-vs-node.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "not ok 1 - $name"
-    [ -n "${1:-}" ] && echo "# $1"
-    exit 1
-}
 
 cat > "$tmp/sign_driver.c" <<'EOF'
 /*
