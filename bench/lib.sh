@@ -1,4 +1,6 @@
 # What the benchmark scripts share; sourced by bench/*.sh.
+# (Its variables are set for, or by, the scripts that source it.)
+# shellcheck shell=bash disable=SC2034,SC2154
 
 die() {
     echo "bench: $*" >&2
@@ -53,4 +55,67 @@ stop_child() {
         kill -TERM "$child" 2>/dev/null || true
         wait "$child" 2>/dev/null || true
     fi
+}
+
+# bench_start "$@", once lib.sh is sourced from "$top/bench": checks the
+# one argument of a benchmark, the build folder; sets $bench, $out (where
+# the runs go) and $build (that folder, absolute)
+bench_start() {
+    if [ $# -ne 1 ]; then
+        echo "usage: $0 BUILD-FOLDER" >&2
+        exit 2
+    fi
+
+    bench="$top/bench"
+    out="$bench/out"
+    build=$(cd "$1" && pwd)
+}
+
+# wait_up URL...: waits (5 s at the most) until every URL answers
+wait_up() {
+    local i url up
+
+    for i in $(seq 50); do
+        up=1
+        for url in "$@"; do
+            curl -s -o /dev/null --max-time 1 "$url" || { up=; break; }
+        done
+        [ -z "$up" ] || return 0
+        [ "$i" -lt 50 ] || die "nginx does not answer at $url"
+        sleep 0.1
+    done
+}
+
+# api METHOD PATH TOKEN BODY EXPECTED-STATUS: a request to "$base", whose
+# answer must have that status; prints the answer's body
+api() {
+    local answer status
+
+    answer=$(curl -s -X "$1" "$base$2" \
+                  -H "Authorization: Bearer $3" \
+                  -H "Content-Type: application/json" \
+                  ${4:+-d "$4"} -w '\n%{http_code}') \
+        || die "$1 $2: curl failed"
+
+    status=${answer##*$'\n'}
+    answer=${answer%$'\n'*}
+
+    [ "$status" = "$5" ] || die "$1 $2: $status $answer"
+    printf '%s\n' "$answer"
+}
+
+# field NAME: the string value of the top-level field NAME of the flat JSON
+# object on stdin (the first one)
+field() {
+    sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1
+}
+
+# new_account: an account made with "$admin", and an API key of it, in
+# $acc and $key
+new_account() {
+    acc=$(api POST /v1/accounts "$admin" '{"name":"bench"}' 201 | field id)
+    [ -n "$acc" ] || die "no account id"
+
+    key=$(api POST "/v1/accounts/$acc/keys" "$admin" '{}' 201 | field token)
+    [[ "$key" == ck_* ]] || die "no API key"
 }

@@ -22,18 +22,12 @@
 # are what this run measured; nothing is made up from a previous run.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD-FOLDER" >&2
-    exit 2
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bench="$top/bench"
-out="$bench/out"
+bench_start "$@"
 prefix="$out/presence"
-module="$(cd "$1" && pwd)/ngx_http_collab_module.so"
+module="$build/ngx_http_collab_module.so"
 
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 cc=${CC:-cc}
@@ -97,11 +91,7 @@ start() {
         -e "s|@GRACE@|$1|" "$bench/presence.conf.in" > "$prefix/nginx.conf"
     "$nginx" -p "$prefix/" -c "$prefix/nginx.conf" \
         || die "nginx did not start, see $prefix/logs/error.log"
-    for i in $(seq 50); do
-        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && break
-        [ "$i" -lt 50 ] || die "nginx does not answer on 127.0.0.1:$port"
-        sleep 0.1
-    done
+    wait_up "http://127.0.0.1:$port/"
 }
 
 # memory: private resident memory of the workers, and the shared zones

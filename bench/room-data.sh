@@ -24,18 +24,12 @@
 # BELOW but is not a failure.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD-FOLDER" >&2
-    exit 2
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bench="$top/bench"
-out="$bench/out"
+bench_start "$@"
 prefix="$out/room-data"
-module="$(cd "$1" && pwd)/ngx_http_collab_module.so"
+module="$build/ngx_http_collab_module.so"
 
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
 port=${BENCH_PORT:-18095}
@@ -75,21 +69,14 @@ sed -e "s|@MODULE@|$module|" -e "s|@LISTEN@|127.0.0.1:$port|" \
 "$nginx" -p "$prefix/" -c "$prefix/nginx.conf" \
     || die "nginx did not start, see $prefix/logs/error.log"
 
-for i in $(seq 50); do
-    curl -s -o /dev/null --max-time 1 "$base/baseline" && break
-    [ "$i" -lt 50 ] || die "nginx does not answer on 127.0.0.1:$port"
-    sleep 0.1
-done
+wait_up "$base/baseline"
 
 
 # --- setup: an account, a key, a room, the file and the key --------------
 
-# json_field NAME: the value of "NAME":"..." in the JSON on stdin
-json_field() {
-    sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"
-}
-
-api() {
+# transfer METHOD PATH TOKEN CURL-OPTION...: a request of the API (PATH
+# after /v1) with curl's options for its body and where the answer goes
+transfer() {
     local method=$1 path=$2 token=$3
     shift 3
     curl -sf -X "$method" -H "Authorization: Bearer $token" "$@" \
@@ -98,28 +85,24 @@ api() {
 
 json="Content-Type: application/json"
 
-acc=$(api POST /accounts "$admin" -H "$json" -d '{"name":"bench"}' \
-      | json_field id)
-[ -n "$acc" ] || die "creating the account failed"
+new_account
 
-key=$(api POST "/accounts/$acc/keys" "$admin" -H "$json" -d '{}' \
-      | json_field token)
-room=$(api POST "/accounts/$acc/rooms" "$key" -H "$json" \
-       -d '{"name":"bench"}' | json_field id)
-[ -n "$key" ] && [ -n "$room" ] || die "creating the key or room failed"
+room=$(api POST "/v1/accounts/$acc/rooms" "$key" '{"name":"bench"}' 201 \
+       | field id)
+[ -n "$room" ] || die "no room id"
 
 files="/accounts/$acc/rooms/$room/files"
 store="/accounts/$acc/rooms/$room/stores/bench"
 
-api PUT "$files/one.bin" "$key" -H "Content-Type: application/octet-stream" \
-    --data-binary "@$prefix/html/static/one.bin" > /dev/null \
+transfer PUT "$files/one.bin" "$key" \
+    -H "Content-Type: application/octet-stream" --data-binary "@$prefix/html/static/one.bin" > /dev/null \
     || die "uploading the file failed"
-api GET "$files/one.bin" "$key" -o "$prefix/one.bin.api" \
+transfer GET "$files/one.bin" "$key" -o "$prefix/one.bin.api" \
     || die "downloading the file failed"
 cmp -s "$prefix/one.bin.api" "$prefix/html/static/one.bin" \
     || die "the file downloaded is not the file uploaded"
 
-api PUT "$store/key" "$key" -H "$json" \
+transfer PUT "$store/key" "$key" -H "$json" \
     -d '{"cursor":{"x":120,"y":48},"color":"#3b82f6","name":"Ann"}' \
     > /dev/null || die "storing the key failed"
 

@@ -57,19 +57,13 @@
 # target is reported as BELOW but is not a failure.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD-FOLDER" >&2
-    exit 2
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bench="$top/bench"
-out="$bench/out"
+bench_start "$@"
 prefix="$out/webhooks-collab"
 rprefix="$out/webhooks-receiver"
-module="$(cd "$1" && pwd)/ngx_http_collab_module.so"
+module="$build/ngx_http_collab_module.so"
 
 nginx=${NGINX_BIN:-${NGINX:-/usr/sbin/nginx}}
 port=${BENCH_WEBHOOK_PORT:-18090}
@@ -162,46 +156,14 @@ sed -e "s|@PLAIN@|127.0.0.1:$plain_port|" \
 "$nginx" -p "$prefix/" -c "$prefix/nginx.conf" \
     || die "nginx did not start, see $prefix/logs/error.log"
 
-for i in $(seq 50); do
-    curl -s -o /dev/null --max-time 1 "$base/idle" \
-        && curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$plain_port/" \
-        && break
-    [ "$i" -lt 50 ] || die "nginx does not answer"
-    sleep 0.1
-done
+wait_up "$base/idle" "http://127.0.0.1:$plain_port/"
 
 collab_pid=$(cat "$prefix/logs/nginx.pid")
 
 
 # --- setup: an account, a key, a room, a webhook ---------------------------
 
-# api METHOD PATH TOKEN BODY EXPECTED-STATUS: prints the answer's body
-api() {
-    local answer status
-
-    answer=$(curl -s -X "$1" "$base$2" \
-                  -H "Authorization: Bearer $3" \
-                  -H "Content-Type: application/json" \
-                  ${4:+-d "$4"} -w '\n%{http_code}') \
-        || die "$1 $2: curl failed"
-
-    status=${answer##*$'\n'}
-    answer=${answer%$'\n'*}
-
-    [ "$status" = "$5" ] || die "$1 $2: $status $answer"
-    printf '%s\n' "$answer"
-}
-
-# the string value of a top-level field of a flat JSON object
-field() {
-    sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1
-}
-
-acc=$(api POST /v1/accounts "$admin" '{"name":"bench"}' 201 | field id)
-[ -n "$acc" ] || die "no account id"
-
-key=$(api POST "/v1/accounts/$acc/keys" "$admin" '{}' 201 | field token)
-[[ "$key" == ck_* ]] || die "no API key"
+new_account
 
 room=$(api POST "/v1/accounts/$acc/rooms" "$key" '{"name":"bench"}' 201 \
        | field id)

@@ -50,19 +50,12 @@
 # as BELOW but is not a failure.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD-FOLDER" >&2
-    exit 2
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bench="$top/bench"
-out="$bench/out"
+bench_start "$@"
 prefix="$out/workflows-collab"
 sprefix="$out/workflows-slow"
-build="$(cd "$1" && pwd)"
 module="$build/ngx_http_collab_module.so"
 njs=/usr/lib/nginx/modules/ngx_http_js_module.so
 
@@ -143,44 +136,14 @@ sed -e "s|@NJS@|$njs|" -e "s|@LISTEN@|127.0.0.1:$slow_port|" \
 "$nginx" -p "$prefix/" -c "$prefix/nginx.conf" \
     || die "nginx did not start, see $prefix/logs/error.log"
 
-for i in $(seq 50); do
-    curl -s -o /dev/null --max-time 1 "$base/idle" && break
-    [ "$i" -lt 50 ] || die "nginx does not answer"
-    sleep 0.1
-done
+wait_up "$base/idle"
 
 collab_pid=$(cat "$prefix/logs/nginx.pid")
 
 
 # --- setup: an account, a key, two rooms, two workflows ----------------------
 
-# api METHOD PATH TOKEN BODY EXPECTED-STATUS: prints the answer's body
-api() {
-    local answer status
-
-    answer=$(curl -s -X "$1" "$base$2" \
-                  -H "Authorization: Bearer $3" \
-                  -H "Content-Type: application/json" \
-                  ${4:+-d "$4"} -w '\n%{http_code}') \
-        || die "$1 $2: curl failed"
-
-    status=${answer##*$'\n'}
-    answer=${answer%$'\n'*}
-
-    [ "$status" = "$5" ] || die "$1 $2: $status $answer"
-    printf '%s\n' "$answer"
-}
-
-# the string value of a top-level field of a flat JSON object
-field() {
-    sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1
-}
-
-acc=$(api POST /v1/accounts "$admin" '{"name":"bench"}' 201 | field id)
-[ -n "$acc" ] || die "no account id"
-
-key=$(api POST "/v1/accounts/$acc/keys" "$admin" '{}' 201 | field token)
-[[ "$key" == ck_* ]] || die "no API key"
+new_account
 
 room1=$(api POST "/v1/accounts/$acc/rooms" "$key" '{"name":"small"}' 201 \
         | field id)
