@@ -119,3 +119,27 @@ new_account() {
     key=$(api POST "/v1/accounts/$acc/keys" "$admin" '{}' 201 | field token)
     [[ "$key" == ck_* ]] || die "no API key"
 }
+
+# get LINE KEY: the value of KEY in a BENCH or BASELINE line (KEY=VALUE
+# words)
+get() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# bench_line FILE NAME: the BENCH line of wrk's output in FILE, or dies
+# (printing FILE) when there is none or when an answer was not as expected
+bench_line() {
+    local file=$1 line
+
+    line=$(grep '^BENCH ' "$file") \
+        || { cat "$file" >&2; die "no figures from wrk ($2)"; }
+
+    if [ "$(get "$line" unexpected)" != 0 ] \
+        || [ "$(get "$line" errors)" != "0/0/0/0/0" ]
+    then
+        cat "$file" >&2
+        die "wrk ($2): answers not as expected"
+    fi
+
+    printf '%s\n' "$line"
+}

@@ -127,11 +127,6 @@ measure() {
     printf -v "$name" '%s' "$line"
 }
 
-# the value of KEY in a BENCH or BASELINE line
-get() {
-    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
 echo "bench: nginx $("$nginx" -v 2>&1 | sed 's|.*/||'), $threads workers," \
      "wrk -t$threads -c$connections -d$duration, on 127.0.0.1:$port"
 

@@ -248,13 +248,6 @@ wait_delivered() {
 
 export BENCH_DIR="$bench"
 
-# the value of KEY in a BENCH line
-get() {
-    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-# check_bench NAME: the BENCH line of out/webhooks-NAME.txt, or die when
-# a request did not get its expected answer
 posts_503=0         # POSTs to collab answered 503, over every wrk run
 posts_timeout=0     # ... and that wrk gave up on
 
@@ -268,20 +261,10 @@ tally() {
     posts_timeout=$((posts_timeout + ${n:-0}))
 }
 
+# check_bench NAME: the BENCH line of out/webhooks-NAME.txt, or die when
+# a request did not get its expected answer
 check_bench() {
-    local file="$out/webhooks-$1.txt" line
-
-    line=$(grep '^BENCH ' "$file") \
-        || { cat "$file" >&2; die "no figures from wrk ($1)"; }
-
-    if [ "$(get "$line" unexpected)" != 0 ] \
-        || [ "$(get "$line" errors)" != "0/0/0/0/0" ]
-    then
-        cat "$file" >&2
-        die "wrk ($1): answers not as expected"
-    fi
-
-    printf '%s\n' "$line"
+    bench_line "$out/webhooks-$1.txt" "$1"
 }
 
 batch=0

@@ -219,24 +219,10 @@ wait_finished() {
 
 export BENCH_DIR="$bench"
 
-get() {
-    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
+# check_bench NAME: the BENCH line of out/workflows-NAME.txt (see
+# bench_line)
 check_bench() {
-    local file="$out/workflows-$1.txt" line
-
-    line=$(grep '^BENCH ' "$file") \
-        || { cat "$file" >&2; die "no figures from wrk ($1)"; }
-
-    if [ "$(get "$line" unexpected)" != 0 ] \
-        || [ "$(get "$line" errors)" != "0/0/0/0/0" ]
-    then
-        cat "$file" >&2
-        die "wrk ($1): answers not as expected"
-    fi
-
-    printf '%s\n' "$line"
+    bench_line "$out/workflows-$1.txt" "$1"
 }
 
 batch=0
