@@ -122,8 +122,11 @@ acc=$(curl -s -X POST "http://127.0.0.1:$port/v1/accounts" \
         -d '{"name":"bench"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 [ -n "$acc" ] || die "no account"
 
-# the rooms, straight into the database: N / 50 of them, with a user "bot"
+# the rooms, straight into the database: N / 50 of them, with a user "bot";
+# at least one more than the cycles' rooms, for the fan-out's last room,
+# whose bot must not be online already
 rooms=$(( (streams + per_room - 1) / per_room ))
+[ "$rooms" -gt "$conc" ] || rooms=$(( conc + 1 ))
 sqlite3 "$db" ".timeout 5000" "
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
                             WHERE i < $rooms)
