@@ -1547,6 +1547,7 @@ ngx_http_collab_exit_process(ngx_cycle_t *cycle)
     ngx_collab_store_exit();
     ngx_collab_db_close();
     collab_sign_cleanup();
+    collab_id_cleanup();
 }
 
 
@@ -1554,4 +1555,5 @@ static void
 ngx_http_collab_exit_master(ngx_cycle_t *cycle)
 {
     collab_sign_cleanup();
+    collab_id_cleanup();
 }

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "ngx_collab_id.h"
 
@@ -151,10 +152,55 @@ collab_id_valid(const unsigned char *s, size_t len, const char *prefix)
 }
 
 
+/*
+ * SHA-256 of every API key a request shows: the digest is fetched from the
+ * provider once per process (SHA256() fetches it anew on every call, most
+ * of its cost for a short key).  The storage threads may hash too: the
+ * first to fetch installs its copy, another frees its own.
+ */
+static EVP_MD  *collab_md_sha256;
+
+
 void
 collab_sha256(const unsigned char *data, size_t len, unsigned char *out)
 {
-    SHA256(data, len, out);
+    EVP_MD  *md, *fetched, *none;
+
+    md = __atomic_load_n(&collab_md_sha256, __ATOMIC_ACQUIRE);
+
+    if (md == NULL) {
+        fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+        if (fetched == NULL) {
+            SHA256(data, len, out);
+            return;
+        }
+
+        none = NULL;
+
+        if (__atomic_compare_exchange_n(&collab_md_sha256, &none, fetched, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        {
+            md = fetched;
+
+        } else {
+            EVP_MD_free(fetched);
+            md = none;
+        }
+    }
+
+    if (EVP_Digest(data, len, out, NULL, md, NULL) != 1) {
+        SHA256(data, len, out);
+    }
+}
+
+
+/* frees the fetched digest: the module is unloaded before the process ends */
+void
+collab_id_cleanup(void)
+{
+    EVP_MD_free(collab_md_sha256);
+    collab_md_sha256 = NULL;
 }
 
 

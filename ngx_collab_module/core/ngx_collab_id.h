@@ -29,6 +29,7 @@ int collab_uuid_valid(const unsigned char *s, size_t len);
 /* does s look like prefix + base62 characters? */
 int collab_id_valid(const unsigned char *s, size_t len, const char *prefix);
 void collab_sha256(const unsigned char *data, size_t len, unsigned char *out);
+void collab_id_cleanup(void);
 int collab_random(unsigned char *buf, size_t len);
 
 /* cursor = base62(value) "." 12 chars of HMAC(secret, kind:value) */
