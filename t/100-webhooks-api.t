@@ -184,7 +184,7 @@ POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","messag
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"events[1]: \"user.created\" is listed twice","field":"events"}}
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"events[0]: must be a string","field":"events"}}
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"events[0]: unknown event \"webhook.test\"","field":"events"}}
-POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"events[0]: unknown event \"?\"","field":"events"}}
+POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"events[0]: unknown event","field":"events"}}
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"roomId: no such room in this account","field":"roomId"}}
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"roomId: no such room in this account","field":"roomId"}}
 POST /v1/accounts/{acc1}/webhooks 400 {"error":{"code":"invalid_request","message":"roomId: must be a string or null","field":"roomId"}}

@@ -79,10 +79,10 @@ ngx_collab_sub_event_list(ngx_collab_req_t *cr,
             continue;
         }
 
+        /* not a name: it is not shown */
         if (ngx_collab_validate_name(&name, 64) != NGX_OK) {
             return ngx_collab_refuse(cr, NGX_HTTP_BAD_REQUEST, "events",
-                                     "events[%uz]: unknown event%s", i,
-                                     kind->unnamed);
+                                     "events[%uz]: unknown event", i);
         }
 
         type = ngx_collab_event_lookup(&name);

@@ -49,8 +49,6 @@ typedef struct {
     ngx_uint_t                wake;        /* what an enabled one lets go */
     ngx_collab_row_pt         row;         /* a row of sql_list */
     ngx_collab_handler_pt     resync;      /* ngx_collab_sub_resync() */
-    const char               *unnamed;     /* how a refusal shows an event
-                                              name that is not a name */
 
     /* its log: what was done for each event (deliveries, executions) */
     const char               *log_name;    /* "delivery" */

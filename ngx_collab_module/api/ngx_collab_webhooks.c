@@ -105,7 +105,6 @@ static const ngx_collab_sub_kind_t  ngx_collab_webhook_sub = {
     COLLAB_WAKE_DELIVERIES,
     ngx_collab_webhook_row,
     ngx_collab_webhook_resync,
-    " \"?\"",
     "delivery",
     "deliveries",
     ngx_collab_sql_delivery_list,

@@ -132,7 +132,6 @@ static const ngx_collab_sub_kind_t  ngx_collab_workflow_sub = {
     COLLAB_WAKE_EXECUTIONS,
     ngx_collab_workflow_row,
     ngx_collab_workflow_resync,
-    "",
     "execution",
     "executions",
     ngx_collab_sql_execution_list,
