@@ -143,3 +143,23 @@ bench_line() {
 
     printf '%s\n' "$line"
 }
+
+# open_db FILE: sql() runs its argument on FILE, the server's database, as
+# the owner of the file (nginx's worker user) when run as root, so that a
+# file SQLite creates next to it (-wal, -shm) stays the workers' own
+open_db() {
+    db=$1
+    [ -f "$db" ] || die "no database at $db"
+
+    if [ "$(id -u)" = 0 ]; then
+        as_owner=(setpriv --reuid="$(stat -c %u "$db")" \
+                  --regid="$(stat -c %g "$db")" --clear-groups)
+    else
+        as_owner=()
+    fi
+}
+
+sql() {
+    "${as_owner[@]}" sqlite3 -batch -noheader -cmd ".timeout 30000" \
+        "$db" "$1" || die "sqlite3: $1"
+}

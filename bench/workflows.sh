@@ -165,22 +165,7 @@ fetch=$(api POST "/v1/accounts/$acc/workflows" "$key" \
 
 # --- SQLite, read directly --------------------------------------------------
 
-db="$prefix/data/collab.db"
-[ -f "$db" ] || die "no database at $db"
-
-# as the owner of the database (nginx's worker user), so that a file that
-# SQLite creates next to it (-wal, -shm) stays the workers' own
-if [ "$(id -u)" = 0 ]; then
-    as_owner=(setpriv --reuid="$(stat -c %u "$db")" \
-              --regid="$(stat -c %g "$db")" --clear-groups)
-else
-    as_owner=()
-fi
-
-sql() {
-    "${as_owner[@]}" sqlite3 -batch -noheader -cmd ".timeout 30000" \
-        "$db" "$1" || die "sqlite3: $1"
-}
+open_db "$prefix/data/collab.db"
 
 # wait_finished WORKFLOW TOTAL: until no execution of it is pending or
 # running, then checks that TOTAL of them in all succeeded
