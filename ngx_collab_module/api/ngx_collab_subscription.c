@@ -39,8 +39,8 @@ ngx_collab_sub_refuse_db(ngx_collab_req_t *cr, int rc,
 
 /* the events array: its mask, and its JSON text as it will be stored */
 static ngx_int_t
-ngx_collab_sub_event_list(ngx_collab_req_t *cr,
-    const ngx_collab_sub_kind_t *kind, json_t *v, ngx_collab_sub_t *sub)
+ngx_collab_sub_event_list(ngx_collab_req_t *cr, json_t *v,
+    ngx_collab_sub_t *sub)
 {
     size_t          i, k;
     json_t         *e;
@@ -138,7 +138,7 @@ ngx_collab_sub_events(ngx_collab_req_t *cr, const ngx_collab_sub_kind_t *kind,
                                  "events: is required");
     }
 
-    if (ngx_collab_sub_event_list(cr, kind, v, sub) != NGX_OK) {
+    if (ngx_collab_sub_event_list(cr, v, sub) != NGX_OK) {
         return NGX_ERROR;
     }
 
